@@ -1,0 +1,3 @@
+from banscan.cli import main
+
+main()

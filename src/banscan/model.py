@@ -1,0 +1,229 @@
+"""Data shared by every stage of the pipeline.
+
+    sources  ->  Observation   (what an inventory says, with a Locator back into it)
+    match    ->  Detection     (which registry family the observation belongs to, and why)
+    policy   ->  Finding       (which restriction binds the organisation, what to do, by when)
+
+Everything here is plain data: no I/O, no registry look-ups.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Confidence(str, Enum):
+    POSSIBLE = "possible"
+    LIKELY = "likely"
+    CERTAIN = "certain"
+
+    @property
+    def rank(self) -> int:
+        return _CONF_RANK[self]
+
+
+_CONF_RANK = {Confidence.POSSIBLE: 0, Confidence.LIKELY: 1, Confidence.CERTAIN: 2}
+
+
+class Relation(str, Enum):
+    PRODUCT = "product"  # made by the family
+    OEM = "oem"  # a rebrand, white-label or embedded component
+    FORMER_AFFILIATE = "former-affiliate"  # made by an entity that has left the family
+    SERVICE_CLIENT = "service-client"  # third-party code or a machine using the family's service
+
+
+class Requirement(str, Enum):
+    """What a finding asks of the organisation, weakest first."""
+
+    ADVISORY = "advisory"
+    REPORT = "report"
+    DO_NOT_PROCURE = "do-not-procure"
+    REMOVE = "remove"
+    PROHIBITED = "prohibited"
+
+    @property
+    def rank(self) -> int:
+        return list(Requirement).index(self)
+
+
+class EvidenceClass(str, Enum):
+    """The kind of inventory an observation comes from.
+
+    A later scan resolves a finding only when it covers the same kind of evidence
+    for the same asset (an SBOM never resolves a network finding).
+    """
+
+    INSTALLED = "installed"  # installed programs / packages / apps of a machine or device
+    RUNTIME = "runtime"  # processes, services, drivers, kernel modules
+    SBOM = "sbom"  # components of a bill of materials
+    MOBILE = "mobile"  # MDM app inventories
+    NETWORK_DEVICE = "network-device"  # nmap, ARP, DHCP, SNMP: what a device on the network is
+    NETWORK_TRAFFIC = "network-traffic"  # DNS, TLS, HTTP logs: which services machines talk to
+
+
+# Field names an Observation may carry.  Sources use these names; signatures say which
+# fields they apply to.  A field not listed here is kept for display but never matched.
+class F:
+    NAME = "name"  # product / package / app display name
+    PUBLISHER = "publisher"  # publisher, vendor, supplier, manufacturer, author
+    VERSION = "version"
+    PURL = "purl"
+    ECOSYSTEM = "ecosystem"  # npm, pypi, maven, nuget, deb, rpm, snap, flatpak, homebrew, winget, chocolatey, appx ...
+    PACKAGE = "package"  # package / identifier within the ecosystem (winget id, deb name, npm name)
+    BUNDLE_ID = "bundle_id"  # macOS / iOS / Android bundle or package id
+    PROCESS = "process"  # executable name of a running process
+    SERVICE = "service"  # Windows service / systemd unit name
+    DRIVER = "driver"  # driver file or name
+    KERNEL_MODULE = "kernel_module"
+    EXTENSION_ID = "extension_id"  # browser extension id
+    PATH = "path"  # install location / executable path
+    MAC = "mac"
+    OUI_VENDOR = "oui_vendor"  # vendor name a scanner printed for a MAC
+    HOSTNAME = "hostname"
+    IP = "ip"
+    DOMAIN = "domain"  # DNS query name, TLS SNI, HTTP Host
+    HTTP_SERVER = "http_server"
+    HTTP_TITLE = "http_title"
+    WWW_AUTH = "www_authenticate"
+    RTSP_SERVER = "rtsp_server"
+    BANNER = "banner"  # any other service banner (telnet, ssh, ftp, nmap product/version)
+    TLS_SUBJECT_ORG = "tls_subject_org"
+    TLS_ISSUER_ORG = "tls_issuer_org"
+    TLS_SUBJECT_CN = "tls_subject_cn"
+    SYS_OBJECT_ID = "sys_object_id"
+    SYS_DESCR = "sys_descr"
+    VENDOR_CLASS = "vendor_class"  # DHCP option 60
+    MODEL = "model"
+    SERIAL = "serial"
+
+
+@dataclass(frozen=True, slots=True)
+class Locator:
+    """Where in an input an observation was read.
+
+    ``locator`` is an RFC 6901 JSON Pointer for JSON documents (``/components/12``),
+    ``line N`` (1-based) for line-oriented files, or an XPath-like path for XML.
+    """
+
+    path: str
+    locator: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.locator}" if self.locator else self.path
+
+
+@dataclass(slots=True)
+class Observation:
+    """One normalised record of an inventory: a package, an app, a device, a DNS query."""
+
+    kind: str  # software | package | component | app | process | service | driver | kernel-module | browser-extension | device | dns | tls | http | snmp | dhcp
+    asset: str
+    fields: dict[str, str]
+    source: Locator
+    evidence_class: EvidenceClass = EvidenceClass.INSTALLED
+    observed_at: str | None = None  # ISO timestamp the input gives for the record, if any
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "asset": self.asset,
+            "fields": dict(self.fields),
+            "evidence_class": self.evidence_class.value,
+            "observed_at": self.observed_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A record or a whole input that could not be read.  Problems are data, not exceptions."""
+
+    source: Locator
+    message: str
+    fatal: bool = False  # True when the whole input could not be read
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    field: str
+    value: str
+    signature: str  # signature id in the registry
+    strength: str  # strong | medium | weak
+    negative: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {"field": self.field, "value": self.value, "signature": self.signature, "strength": self.strength}
+        if self.negative:
+            d["negative"] = True
+        return d
+
+
+@dataclass(slots=True)
+class Detection:
+    id: str
+    asset: str
+    family: str
+    entity: str  # legal entity name, e.g. "AO Kaspersky Lab"
+    product: str | None
+    category: str
+    relation: Relation
+    confidence: Confidence
+    evidence: list[Evidence]
+    observation: Observation
+    service: str | None = None  # for service-client detections: the service's name
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def source(self) -> Locator:
+        return self.observation.source
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "asset": self.asset,
+            "family": self.family,
+            "entity": self.entity,
+            "product": self.product,
+            "category": self.category,
+            "relation": self.relation.value,
+            "confidence": self.confidence.value,
+            "service": self.service,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "observation": self.observation.to_dict(),
+            "source": {"path": self.source.path, "locator": self.source.locator},
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(slots=True)
+class Finding:
+    id: str
+    detection: str  # detection id
+    restriction: str  # restriction id
+    instrument: str
+    citation: str
+    sources: list[str]
+    requirement: Requirement
+    deadline: str | None  # ISO date
+    profile: str
+    legal_force: str
+    action: str  # what to do, in words
+    reasons: list[str] = field(default_factory=list)  # why this binds the profile
+    steps: list[dict[str, Any]] = field(default_factory=list)  # every obligation with its dates
+    report_window: dict[str, Any] | None = None  # {"days": 1, "business": true}
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["requirement"] = self.requirement.value
+        return d
+
+
+def stable_id(prefix: str, *parts: object) -> str:
+    """A short id that is the same for the same inputs on every run."""
+    h = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8"))
+    return f"{prefix}-{h.hexdigest()[:12]}"

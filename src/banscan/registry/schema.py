@@ -1,0 +1,321 @@
+"""The registry's data model: families, signatures, restrictions and profiles.
+
+Every fact carries ``sources``: a list of URLs or, for identifiers taken from a data set,
+a short description of that data set and its version.  Unknown keys are errors.
+
+Files (YAML) under ``registry/data``:
+
+* ``families/<id>.yaml``      one :class:`Family` (with its entities, products, signatures, negatives)
+* ``restrictions/<id>.yaml``  one :class:`Restriction`
+* ``profiles/<id>.yaml``      one :class:`Profile`
+* ``generated/oui.json``      IEEE assignments, written by ``scripts/gen_oui.py`` (never by hand)
+
+An overlay file given with ``--registry FILE`` is a YAML document with any of the top-level
+keys ``families``, ``restrictions``, ``profiles``, ``signatures`` (signatures added to an
+existing family, each naming its ``family``) and ``version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from enum import Enum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=2, max_length=80)]
+Sources = Annotated[list[Annotated[str, Field(min_length=3)]], Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Category(str, Enum):
+    SECURITY_SOFTWARE = "security-software"
+    TELECOM_EQUIPMENT = "telecom-equipment"
+    TELECOM_SERVICE = "telecom-service"
+    VIDEO_SURVEILLANCE = "video-surveillance"
+    RADIO = "radio"
+    MOBILE_DEVICE = "mobile-device"
+    COMPUTER = "computer"  # PCs, laptops, servers, storage
+    APP = "app"  # end-user application (desktop or mobile)
+    AI_SERVICE = "ai-service"
+    SDK = "sdk"  # library / SDK embedded in other software
+    CLOUD_SERVICE = "cloud-service"
+    DRONE = "drone"
+    POWER_EQUIPMENT = "power-equipment"  # UPS, inverters
+    COMPONENT = "component"  # chips, modules
+    SOFTWARE = "software"  # other software
+    OTHER = "other"
+
+
+class LegalForce(str, Enum):
+    BINDING_LAW = "binding-law"
+    BINDING_REGULATION = "binding-regulation"
+    BINDING_DIRECTIVE = "binding-directive"
+    PROCUREMENT_RULE = "procurement-rule"
+    BINDING_LICENCE_CONDITION = "binding-licence-condition"
+    GOVERNMENT_DECISION = "government-decision"
+    ADVISORY = "advisory"
+    NON_BINDING_RESOLUTION = "non-binding-resolution"
+    EXPORT_CONTROL = "export-control"
+    BILL = "bill"
+
+    @property
+    def binding(self) -> bool:
+        return self not in (LegalForce.ADVISORY, LegalForce.NON_BINDING_RESOLUTION,
+                            LegalForce.EXPORT_CONTROL, LegalForce.BILL)
+
+
+class FactConfidence(str, Enum):
+    CONFIRMED = "confirmed"
+    CORROBORATED = "corroborated"
+
+
+RelationName = Literal["product", "oem", "former-affiliate", "service-client"]
+RequirementName = Literal["advisory", "report", "do-not-procure", "remove", "prohibited"]
+Strength = Literal["strong", "medium", "weak"]
+
+
+# --------------------------------------------------------------------------- families
+
+
+class Alias(Strict):
+    name: str = Field(min_length=1)
+    script: str | None = None  # ISO 15924: Latn, Cyrl, Hans, Hant ...
+    lang: str | None = None
+    sources: Sources
+
+
+class Entity(Strict):
+    """A legal entity or brand inside a family, with the dates it belonged to it."""
+
+    id: Id
+    name: str  # legal name, e.g. "AO Kaspersky Lab"
+    role: Literal["parent", "subsidiary", "affiliate", "brand", "oem", "former-member"]
+    aliases: list[Alias] = []
+    country: str | None = None
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    note: str | None = None
+    sources: Sources
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Product(Strict):
+    id: Id
+    name: str
+    category: Category
+    entity: Id | None = None  # defaults to the family's parent entity
+    note: str | None = None
+    sources: Sources
+
+
+SignatureKind = Literal[
+    "publisher",  # organisation name strings (publisher / vendor / supplier / manufacturer / TLS org / OUI vendor)
+    "product-name",  # product or app names, matched on token boundaries in name fields
+    "package",  # package id in an ecosystem (exact, or a prefix ending with '.', '/', ':' or '*')
+    "purl",  # purl prefix, e.g. "pkg:maven/com.huawei.hms" (matches that namespace and below)
+    "bundle-id",  # Apple / Android id, exact or prefix ending with '.'
+    "process",
+    "service",
+    "driver",
+    "kernel-module",
+    "browser-extension",
+    "path",  # install path fragment, matched on path-segment boundaries
+    "snmp-pen",  # IANA Private Enterprise Number
+    "banner",  # literal phrase in a banner field (http_server, www_authenticate, rtsp_server, banner, sys_descr, vendor_class, http_title)
+    "domain",  # registered domain; matches it and its subdomains on label boundaries
+    "hostname",  # device hostname prefix given by the vendor's firmware
+]
+
+
+class Signature(Strict):
+    """A group of values of one kind that identify a family (or one of its products)."""
+
+    id: Id | None = None  # default: "<family>.<kind>.<n>"
+    kind: SignatureKind
+    values: list[str] = Field(min_length=1)
+    ecosystem: str | None = None  # for kind package: npm, pypi, maven, nuget, deb, rpm, winget, homebrew, snap, flatpak, chocolatey, appx, go, cargo ...
+    fields: list[str] | None = None  # for kind banner/publisher/product-name: restrict to these observation fields
+    product: Id | None = None
+    entity: Id | None = None
+    category: Category | None = None  # defaults to the product's, then the family's
+    relation: RelationName | None = None  # defaults from the entity's role
+    service: str | None = None  # for domains: the service's name ("Kaspersky Security Network")
+    strength: Strength = "medium"
+    conf: Literal["V", "C"] = "V"  # V verified in the source, C corroborated
+    note: str | None = None
+    sources: Sources
+
+
+class NegativeSignature(Strict):
+    """A known trap: an observation matching this is *not* the family's product."""
+
+    id: Id | None = None
+    kind: SignatureKind
+    values: list[str] = Field(min_length=1)
+    ecosystem: str | None = None
+    fields: list[str] | None = None
+    reason: str
+    sources: Sources
+
+
+class Family(Strict):
+    id: Id
+    name: str
+    country: str | None = None
+    description: str | None = None
+    default_category: Category
+    entities: list[Entity] = Field(min_length=1)
+    products: list[Product] = []
+    signatures: list[Signature] = []
+    negatives: list[NegativeSignature] = []
+    sources: Sources
+
+    @model_validator(mode="after")
+    def _one_parent(self) -> Family:
+        if not any(e.role == "parent" for e in self.entities):
+            raise ValueError("a family needs one entity with role 'parent'")
+        return self
+
+
+# --------------------------------------------------------------------------- restrictions
+
+
+class ReportWindow(Strict):
+    days: int = Field(ge=0)
+    business: bool = True
+
+
+class Obligation(Strict):
+    """One thing a restriction asks, from a date, maybe by a deadline.
+
+    Dates are absolute (``effective``, ``due``) or offsets in days from the restriction's
+    ``adopted`` date (``effective_offset_days``, ``due_offset_days``).  A ``report`` obligation
+    may have a ``window`` counted from the day the product is identified.  ``until`` ends a
+    variant of the obligation (e.g. a 1-business-day window replaced by 3 days on a date).
+    ``profiles`` limits the obligation to some of the restriction's profile tags, and
+    ``relations`` / ``categories`` to some of what the restriction covers.
+    """
+
+    requirement: RequirementName
+    action: str
+    effective: dt.date | None = None
+    effective_offset_days: int | None = None
+    due: dt.date | None = None
+    due_offset_days: int | None = None
+    window: ReportWindow | None = None
+    until: dt.date | None = None
+    profiles: list[Id] | None = None
+    relations: list[RelationName] | None = None
+    categories: list[Category] | None = None
+    citation: str | None = None  # the paragraph of the instrument, when it differs from the restriction's
+
+
+class Coverage(Strict):
+    families: list[Id] = Field(min_length=1)
+    categories: list[Category] = []  # empty: every category
+    relations: list[RelationName] = ["product"]
+    products: list[Id] = []  # empty: every product of the families in the categories
+    entities: list[Id] = []  # empty: every entity of the families
+    exclude_products: list[Id] = []
+    exclude_entities: list[Id] = []
+    note: str | None = None  # the covered-products wording of the instrument
+
+
+class Restriction(Strict):
+    id: Id
+    title: str
+    jurisdiction: str  # ISO 3166 / "EU" / "US-NY"
+    authority: str
+    instrument: str
+    citation: str  # human readable, e.g. "NDAA FY2018 §1634(a)"
+    legal_force: LegalForce
+    confidence: FactConfidence
+    adopted: dt.date
+    effective: dt.date | None = None  # when it starts to bind; default: adopted
+    ends: dt.date | None = None  # lifted, expired or superseded
+    superseded_by: Id | None = None
+    binds: list[Id] = Field(min_length=1)  # profile tags
+    binds_text: str  # whom it binds, in the instrument's words
+    covers: Coverage
+    obligations: list[Obligation] = Field(min_length=1)
+    text: str  # what it says, short
+    notes: list[str] = []
+    sources: Sources
+
+    @field_validator("sources")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        for s in v:
+            if not s.startswith(("http://", "https://")):
+                raise ValueError(f"restriction sources must be URLs, got {s!r}")
+        return v
+
+    @model_validator(mode="after")
+    def _dates(self) -> Restriction:
+        if self.effective and self.effective < self.adopted:
+            raise ValueError("effective date is before the adopted date")
+        if self.ends and self.ends < self.adopted:
+            raise ValueError("ends date is before the adopted date")
+        for o in self.obligations:
+            if o.effective is not None and o.effective_offset_days is not None:
+                raise ValueError("an obligation has both effective and effective_offset_days")
+            if o.due is not None and o.due_offset_days is not None:
+                raise ValueError("an obligation has both due and due_offset_days")
+        return self
+
+
+# --------------------------------------------------------------------------- profiles
+
+
+class Profile(Strict):
+    id: Id
+    name: str
+    description: str
+    jurisdictions: list[str] = []
+    tags: list[Id] = []  # restriction ``binds`` tags this profile answers to (its own id is implied)
+    sources: list[str] = []
+
+    @property
+    def all_tags(self) -> set[str]:
+        return {self.id, *self.tags}
+
+
+# --------------------------------------------------------------------------- IEEE assignments
+
+
+class OuiAssignment(Strict):
+    prefix: str = Field(pattern=r"^[0-9A-F]{6}([0-9A-F]|[0-9A-F]{3})?$")  # 6 (MA-L), 7 (MA-M) or 9 (MA-S) hex digits
+    registry: Literal["MA-L", "MA-M", "MA-S", "IAB"]
+    organization: str
+    family: Id
+    entity: Id | None = None
+
+
+class OuiTable(Strict):
+    source: str
+    data_date: str
+    generated_by: str
+    assignments: list[OuiAssignment]
+
+
+# --------------------------------------------------------------------------- overlay
+
+
+class Overlay(Strict):
+    version: str | None = None
+    families: list[Family] = []
+    restrictions: list[Restriction] = []
+    profiles: list[Profile] = []
+    signatures: list[FamilySignature] = []
+
+
+class FamilySignature(Signature):
+    family: Id
+
+
+Overlay.model_rebuild()

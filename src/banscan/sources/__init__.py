@@ -1,0 +1,34 @@
+"""Input readers, one module per format.
+
+``SOURCES`` is the only registration point: to add a format, write one module with a class
+following :class:`banscan.sources.base.Source` and add one line here.  Order matters for
+sniffing: more specific formats come first.
+"""
+
+from __future__ import annotations
+
+from banscan.sources.base import HEAD_BYTES, ReadContext, Source, text_head
+
+SOURCES: tuple[Source, ...] = (
+)
+
+
+def by_name(name: str) -> Source:
+    for s in SOURCES:
+        if s.name == name:
+            return s
+    raise KeyError(name)
+
+
+def detect(head: bytes, path: str) -> Source | None:
+    """The first source whose ``sniff`` recognises ``head``."""
+    for s in SOURCES:
+        try:
+            if s.sniff(head, path):
+                return s
+        except Exception:  # noqa: BLE001 - a sniffer that fails simply does not recognise the input
+            continue
+    return None
+
+
+__all__ = ["SOURCES", "by_name", "detect", "ReadContext", "Source", "HEAD_BYTES", "text_head"]
