@@ -1,0 +1,147 @@
+"""Helpers shared by the software-inventory sources (not a source itself)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+from banscan.model import F
+
+# --------------------------------------------------------------------------------------------
+# JSON
+
+
+def ptr(*parts: object) -> str:
+    """An RFC 6901 JSON Pointer from path parts."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+class CountingReader:
+    """Wraps a binary stream and counts the bytes handed to the parser."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        b = self.raw.read(n)
+        self.pos += len(b)
+        return b
+
+
+def build(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> Any:
+    """Build the JSON value that starts with (``event``, ``value``) from an ijson event stream."""
+    if event not in ("start_map", "start_array"):
+        return value
+    b = ijson.ObjectBuilder()
+    b.event(event, value)
+    depth = 1
+    for _prefix, ev, val in events:
+        b.event(ev, val)
+        if ev == "start_map" or ev == "start_array":
+            depth += 1
+        elif ev == "end_map" or ev == "end_array":
+            depth -= 1
+            if depth == 0:
+                return b.value
+    raise ijson.IncompleteJSONError("premature end of input")
+
+
+def json_error_message(exc: Exception, reader: CountingReader) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"invalid or truncated JSON near byte offset {reader.pos}: {text}"
+
+
+def skip_bom(head: bytes) -> bytes:
+    return head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+
+
+# --------------------------------------------------------------------------------------------
+# field helpers
+
+
+def s(v: Any) -> str:
+    """A clean string for a scalar, '' for anything else or for NOASSERTION/NONE."""
+    if v is None or isinstance(v, (dict, list, bool)):
+        return ""
+    t = str(v).strip()
+    if t.upper() in ("NOASSERTION", "NONE"):
+        return ""
+    return t
+
+
+def put(fields: dict[str, str], key: str, value: Any) -> None:
+    """Set ``key`` only when ``value`` is a non-empty string and the key is not set yet."""
+    if key in fields:
+        return
+    v = s(value)
+    if v:
+        fields[key] = v
+
+
+# Package types whose namespace is part of the package's identity within the ecosystem.
+_NS_SLASH = {"golang", "composer", "github", "bitbucket", "swift", "docker", "huggingface", "cocoapods"}
+
+
+def purl_fields(fields: dict[str, str], purl: str) -> None:
+    """Set purl, ecosystem and package from a Package URL (leniently: a bad purl is kept as-is)."""
+    purl = s(purl)
+    if not purl:
+        return
+    put(fields, F.PURL, purl)
+    try:
+        from packageurl import PackageURL
+
+        p = PackageURL.from_string(purl)
+    except Exception:  # noqa: BLE001 - an unparsable purl is still shown
+        return
+    put(fields, F.ECOSYSTEM, p.type)
+    ns, name = p.namespace or "", p.name or ""
+    if not name:
+        return
+    if p.type == "npm" and ns:
+        pkg = f"{ns}/{name}" if ns.startswith("@") else f"@{ns}/{name}"
+    elif p.type in ("maven", "gradle", "sbt") and ns:
+        pkg = f"{ns}:{name}"
+    elif p.type in _NS_SLASH and ns:
+        pkg = f"{ns}/{name}"
+    else:
+        pkg = name
+    put(fields, F.PACKAGE, pkg)
+
+
+_X500_RE = re.compile(r"(?:^|,)\s*(O|CN)\s*=\s*(\"[^\"]*\"|[^,]*)", re.IGNORECASE)
+_GUIDISH = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+
+
+def is_x500(value: str) -> bool:
+    return bool(re.match(r"^\s*(CN|O|OU|L|S|C)\s*=", value, re.IGNORECASE))
+
+
+def x500_org(value: str) -> str:
+    """The organisation of an X.500 name (``CN=..., O=Microsoft Corporation, ...``): O= else CN=.
+
+    A CN that is only a GUID (Store-signed AppX packages) names no organisation: ''.
+    """
+    found: dict[str, str] = {}
+    for m in _X500_RE.finditer(value):
+        found.setdefault(m.group(1).upper(), m.group(2).strip().strip('"').strip())
+    org = found.get("O") or found.get("CN") or ""
+    return "" if _GUIDISH.match(org) else org
+
+
+_PARTY_RE = re.compile(r"^\s*(Organization|Person|Tool)\s*:\s*", re.IGNORECASE)
+_CONTACT_RE = re.compile(r"\s*(\([^()]*\)|<[^<>]*>)\s*$")
+
+
+def spdx_party(value: Any) -> str:
+    """``Organization: Acme (x@y)`` -> ``Acme``; NOASSERTION -> ''."""
+    v = s(value)
+    if not v:
+        return ""
+    v = _PARTY_RE.sub("", v)
+    v = _CONTACT_RE.sub("", v).strip()
+    return s(v)

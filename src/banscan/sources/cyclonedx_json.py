@@ -1,0 +1,160 @@
+"""CycloneDX JSON bills of materials, specification 1.2 to 1.7.
+
+Specification: https://cyclonedx.org/specification/overview/ (JSON schemas:
+https://github.com/CycloneDX/specification/tree/master/schema).
+
+Components, nested ``components`` included, are streamed with ijson: only one top-level
+component (with its children) is held in memory at a time.  Each observation's locator is the
+component's RFC 6901 JSON Pointer (``/components/12``, ``/components/3/components/0``,
+``/metadata/component``).
+
+cyclonedx-python-lib's deserializer is not used: it builds the whole document in memory and
+validates it strictly against one schema version, so a large SBOM would be loaded at once and a
+real-world file with a small departure (an unknown property, a 1.7 field, tools as an object in
+1.5+) would be refused although its components are perfectly clear.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.sources._common import CountingReader, build, json_error_message, ptr, purl_fields, put, s
+from banscan.sources.base import ReadContext, text_head
+
+
+def _publisher(c: dict[str, Any]) -> str:
+    for v in (
+        c.get("publisher"),
+        (c.get("supplier") or {}).get("name") if isinstance(c.get("supplier"), dict) else None,
+        c.get("author"),
+        (c.get("manufacturer") or {}).get("name") if isinstance(c.get("manufacturer"), dict) else None,
+    ):
+        if s(v):
+            return s(v)
+    authors = c.get("authors")
+    if isinstance(authors, list):
+        for a in authors:
+            if isinstance(a, dict) and s(a.get("name")):
+                return s(a.get("name"))
+    return ""
+
+
+def component_fields(c: dict[str, Any]) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    put(fields, F.NAME, c.get("name"))
+    put(fields, F.VERSION, c.get("version"))
+    put(fields, F.PUBLISHER, _publisher(c))
+    purl_fields(fields, c.get("purl"))
+    put(fields, "group", c.get("group"))
+    put(fields, "cpe", c.get("cpe"))
+    put(fields, "type", c.get("type"))
+    return fields
+
+
+def asset_of(meta_component: dict[str, Any] | None) -> str:
+    if not isinstance(meta_component, dict):
+        return ""
+    name, version = s(meta_component.get("name")), s(meta_component.get("version"))
+    if not name:
+        return ""
+    return f"{name}@{version}" if version else name
+
+
+class CycloneDxJsonSource:
+    name = "cyclonedx-json"
+    description = "CycloneDX JSON SBOM (spec 1.2-1.7): components with purls"
+    documentation_url = "https://cyclonedx.org/specification/overview/"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        t = text_head(head).lstrip()
+        return t.startswith("{") and '"bomFormat"' in t and '"CycloneDX"' in t
+
+    def _prescan(self, stream: BinaryIO) -> tuple[dict[str, Any] | None, str | None]:
+        """metadata.component and metadata.timestamp, read before the components."""
+        meta: dict[str, Any] | None = None
+        ts: str | None = None
+        events = ijson.parse(stream)
+        try:
+            for prefix, event, value in events:
+                if prefix == "metadata.component" and event == "start_map":
+                    meta = build(events, event, value)
+                elif prefix == "metadata.timestamp":
+                    ts = s(value) or None
+                elif prefix == "metadata" and event == "end_map":
+                    break
+        except Exception:  # noqa: BLE001 - the main pass reports the error with its place
+            pass
+        return meta, ts
+
+    def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        meta: dict[str, Any] | None = None
+        ts: str | None = None
+        prescanned = False
+        try:
+            if stream.seekable():
+                start = stream.tell()
+                meta, ts = self._prescan(stream)
+                stream.seek(start)
+                prescanned = True
+        except (OSError, ValueError):
+            prescanned = False
+        asset = asset_of(meta) or ctx.asset
+        reader = CountingReader(stream)
+        events = ijson.parse(reader)
+        index = 0
+        seen_components = False
+        try:
+            for prefix, event, value in events:
+                if prefix == "components.item" and event == "start_map":
+                    seen_components = True
+                    comp = build(events, event, value)
+                    yield from self._emit(comp, ("components", index), asset, ts, ctx)
+                    index += 1
+                elif prefix == "metadata.component" and event == "start_map":
+                    comp = build(events, event, value)
+                    if not prescanned and seen_components and asset_of(comp):
+                        ctx.deviation(
+                            "metadata follows components; components before it are attributed "
+                            f"to {ctx.asset}"
+                        )
+                    if not prescanned and not seen_components:
+                        asset = asset_of(comp) or ctx.asset
+                    yield from self._emit(comp, ("metadata", "component"), asset, ts, ctx, nested=False)
+                elif prefix == "metadata.timestamp" and not prescanned:
+                    ts = s(value) or None
+                elif prefix == "bomFormat" and s(value) != "CycloneDX":
+                    yield Problem(ctx.loc(""), f"bomFormat is {value!r}, not CycloneDX", fatal=True)
+                    return
+        except (ijson.JSONError, ijson.IncompleteJSONError, ValueError) as exc:
+            yield Problem(ctx.loc(""), json_error_message(exc, reader), fatal=True)
+
+    def _emit(
+        self,
+        comp: Any,
+        path: tuple[Any, ...],
+        asset: str,
+        ts: str | None,
+        ctx: ReadContext,
+        nested: bool = True,
+    ) -> Iterator[Observation | Problem]:
+        if not isinstance(comp, dict):
+            yield Problem(ctx.loc(ptr(*path)), "component is not a JSON object")
+            return
+        fields = component_fields(comp)
+        if F.NAME in fields or F.PURL in fields:
+            obs = Observation("component", asset, fields, ctx.loc(ptr(*path)), EvidenceClass.SBOM, ts)
+            ctx.seen(obs)
+            yield obs
+        else:
+            yield Problem(ctx.loc(ptr(*path)), "component has neither name nor purl")
+        children = comp.get("components")
+        if isinstance(children, list):
+            for i, child in enumerate(children):
+                yield from self._emit(child, (*path, "components", i), asset, ts, ctx)
+
+
+SOURCE = CycloneDxJsonSource()
