@@ -177,10 +177,31 @@ class Detection:
     observation: Observation
     service: str | None = None  # for service-client detections: the service's name
     notes: list[str] = field(default_factory=list)
+    product_id: str | None = None  # registry ids, for policy scope rules
+    entity_id: str | None = None
 
     @property
     def source(self) -> Locator:
         return self.observation.source
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Detection:
+        """Rebuild a detection from its JSON form (a report or the store)."""
+        o = d["observation"]
+        obs = Observation(
+            kind=o["kind"], asset=o["asset"], fields=dict(o["fields"]),
+            source=Locator(d["source"]["path"], d["source"]["locator"]),
+            evidence_class=EvidenceClass(o.get("evidence_class", "installed")),
+            observed_at=o.get("observed_at"),
+        )
+        return cls(
+            id=d["id"], asset=d["asset"], family=d["family"], entity=d["entity"], product=d.get("product"),
+            category=d["category"], relation=Relation(d["relation"]), confidence=Confidence(d["confidence"]),
+            evidence=[Evidence(e["field"], e["value"], e["signature"], e.get("strength", "medium"),
+                               e.get("negative", False)) for e in d.get("evidence", [])],
+            observation=obs, service=d.get("service"), notes=list(d.get("notes", [])),
+            product_id=d.get("product_id"), entity_id=d.get("entity_id"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -189,6 +210,8 @@ class Detection:
             "family": self.family,
             "entity": self.entity,
             "product": self.product,
+            "product_id": self.product_id,
+            "entity_id": self.entity_id,
             "category": self.category,
             "relation": self.relation.value,
             "confidence": self.confidence.value,
@@ -216,11 +239,20 @@ class Finding:
     reasons: list[str] = field(default_factory=list)  # why this binds the profile
     steps: list[dict[str, Any]] = field(default_factory=list)  # every obligation with its dates
     report_window: dict[str, Any] | None = None  # {"days": 1, "business": true}
+    status: str = "open"  # lifecycle status from the store: open, planned, resolved, waived, false-positive
+    asset: str = ""
+    family: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["requirement"] = self.requirement.value
         return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Finding:
+        kw = {k: d[k] for k in cls.__dataclass_fields__ if k in d}
+        kw["requirement"] = Requirement(d["requirement"])
+        return cls(**kw)
 
 
 def stable_id(prefix: str, *parts: object) -> str:

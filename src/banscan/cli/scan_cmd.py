@@ -1,0 +1,136 @@
+"""``banscan scan``: the main job."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import platformdirs
+import typer
+
+from banscan import report as reports
+from banscan.cli.common import ConfigOpt, DbOpt, OutOpt, ProfileOpt, RegistryOpt, open_out, registry_from, settings
+from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, ConfigError
+from banscan.model import Confidence, Requirement
+from banscan.scan import ScanRequest, ScanResult, run
+from banscan.sources import SOURCES
+
+LAST_REPORT = Path(platformdirs.user_cache_dir("banscan", appauthor=False)) / "last-report.json"
+_OPEN = ("open", "planned")
+
+
+def parse_date(value: str | None, what: str = "--as-of") -> dt.date | None:
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(f"{what}: '{value}' is not a date in the form YYYY-MM-DD") from None
+
+
+def exit_code(result: ScanResult, fail_on: str) -> int:
+    """2 when an input could not be read (wins over 1); 1 when something is at or above ``fail_on``."""
+    if result.input_errors:
+        return EXIT_INPUT
+    if result.profiles:
+        level = Requirement(fail_on).rank
+        if any(f.requirement.rank >= level and f.status in _OPEN for f in result.findings):
+            return EXIT_FINDINGS
+    elif any(d.confidence.rank >= Confidence.LIKELY.rank for d in result.detections):
+        return EXIT_FINDINGS
+    return EXIT_OK
+
+
+def save_last_report(result: ScanResult) -> None:
+    try:
+        LAST_REPORT.parent.mkdir(parents=True, exist_ok=True)
+        LAST_REPORT.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
+    except OSError:
+        pass  # the cache is a convenience for 'banscan explain'
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "scan",
+        help=(
+            "Scan this machine, or the given inventories, for products of restricted vendors.\n\n"
+            "INPUT may be an SBOM (CycloneDX, SPDX), an osquery result, an MDM or software-inventory "
+            "export, a winget export, an nmap XML file, ARP/DHCP/DNS/Zeek/SNMP data, a directory "
+            "(walked) or '-' for standard input. Formats are recognised by content; 'banscan sources' "
+            "lists them. With a --profile, each detection is checked against the restrictions that "
+            "bind that kind of organisation on the --as-of date.\n\n"
+            "Exit codes: 0 nothing at or above --fail-on; 1 something is; 2 an input could not be "
+            "read (the report is still written in full)."
+        ),
+    )
+    def scan(
+        inputs: Annotated[Optional[list[str]], typer.Argument(metavar="[INPUT]...", show_default=False)] = None,
+        host: Annotated[bool, typer.Option("--host", help="Scan this machine too (the default when no INPUT is given).")] = False,
+        asset: Annotated[Optional[str], typer.Option("--asset", metavar="NAME", help="Asset name for single-asset inputs.")] = None,
+        profile: ProfileOpt = None,
+        as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Apply the law as it stood on this date (default: today).")] = None,
+        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
+        output: OutOpt = None,
+        fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="LEVEL", help="advisory|report|do-not-procure|remove|prohibited: exit 1 when a finding is at or above LEVEL (default: remove).")] = None,
+        input_format: Annotated[Optional[str], typer.Option("--input-format", metavar="NAME", help="Read every INPUT as this format instead of recognising it.")] = None,
+        no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this scan in the database.")] = False,
+        registry: RegistryOpt = None,
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+    ) -> int:
+        s = settings(db=db, profiles=profile, registry=registry, fail_on=fail_on, config=config)
+        reg = registry_from(s)
+        fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "json")
+        try:
+            reporter = reports.by_name(fmt)
+        except KeyError:
+            raise ConfigError(f"--format: unknown format '{fmt}' (choose from {', '.join(reports.names())})") from None
+        if input_format and input_format not in {src.name for src in SOURCES}:
+            raise ConfigError(f"--input-format: unknown format '{input_format}' (see 'banscan sources')")
+        request = ScanRequest(inputs=tuple(inputs or ()), host=host, asset=asset, profiles=tuple(s.profiles),
+                              as_of=parse_date(as_of), format=input_format)
+        progress = None
+        if sys.stderr.isatty():
+            from banscan.progress import RichProgress
+            progress = RichProgress()
+        try:
+            result = run(request, reg, progress)
+        finally:
+            if progress is not None:
+                progress.close()
+        if not no_store:
+            from banscan.store import open_store
+
+            with open_store(s.db) as store:
+                store.record(result, reg)
+        save_last_report(result)
+        for i in result.inputs:
+            for e in i.errors:
+                typer.echo(f"banscan: {e}", err=True)
+        out = open_out(output)
+        try:
+            reporter.write(result, reg, out, {"settings": s, "far": s.far})
+        finally:
+            if output is not None:
+                out.close()
+        code = exit_code(result, s.fail_on)
+        raise typer.Exit(code)
+
+    @app.command("sources", help="List the input formats banscan reads, and how each is recognised.")
+    def sources(fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table") -> None:
+        rows = [{"name": s.name, "description": s.description, "documentation_url": s.documentation_url}
+                for s in SOURCES]
+        if fmt == "json":
+            json.dump({"sources": rows}, sys.stdout, indent=2)
+            sys.stdout.write("\n")
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        t = Table("format", "what it reads", "specification")
+        for r in rows:
+            t.add_row(r["name"], r["description"], r["documentation_url"])
+        Console().print(t)

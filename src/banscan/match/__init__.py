@@ -1,0 +1,358 @@
+"""Observations x signatures -> detections.
+
+All text signatures compile once into one Aho-Corasick automaton over normalised text, padded
+with spaces so that hits fall on token boundaries ("zte" never matches inside "Aztech").
+Identifier signatures (packages, purls, bundle ids, processes, domains, MAC prefixes, SNMP
+enterprise numbers) become dictionary and prefix look-ups.  Nothing loops over regular
+expressions per record.
+
+``Matcher.prefilter(raw)`` is a cheap superset test on a raw input line: when it is False no
+signature can match anything in the line, so line-oriented sources may skip parsing it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import ahocorasick
+
+from banscan.match.normalize import anchor, locally_administered, normalize, normalize_mac, spaceless
+from banscan.match.rules import DEFAULT_FIELDS, POINTS, TEXT_FIELDS, confidence_of, strength_in
+from banscan.model import (
+    Confidence,
+    Detection,
+    Evidence,
+    F,
+    Observation,
+    Relation,
+    stable_id,
+)
+from banscan.registry import CompiledSignature, Registry
+
+__all__ = ["Matcher", "Hit"]
+
+_KEY_KINDS = ("process", "service", "driver", "kernel-module", "browser-extension")
+_KEY_FIELD = {
+    "process": F.PROCESS,
+    "service": F.SERVICE,
+    "driver": F.DRIVER,
+    "kernel-module": F.KERNEL_MODULE,
+    "browser-extension": F.EXTENSION_ID,
+}
+_BOUNDARY = ("/", ".", "@", ":", "-", "?", "#")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    sig: CompiledSignature
+    field: str
+    value: str
+    strength: str
+
+
+def _strip_ext(name: str) -> str:
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].lower()
+    for ext in (".sys", ".exe", ".ko", ".service", ".dll", ".app"):
+        if base.endswith(ext):
+            return base[: -len(ext)]
+    return base
+
+
+class Matcher:
+    def __init__(self, registry: Registry) -> None:
+        self.registry = registry
+        self.unidentifiable_macs = 0
+        self._text = ahocorasick.Automaton()
+        self._text_entries: dict[str, list[CompiledSignature]] = defaultdict(list)
+        self._pkg_exact: dict[tuple[str, str], list[CompiledSignature]] = defaultdict(list)
+        self._pkg_prefix: dict[str, list[tuple[str, CompiledSignature]]] = defaultdict(list)
+        self._purl_prefix: list[tuple[str, CompiledSignature]] = []
+        self._bundle_exact: dict[str, list[CompiledSignature]] = defaultdict(list)
+        self._bundle_prefix: dict[str, list[CompiledSignature]] = defaultdict(list)
+        self._keys: dict[str, dict[str, list[CompiledSignature]]] = {k: defaultdict(list) for k in _KEY_KINDS}
+        self._paths: list[tuple[str, CompiledSignature]] = []
+        self._pen: dict[int, list[CompiledSignature]] = defaultdict(list)
+        self._domains: dict[str, list[CompiledSignature]] = defaultdict(list)
+        self._hostnames: list[tuple[str, CompiledSignature]] = []
+        self._oui: dict[str, tuple[str, str | None, str, str]] = {}
+        anchors: set[str] = set()
+        for sig in registry.signatures:
+            self._add(sig, anchors)
+        for a in registry.oui:
+            self._oui[a.prefix] = (a.family, a.entity, a.organization, a.registry)
+        for k in self._text_entries:
+            self._text.add_word(k, k)
+        if self._text_entries:
+            self._text.make_automaton()
+        self._pre = ahocorasick.Automaton()
+        for a in anchors:
+            if a:
+                self._pre.add_word(a, a)
+        if anchors:
+            self._pre.make_automaton()
+        self._has_anchors = bool(anchors)
+
+    # ------------------------------------------------------------------ compile
+    def _add(self, sig: CompiledSignature, anchors: set[str]) -> None:
+        kind = sig.kind
+        for raw in sig.values:
+            value = raw.strip()
+            if not value:
+                continue
+            if kind in ("publisher", "product-name", "banner"):
+                n = normalize(value)
+                if not n:
+                    continue
+                key = n if spaceless(n) else f" {n} "
+                self._text_entries[key].append(sig)
+                toks = [t for t in n.split() if len(t) >= 3] or [n]
+                anchors.add(max(toks, key=len))
+            elif kind == "package":
+                eco = (sig.ecosystem or "").lower()
+                v = value.lower()
+                if v.endswith("*"):
+                    self._pkg_prefix[eco].append((v[:-1], sig))
+                elif v.endswith((".", "/", ":")):
+                    self._pkg_prefix[eco].append((v, sig))
+                else:
+                    self._pkg_exact[(eco, v)].append(sig)
+                anchors.add(anchor(v.rstrip("*")))
+            elif kind == "purl":
+                v = value.lower().rstrip("*")
+                self._purl_prefix.append((v, sig))
+                anchors.add(anchor(v.split("/", 1)[-1]))
+            elif kind == "bundle-id":
+                v = value.lower().rstrip("*")
+                if v.endswith("."):
+                    self._bundle_prefix[v].append(sig)
+                else:
+                    self._bundle_exact[v].append(sig)
+                anchors.add(anchor(v))
+            elif kind in _KEY_KINDS:
+                self._keys[kind][value.lower()].append(sig)
+                self._keys[kind][_strip_ext(value)].append(sig)
+                anchors.add(anchor(_strip_ext(value)))
+            elif kind == "path":
+                v = "/" + value.lower().replace("\\", "/").strip("/") + "/"
+                self._paths.append((v, sig))
+                anchors.add(anchor(v))
+            elif kind == "snmp-pen":
+                self._pen[int(value)].append(sig)
+            elif kind == "domain":
+                v = value.lower().strip(".")
+                self._domains[v].append(sig)
+                anchors.add(v if len(v) <= 40 else anchor(v))
+            elif kind == "hostname":
+                self._hostnames.append((value.lower(), sig))
+                anchors.add(anchor(value))
+
+    # ------------------------------------------------------------------ prefilter
+    def prefilter(self, raw: str) -> bool:
+        """False only when no text or identifier signature can match anything in ``raw``."""
+        if not self._has_anchors:
+            return False
+        s = raw.lower()
+        if "\\u" in s:
+            return True  # escaped non-ASCII: decode before deciding
+        if not s.isascii():
+            s = unicodedata.normalize("NFKC", raw).casefold()
+        for _ in self._pre.iter(s):
+            return True
+        return False
+
+    # ------------------------------------------------------------------ hits
+    def hits(self, obs: Observation) -> list[Hit]:
+        f = obs.fields
+        out: list[Hit] = []
+        for field in TEXT_FIELDS:
+            value = f.get(field)
+            if value:
+                self._text_hits(field, value, out)
+        eco = (f.get(F.ECOSYSTEM) or "").lower()
+        pkg = f.get(F.PACKAGE)
+        if pkg:
+            self._package_hits(eco, pkg, F.PACKAGE, out)
+        purl = f.get(F.PURL)
+        if purl:
+            self._purl_hits(purl, out)
+        bid = f.get(F.BUNDLE_ID)
+        if bid:
+            self._bundle_hits(bid, out)
+        for kind, field in _KEY_FIELD.items():
+            value = f.get(field)
+            if value:
+                table = self._keys[kind]
+                sigs = table.get(value.lower()) or table.get(_strip_ext(value))
+                for s in sigs or ():
+                    out.append(Hit(s, field, value, s.strength))
+        path = f.get(F.PATH)
+        if path and self._paths:
+            p = "/" + path.lower().replace("\\", "/").strip("/") + "/"
+            for frag, s in self._paths:
+                if frag in p:
+                    out.append(Hit(s, F.PATH, path, s.strength))
+        oid = f.get(F.SYS_OBJECT_ID)
+        if oid:
+            o = oid.strip().lstrip(".")
+            if o.startswith("1.3.6.1.4.1."):
+                pen = o[12:].split(".", 1)[0]
+                if pen.isdigit():
+                    for s in self._pen.get(int(pen), ()):
+                        out.append(Hit(s, F.SYS_OBJECT_ID, oid, s.strength))
+        dom = f.get(F.DOMAIN)
+        if dom:
+            self._domain_hits(dom, out)
+        host = f.get(F.HOSTNAME)
+        if host and self._hostnames:
+            h = host.lower()
+            for prefix, s in self._hostnames:
+                if h.startswith(prefix):
+                    out.append(Hit(s, F.HOSTNAME, host, s.strength))
+        return out
+
+    def _text_hits(self, field: str, value: str, out: list[Hit]) -> None:
+        n = normalize(value)
+        if not n:
+            return
+        for _, key in self._text.iter(f" {n} "):
+            for s in self._text_entries[key]:
+                allowed = s.fields or DEFAULT_FIELDS.get(s.kind, ())
+                if field in allowed:
+                    out.append(Hit(s, field, value, strength_in(s.kind, field, s.strength)))
+
+    def _package_hits(self, eco: str, pkg: str, field: str, out: list[Hit]) -> None:
+        p = pkg.lower()
+        for s in self._pkg_exact.get((eco, p), ()):
+            out.append(Hit(s, field, pkg, s.strength))
+        if eco == "maven" and ":" in p:  # a bare groupId value matches every artifact of the group
+            for s in self._pkg_exact.get((eco, p.split(":", 1)[0]), ()):
+                out.append(Hit(s, field, pkg, s.strength))
+        for prefix, s in self._pkg_prefix.get(eco, ()):
+            if p.startswith(prefix) or (prefix.endswith(".") and p.split(":", 1)[0] == prefix[:-1]):
+                out.append(Hit(s, field, pkg, s.strength))
+
+    def _purl_hits(self, purl: str, out: list[Hit]) -> None:
+        core = purl.lower().split("?", 1)[0].split("#", 1)[0]
+        if core.startswith("pkg:") and "/" in core:
+            for prefix, s in self._purl_prefix:
+                if core.startswith(prefix) and (len(core) == len(prefix) or core[len(prefix)] in _BOUNDARY
+                                                or prefix.endswith(_BOUNDARY)):
+                    out.append(Hit(s, F.PURL, purl, s.strength))
+            typ, _, rest = core[4:].partition("/")
+            name = rest.split("@", 1)[0]
+            if typ == "maven" and "/" in name:
+                name = name.replace("/", ":", 1)
+            if typ in ("npm",) and name.startswith("%40"):
+                name = "@" + name[3:]
+            self._package_hits({"gem": "rubygems", "golang": "go"}.get(typ, typ), name, F.PURL, out)
+
+    def _bundle_hits(self, bid: str, out: list[Hit]) -> None:
+        b = bid.lower().strip()
+        for s in self._bundle_exact.get(b, ()):
+            out.append(Hit(s, F.BUNDLE_ID, bid, s.strength))
+        if self._bundle_prefix:
+            i = b.find(".")
+            while i != -1:
+                for s in self._bundle_prefix.get(b[: i + 1], ()):
+                    out.append(Hit(s, F.BUNDLE_ID, bid, s.strength))
+                i = b.find(".", i + 1)
+
+    def _domain_hits(self, dom: str, out: list[Hit]) -> None:
+        d = dom.lower().strip().rstrip(".")
+        labels = d.split(".")
+        for i in range(len(labels) - 1):
+            for s in self._domains.get(".".join(labels[i:]), ()):
+                out.append(Hit(s, F.DOMAIN, dom, s.strength))
+
+    # ------------------------------------------------------------------ MAC
+    def oui(self, mac: str) -> tuple[str, str | None, str, str, str] | None:
+        """(family, entity, organisation, registry, prefix) for a MAC, by longest prefix; None otherwise."""
+        m = normalize_mac(mac)
+        if m is None:
+            return None
+        if locally_administered(m):
+            self.unidentifiable_macs += 1
+            return None
+        for n in (9, 7, 6):
+            hit = self._oui.get(m[:n])
+            if hit:
+                return (*hit, m[:n])
+        return None
+
+    # ------------------------------------------------------------------ detections
+    def match(self, obs: Observation) -> list[Detection]:
+        hits = self.hits(obs)
+        mac = obs.fields.get(F.MAC)
+        oui = self.oui(mac) if mac else None
+        if not hits and oui is None:
+            return []
+        by_family: dict[str, list[Hit]] = defaultdict(list)
+        negated: set[str] = set()
+        for h in hits:
+            if h.sig.negative:
+                negated.add(h.sig.family)
+            else:
+                by_family[h.sig.family].append(h)
+        oui_family = None
+        if oui is not None:
+            oui_family = oui[0]
+            by_family.setdefault(oui_family, [])
+        dets = []
+        for fam, fhits in by_family.items():
+            if fam in negated:
+                continue
+            dets.append(self._detection(obs, fam, fhits, oui if fam == oui_family else None))
+        return dets
+
+    def _detection(self, obs: Observation, fam: str, hits: list[Hit],
+                   oui: tuple[str, str | None, str, str, str] | None) -> Detection:
+        reg = self.registry
+        best: dict[str, Hit] = {}
+        for h in hits:  # one hit per signature: distinct signatures add up
+            cur = best.get(h.sig.id)
+            if cur is None or POINTS[h.strength] > POINTS[cur.strength]:
+                best[h.sig.id] = h
+        ranked = sorted(best.values(), key=lambda h: (-POINTS[h.strength], h.sig.product is None, h.sig.id))
+        points = sum(POINTS[h.strength] for h in ranked)
+        evidence = [Evidence(h.field, h.value, h.sig.id, h.strength) for h in ranked]
+        if oui is not None:
+            family, ent, org, registry_name, prefix = oui
+            points += POINTS["medium"]  # an OUI alone is likely, never certain
+            evidence.append(Evidence(F.MAC, obs.fields[F.MAC], f"ieee.{registry_name.lower()}.{prefix}", "medium"))
+        lead = ranked[0] if ranked else None
+        product_id = next((h.sig.product for h in ranked if h.sig.product), None)
+        product = reg.product(fam, product_id)
+        if lead is not None:
+            entity = reg.entity(fam, lead.sig.entity)
+            category = product.category.value if product else lead.sig.category
+            relation = Relation(lead.sig.relation)
+            service = next((h.sig.service for h in ranked if h.sig.service), None)
+        else:
+            entity = reg.entity(fam, oui[1] if oui else None)
+            category = reg.family(fam).default_category.value
+            relation = Relation.FORMER_AFFILIATE if entity.role == "former-member" else Relation.PRODUCT
+            service = None
+        # a product-level relation from any signature wins over a service-client hit
+        if relation == Relation.SERVICE_CLIENT and any(h.sig.relation == "product" for h in ranked):
+            relation = Relation.PRODUCT
+        confidence = Confidence(confidence_of(points))
+        notes = []
+        if oui is not None and lead is None:
+            notes.append(f"identified by the MAC address prefix registered to {oui[2]} ({oui[3]} {oui[4]}); "
+                         "OEM devices carry their maker's prefix")
+        det_id = stable_id("D", obs.asset, fam, product_id, obs.source.path, obs.source.locator)
+        return Detection(
+            id=det_id, asset=obs.asset, family=fam, entity=entity.name,
+            product=product.name if product else None, category=category, relation=relation,
+            confidence=confidence, evidence=evidence, observation=obs, service=service, notes=notes,
+            product_id=product_id, entity_id=entity.id,
+        )
+
+    def match_all(self, observations: Iterable[Observation]) -> list[Detection]:
+        out: list[Detection] = []
+        for o in observations:
+            out.extend(self.match(o))
+        return out

@@ -1,0 +1,20 @@
+"""The JSON report: the whole scan result, documented by ``docs/report.schema.json``."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+from banscan.registry import Registry
+from banscan.scan import ScanResult
+
+
+class JsonReporter:
+    name = "json"
+    description = "the full report as JSON (schema in docs/report.schema.json)"
+    media_type = "application/json"
+    suffix = ".json"
+
+    def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
+        json.dump(result.to_dict(), out, indent=2, ensure_ascii=False)
+        out.write("\n")

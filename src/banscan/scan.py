@@ -1,0 +1,341 @@
+"""Orchestration: inputs -> sources -> matcher -> policy -> ScanResult.
+
+The CLI, the store's re-evaluation and the tests all call :func:`run`.  Nothing here formats
+output or reads the clock except where the request leaves the date open.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import os
+import shutil
+import socket
+import sys
+import tempfile
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, BinaryIO
+
+from banscan import __version__
+from banscan.match import Matcher
+from banscan.model import Detection, Finding, Observation, Problem
+from banscan.progress import NullProgress, Progress
+from banscan.registry import Registry
+from banscan.sources import HEAD_BYTES, ReadContext, Source, by_name, detect
+
+REPORT_SCHEMA = "https://banscan.dev/schema/report-1.json"
+REPORT_SCHEMA_VERSION = "1.0.0"
+HOST_INPUT = "host:"  # the input name of a scan of this machine
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    inputs: tuple[str, ...] = ()  # paths, directories, "-" for stdin; empty: scan this machine
+    host: bool = False  # also scan this machine when inputs are given
+    asset: str | None = None  # asset name for single-asset inputs
+    profiles: tuple[str, ...] = ()
+    as_of: dt.date | None = None  # None: today
+    format: str | None = None  # force one source for every input
+
+
+@dataclass
+class InputReport:
+    path: str
+    format: str | None
+    observations: int = 0
+    errors: list[str] = field(default_factory=list)
+    deviations: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    assets: dict[str, list[str]] = field(default_factory=dict)  # asset -> evidence classes covered
+    skipped: str | None = None  # why a file found while walking a directory was not read
+    unidentifiable_macs: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {
+            "path": self.path,
+            "format": self.format,
+            "observations": self.observations,
+            "errors": list(self.errors),
+            "deviations": list(self.deviations),
+            "sha256": self.sha256,
+            "assets": {k: sorted(v) for k, v in sorted(self.assets.items())},
+        }
+        if self.skipped:
+            d["skipped"] = self.skipped
+        if self.unidentifiable_macs:
+            d["unidentifiable_macs"] = self.unidentifiable_macs
+        return d
+
+
+@dataclass
+class ScanResult:
+    registry: dict[str, str]  # {"version", "sha256"}
+    profiles: list[str]
+    as_of: dt.date
+    started_at: str
+    finished_at: str
+    inputs: list[InputReport]
+    detections: list[Detection]
+    findings: list[Finding] = field(default_factory=list)
+    upcoming: list[dict[str, Any]] = field(default_factory=list)
+    information: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    @property
+    def input_errors(self) -> bool:
+        return any(i.errors for i in self.inputs)
+
+    def assets(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for i in self.inputs:
+            for a, classes in i.assets.items():
+                out.setdefault(a, set()).update(classes)
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": REPORT_SCHEMA,
+            "schema_version": REPORT_SCHEMA_VERSION,
+            "tool": {"name": "banscan", "version": __version__},
+            "registry": dict(self.registry),
+            "profile": ",".join(self.profiles) if self.profiles else None,
+            "profiles": list(self.profiles),
+            "as_of": self.as_of.isoformat(),
+            "started_at": self.started_at,
+            "finished_at": self.finished_at,
+            "inputs": [i.to_dict() for i in self.inputs],
+            "assets": [{"asset": a, "evidence": sorted(c)} for a, c in sorted(self.assets().items())],
+            "detections": [d.to_dict() for d in self.detections],
+            "findings": [f.to_dict() for f in self.findings],
+            "upcoming": list(self.upcoming),
+            "information": dict(self.information),
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ScanResult:
+        inputs = []
+        for i in d.get("inputs", []):
+            ir = InputReport(path=i["path"], format=i.get("format"), observations=i.get("observations", 0),
+                             errors=list(i.get("errors", [])), deviations=list(i.get("deviations", [])),
+                             sha256=i.get("sha256"), assets={k: list(v) for k, v in i.get("assets", {}).items()},
+                             skipped=i.get("skipped"), unidentifiable_macs=i.get("unidentifiable_macs", 0))
+            inputs.append(ir)
+        return cls(
+            registry=dict(d.get("registry", {})), profiles=list(d.get("profiles") or []),
+            as_of=dt.date.fromisoformat(d["as_of"]), started_at=d.get("started_at", ""),
+            finished_at=d.get("finished_at", ""), inputs=inputs,
+            detections=[Detection.from_dict(x) for x in d.get("detections", [])],
+            findings=[Finding.from_dict(x) for x in d.get("findings", [])],
+            upcoming=list(d.get("upcoming", [])), information=dict(d.get("information", {})),
+        )
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class _HashingReader(io.RawIOBase):
+    """Passes reads through, hashing the bytes and reporting progress."""
+
+    def __init__(self, raw: BinaryIO, progress: Progress, task: object) -> None:
+        self.raw = raw
+        self.sha = hashlib.sha256()
+        self.progress = progress
+        self.task = task
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+        if n:
+            self.sha.update(memoryview(b)[:n])
+            self.progress.advance(self.task, n)
+        return n or 0
+
+
+def _walk(path: Path) -> Iterator[Path]:
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for f in sorted(files):
+            if not f.startswith("."):
+                yield Path(root) / f
+
+
+def _default_asset(path: str) -> str:
+    if path == "-":
+        return "stdin"
+    return Path(path).name.split(".")[0] or path
+
+
+class Scanner:
+    """Reads inputs one at a time, keeping only detections in memory."""
+
+    def __init__(self, registry: Registry, progress: Progress | None = None) -> None:
+        self.registry = registry
+        self.matcher = Matcher(registry)
+        self.progress = progress or NullProgress()
+
+    def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
+                    walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
+        head = stream.read(HEAD_BYTES)
+        report = InputReport(path=path, format=None)
+        try:
+            source: Source | None = by_name(forced) if forced else detect(head, path)
+        except KeyError:
+            report.errors.append(f"{path}: unknown format '{forced}'")
+            return report, []
+        if source is None:
+            what = "empty file" if not head.strip() else "not a recognised inventory format"
+            if walked:
+                report.skipped = what
+            else:
+                report.errors.append(f"{path}: {what} (see 'banscan sources' for the formats banscan reads)")
+            report.sha256 = hashlib.sha256(head).hexdigest() if len(head) < HEAD_BYTES else None
+            return report, []
+        report.format = source.name
+        ctx = ReadContext(path=path, asset=asset or _default_asset(path), prefilter=self.matcher.prefilter)
+        task = self.progress.start(path, size)
+        hashing = _HashingReader(_Chain(head, stream), self.progress, task)
+        buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
+        macs_before = self.matcher.unidentifiable_macs
+        dets = self._read(source, buffered, ctx, report)
+        # hash whatever the source did not read, so the digest covers the whole input
+        while buffered.read(1 << 20):
+            pass
+        self.progress.finish(task)
+        report.sha256 = hashing.sha.hexdigest()
+        report.observations = ctx.observations
+        report.deviations = list(ctx.deviations)
+        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
+        report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
+        return report, dets
+
+    def _read(self, source: Source, stream: BinaryIO, ctx: ReadContext, report: InputReport) -> list[Detection]:
+        dets: list[Detection] = []
+        try:
+            for item in source.read(stream, ctx):
+                if isinstance(item, Observation):
+                    ctx.seen(item)
+                    dets.extend(self.matcher.match(item))
+                elif isinstance(item, Problem):
+                    report.errors.append(str(item))
+                    if item.fatal:
+                        break
+        except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
+            report.errors.append(f"{ctx.path}: could not be read: {type(e).__name__}: {e}")
+        return dets
+
+    def scan_host(self, asset: str | None) -> tuple[InputReport, list[Detection]]:
+        from banscan.sources.host import scan_host
+
+        name = asset or socket.gethostname()
+        report = InputReport(path=f"{HOST_INPUT}{name}", format="host")
+        ctx = ReadContext(path=report.path, asset=name, prefilter=None)
+        task = self.progress.start(f"this machine ({name})", None)
+        dets: list[Detection] = []
+        try:
+            for item in scan_host(ctx):
+                if isinstance(item, Observation):
+                    ctx.seen(item)
+                    dets.extend(self.matcher.match(item))
+                else:
+                    report.errors.append(str(item))
+        except Exception as e:  # noqa: BLE001
+            report.errors.append(f"{report.path}: host scan failed: {type(e).__name__}: {e}")
+        self.progress.finish(task)
+        report.observations = ctx.observations
+        report.deviations = list(ctx.deviations)
+        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
+        return report, dets
+
+    def scan_inputs(self, inputs: Sequence[str], asset: str | None, forced: str | None,
+                    stdin: IO[bytes] | None = None) -> Iterator[tuple[InputReport, list[Detection]]]:
+        for raw in inputs:
+            if raw == "-":
+                data = stdin if stdin is not None else sys.stdin.buffer
+                with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
+                    shutil.copyfileobj(data, spool, 1 << 20)
+                    spool.seek(0)
+                    yield self.scan_stream(spool, "-", asset, forced)  # type: ignore[arg-type]
+                continue
+            p = Path(raw)
+            if p.is_dir():
+                for f in _walk(p):
+                    yield from self._scan_file(f, str(f), asset, forced, walked=True)
+            else:
+                yield from self._scan_file(p, raw, asset, forced, walked=False)
+
+    def _scan_file(self, p: Path, name: str, asset: str | None, forced: str | None,
+                   walked: bool) -> Iterator[tuple[InputReport, list[Detection]]]:
+        try:
+            fh = p.open("rb")
+        except OSError as e:
+            yield InputReport(path=name, format=None, errors=[f"{name}: cannot open: {e.strerror or e}"]), []
+            return
+        with fh:
+            try:
+                size = os.fstat(fh.fileno()).st_size
+            except OSError:
+                size = None
+            yield self.scan_stream(fh, name, asset, forced, walked=walked, size=size)
+
+
+class _Chain(io.RawIOBase):
+    """The already-read head followed by the rest of the stream, without re-reading."""
+
+    def __init__(self, head: bytes, rest: BinaryIO) -> None:
+        self.head = memoryview(head)
+        self.pos = 0
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.pos < len(self.head):
+            n = min(len(b), len(self.head) - self.pos)
+            b[:n] = self.head[self.pos:self.pos + n]
+            self.pos += n
+            return n
+        data = self.rest.read(len(b))
+        n = len(data)
+        b[:n] = data
+        return n
+
+
+def run(request: ScanRequest, registry: Registry, progress: Progress | None = None,
+        stdin: IO[bytes] | None = None) -> ScanResult:
+    """Scan the requested inputs and evaluate the findings for the requested profiles and date."""
+    from banscan import policy
+
+    started = _now()
+    as_of = request.as_of or dt.date.today()
+    profiles = [registry.profile(p) for p in request.profiles]  # unknown profile: ProfileError before reading
+    scanner = Scanner(registry, progress)
+    reports: list[InputReport] = []
+    detections: list[Detection] = []
+    if not request.inputs or request.host:
+        r, d = scanner.scan_host(request.asset if not request.inputs else None)
+        reports.append(r)
+        detections.extend(d)
+    for r, d in scanner.scan_inputs(request.inputs, request.asset, request.format, stdin=stdin):
+        reports.append(r)
+        detections.extend(d)
+    detections = _dedupe(detections)
+    result = ScanResult(
+        registry=registry.meta(), profiles=[p.id for p in profiles], as_of=as_of, started_at=started,
+        finished_at="", inputs=reports, detections=detections,
+    )
+    policy.apply(result, registry, profiles)
+    result.finished_at = _now()
+    return result
+
+
+def _dedupe(dets: list[Detection]) -> list[Detection]:
+    seen: dict[str, Detection] = {}
+    for d in dets:
+        seen.setdefault(d.id, d)
+    return sorted(seen.values(), key=lambda d: (d.asset, d.family, d.product or "", d.source.path, d.id))
