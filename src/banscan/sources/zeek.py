@@ -1,0 +1,614 @@
+"""Zeek (formerly Bro) logs, TSV and JSON lines.
+
+Format: https://docs.zeek.org/en/master/logs/index.html (log files and their fields) and
+https://docs.zeek.org/en/master/scripts/base/frameworks/logging/writers/ascii.zeek.html
+(the ASCII writer: ``#separator``/``#set_separator``/``#empty_field``/``#unset_field``/``#path``/
+``#fields``/``#types`` header, ``\\xHH`` escapes, ``-`` for unset and ``(empty)`` for empty
+containers; with ``LogAscii::use_json`` one JSON object per line, dotted field names).
+
+Logs read and what they give (the asset is the host the evidence is about):
+
+* ``dns``: ``query`` -> domain.  Asset ``id.orig_h`` (the client asking).  kind ``dns``.
+* ``ssl``: ``server_name`` -> domain; the old (Bro 2.x) ``subject``/``issuer``/``issuer_subject``
+  distinguished names -> tls_subject_org / tls_subject_cn / tls_issuer_org.  Asset ``id.orig_h``;
+  the server address is kept as ``server_ip`` (display only).  kind ``tls``.
+* ``http``: ``host`` (port removed) -> domain, a ``server`` column if a site script logs one ->
+  http_server, ``user_agent`` -> banner.  The user agent describes the client software, and the
+  asset is the client (``id.orig_h``), so it is evidence about that asset; it is kept as the
+  literal string it is, whatever it contains.  kind ``http``.
+* ``x509``: ``certificate.subject`` / ``certificate.issuer`` -> tls_subject_org, tls_subject_cn,
+  tls_issuer_org; ``san.dns`` -> domain.  x509 records name no host, so the asset is
+  ``ctx.asset`` (the sensor / log the certificate was seen by); the fingerprint (or the file id
+  of older versions) is kept as ``fingerprint``.  The first SAN goes with the certificate's
+  observation; every further distinct SAN name yields one more observation (kind ``tls``,
+  same locator) carrying only ``domain``, so that each name stays matchable on its own.
+* ``software``: ``name`` -> name, ``unparsed_version`` -> banner (and http_server for
+  ``HTTP::SERVER``), the version parts -> version.  Asset ``host``.  kind ``software``,
+  evidence class network-traffic (it is inferred from traffic).  Values such as hostile
+  shellshock user agents are kept as plain text.
+* ``known_hosts``: ip-only device observations (asset = ``host``).
+* ``known_devices``: ``mac``, ``dhcp_host_name``, ``vendor`` -> mac, hostname, oui_vendor.
+* ``dhcp``: ``mac``, ``host_name``, ``client_fqdn``, ``assigned_addr``/``assigned_ip``,
+  ``client_software`` (option 60 where the software policy script logs it) -> mac, hostname, ip,
+  vendor_class.  Asset = host name, else MAC, else IP.  kind ``dhcp``.
+* ``snmp``: ``display_string`` -> sys_descr, asset ``id.resp_h`` (the agent).  Records without a
+  display string are counted as read for the agent.  kind ``snmp``.
+* ``conn``: recognised and counted, but it carries nothing a signature can match and does not
+  cover any asset's evidence (a conn.log scan cannot show that a host stopped resolving a
+  domain), so it yields no observations.
+
+DNS, SSL, HTTP, x509 and software records are passed through ``ctx.prefilter`` as raw lines
+before they are parsed; records the prefilter rules out are counted with ``ctx.skipped`` and
+are not validated any further.  Device records (MAC/OID evidence) are never prefiltered.
+
+Locators are ``line N`` (1-based physical line).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any, BinaryIO
+
+from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.sources.base import ReadContext, text_head
+
+NT = EvidenceClass.NETWORK_TRAFFIC
+ND = EvidenceClass.NETWORK_DEVICE
+
+_KNOWN_PATHS = ("dns", "ssl", "http", "x509", "software", "known_hosts", "known_devices",
+                "dhcp", "snmp", "conn")
+_PREFILTERED = frozenset({"dns", "ssl", "http", "x509", "software"})
+# the column holding the asset when a record is skipped without being parsed
+_ASSET_COLUMN = {"dns": "id.orig_h", "ssl": "id.orig_h", "http": "id.orig_h", "software": "host"}
+
+_ESC = re.compile(rb"\\(x[0-9a-fA-F]{2}|\\)")
+
+
+def _unescape_bytes(b: bytes) -> bytes:
+    if b"\\" not in b:
+        return b
+    return _ESC.sub(lambda m: b"\\" if m.group(1) == b"\\" else bytes([int(m.group(1)[1:], 16)]), b)
+
+
+def _unescape(s: str) -> str:
+    """Undo the ASCII writer's escapes (``\\xHH`` for a byte, ``\\\\`` for a backslash)."""
+    if "\\" not in s:
+        return s
+    raw = _unescape_bytes(s.encode("utf-8", "surrogateescape"))
+    return raw.decode("utf-8", "replace")
+
+
+def _iso(ts: Any) -> str | None:
+    if ts is None or ts == "":
+        return None
+    if isinstance(ts, str):
+        if "T" in ts:
+            return ts
+        try:
+            ts = float(ts)
+        except ValueError:
+            return None
+    try:
+        return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# distinguished names ("CN=x,O=Acme\, Inc.,C=US")
+
+
+def dn_parts(dn: str) -> dict[str, str]:
+    """Attributes of an RFC 2253-style DN string (first value of each attribute)."""
+    out: dict[str, str] = {}
+    key = ""
+    buf: list[str] = []
+    in_key = True
+    i = 0
+    n = len(dn)
+    while i < n:
+        c = dn[i]
+        if c == "\\" and i + 1 < n:
+            (buf if not in_key else buf).append(dn[i + 1])
+            i += 2
+            continue
+        if in_key and c == "=":
+            key = "".join(buf).strip()
+            buf = []
+            in_key = False
+        elif not in_key and c in ",+":
+            out.setdefault(key.upper(), "".join(buf).strip())
+            buf = []
+            in_key = True
+        else:
+            buf.append(c)
+        i += 1
+    if not in_key and key:
+        out.setdefault(key.upper(), "".join(buf).strip())
+    return out
+
+
+def _tls_from_dn(fields: dict[str, str], subject: str | None, issuer: str | None) -> None:
+    if subject:
+        p = dn_parts(subject)
+        if p.get("O"):
+            fields[F.TLS_SUBJECT_ORG] = p["O"]
+        if p.get("CN"):
+            fields[F.TLS_SUBJECT_CN] = p["CN"]
+    if issuer:
+        p = dn_parts(issuer)
+        if p.get("O"):
+            fields[F.TLS_ISSUER_ORG] = p["O"]
+
+
+# ---------------------------------------------------------------------------------------------
+# record handlers: (record, ctx) -> list of (kind, asset, fields, evidence class)
+
+Rec = dict[str, Any]
+Out = list[tuple[str, str, dict[str, str], EvidenceClass]]
+
+
+def _s(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, list):
+        return ",".join(str(x) for x in v) if v else None
+    if isinstance(v, bool):
+        return "T" if v else "F"
+    s = str(v)
+    return s if s else None
+
+
+def _first(v: Any) -> str | None:
+    if isinstance(v, list):
+        return str(v[0]) if v else None
+    return _s(v)
+
+
+def _list(v: Any) -> list[str]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return [str(x) for x in v if x not in (None, "")]
+    return [str(v)] if v != "" else []
+
+
+def _dns(r: Rec, ctx: ReadContext) -> Out:
+    q = _s(r.get("query"))
+    asset = _s(r.get("id.orig_h")) or ctx.asset
+    if not q:
+        return []
+    f = {F.DOMAIN: q.rstrip(".")}
+    ans = _list(r.get("answers"))
+    if ans:
+        f["answers"] = ",".join(ans)
+    return [("dns", asset, f, NT)]
+
+
+def _ssl(r: Rec, ctx: ReadContext) -> Out:
+    asset = _s(r.get("id.orig_h")) or ctx.asset
+    f: dict[str, str] = {}
+    sn = _s(r.get("server_name"))
+    if sn:
+        f[F.DOMAIN] = sn.rstrip(".")
+    _tls_from_dn(f, _s(r.get("subject")), _s(r.get("issuer")) or _s(r.get("issuer_subject")))
+    if not f:
+        return []
+    srv = _s(r.get("id.resp_h"))
+    if srv:
+        f["server_ip"] = srv
+    return [("tls", asset, f, NT)]
+
+
+def _http(r: Rec, ctx: ReadContext) -> Out:
+    asset = _s(r.get("id.orig_h")) or ctx.asset
+    f: dict[str, str] = {}
+    host = _s(r.get("host"))
+    if host:
+        h = host.strip()
+        if h.startswith("["):  # [v6]:port
+            h = h[1:h.find("]")] if "]" in h else h
+        elif h.count(":") == 1:
+            h = h.split(":", 1)[0]
+        f[F.DOMAIN] = h.rstrip(".")
+    srv = _s(r.get("server"))
+    if srv:
+        f[F.HTTP_SERVER] = srv
+    ua = _s(r.get("user_agent"))
+    if ua:
+        f[F.BANNER] = ua
+    if not f:
+        return []
+    rh = _s(r.get("id.resp_h"))
+    if rh:
+        f["server_ip"] = rh
+    return [("http", asset, f, NT)]
+
+
+def _x509(r: Rec, ctx: ReadContext) -> Out:
+    f: dict[str, str] = {}
+    _tls_from_dn(f, _s(r.get("certificate.subject")), _s(r.get("certificate.issuer")))
+    sans: list[str] = []
+    for d in _list(r.get("san.dns")):
+        d = d.rstrip(".")
+        if d not in sans:
+            sans.append(d)
+    fp = _s(r.get("fingerprint")) or _s(r.get("id"))
+    out: Out = []
+    if sans:
+        f[F.DOMAIN] = sans[0]
+    if fp:
+        f["fingerprint"] = fp
+    if f:
+        out.append(("tls", ctx.asset, f, NT))
+    for d in sans[1:]:
+        g = {F.DOMAIN: d}
+        if fp:
+            g["fingerprint"] = fp
+        out.append(("tls", ctx.asset, g, NT))
+    return out
+
+
+def _software(r: Rec, ctx: ReadContext) -> Out:
+    asset = _s(r.get("host")) or ctx.asset
+    f: dict[str, str] = {}
+    name = _s(r.get("name"))
+    if name:
+        f[F.NAME] = name
+    unparsed = _s(r.get("unparsed_version"))
+    if unparsed:
+        f[F.BANNER] = unparsed
+    parts = [_s(r.get(k)) for k in ("version.major", "version.minor", "version.minor2",
+                                      "version.minor3")]
+    ver = ".".join(p for p in _leading(parts))
+    addl = _s(r.get("version.addl"))
+    if ver:
+        f[F.VERSION] = ver + ("-" + addl if addl else "")
+    st = _s(r.get("software_type"))
+    if st:
+        f["software_type"] = st
+        if st.endswith("::SERVER") and st.startswith("HTTP") and unparsed:
+            f[F.HTTP_SERVER] = unparsed
+    if not (name or unparsed):
+        return []
+    return [("software", asset, f, NT)]
+
+
+def _leading(parts: list[str | None]) -> list[str]:
+    out = []
+    for p in parts:
+        if p is None:
+            break
+        out.append(p)
+    return out
+
+
+def _known_hosts(r: Rec, ctx: ReadContext) -> Out:
+    h = _s(r.get("host"))
+    if not h:
+        return []
+    return [("device", h, {F.IP: h}, ND)]
+
+
+def _known_devices(r: Rec, ctx: ReadContext) -> Out:
+    from banscan.sources.arp import norm_mac
+
+    f: dict[str, str] = {}
+    mac = norm_mac(_s(r.get("mac")) or "")
+    if mac:
+        f[F.MAC] = mac
+    hn = _s(r.get("dhcp_host_name")) or _s(r.get("host_name"))
+    if hn:
+        f[F.HOSTNAME] = hn
+    v = _s(r.get("vendor")) or _s(r.get("oui_vendor"))
+    if v:
+        f[F.OUI_VENDOR] = v
+    if not f:
+        return []
+    return [("device", hn or mac or ctx.asset, f, ND)]
+
+
+def _dhcp(r: Rec, ctx: ReadContext) -> Out:
+    from banscan.sources.arp import norm_mac
+
+    f: dict[str, str] = {}
+    mac = norm_mac(_s(r.get("mac")) or "")
+    if mac:
+        f[F.MAC] = mac
+    hn = _s(r.get("host_name")) or _s(r.get("client_fqdn"))
+    if hn:
+        f[F.HOSTNAME] = hn
+    fq = _s(r.get("client_fqdn"))
+    if fq and fq != hn:
+        f["client_fqdn"] = fq
+    ip = (_s(r.get("assigned_addr")) or _s(r.get("assigned_ip")) or _s(r.get("client_addr"))
+          or _s(r.get("requested_addr")))
+    if ip:
+        f[F.IP] = ip
+    vc = _s(r.get("client_software")) or _s(r.get("vendor_class"))
+    if vc:
+        f[F.VENDOR_CLASS] = vc
+    if not f:
+        return []
+    return [("dhcp", hn or mac or ip or ctx.asset, f, ND)]
+
+
+def _snmp(r: Rec, ctx: ReadContext) -> Out:
+    asset = _s(r.get("id.resp_h")) or ctx.asset
+    d = _s(r.get("display_string"))
+    if not d:
+        ctx.skipped(asset, ND)
+        return []
+    return [("snmp", asset, {F.SYS_DESCR: d, F.IP: asset}, ND)]
+
+
+def _conn(r: Rec, ctx: ReadContext) -> Out:
+    ctx.observations += 1
+    return []
+
+
+HANDLERS: dict[str, Callable[[Rec, ReadContext], Out]] = {
+    "dns": _dns, "ssl": _ssl, "http": _http, "x509": _x509, "software": _software,
+    "known_hosts": _known_hosts, "known_devices": _known_devices, "dhcp": _dhcp,
+    "snmp": _snmp, "conn": _conn,
+}
+_EVIDENCE = {"dns": NT, "ssl": NT, "http": NT, "x509": NT, "software": NT}
+
+
+def log_kind(keys: set[str] | list[str], path: str | None = None) -> str | None:
+    """Which Zeek log a record with these field names belongs to."""
+    if path:
+        p = path.strip()
+        if p in _KNOWN_PATHS:
+            return p
+        if not keys:
+            return None
+    k = set(keys)
+    conn_id = "id.orig_h" in k or "id" in k
+    if "software_type" in k and "host" in k:
+        return "software"
+    if "certificate.subject" in k or ("certificate.version" in k and "certificate.serial" in k):
+        return "x509"
+    if conn_id and "query" in k and ("qtype" in k or "qtype_name" in k or "trans_id" in k):
+        return "dns"
+    if conn_id and ("server_name" in k or ("cipher" in k and "version" in k)):
+        return "ssl"
+    if conn_id and "method" in k and "uri" in k:
+        return "http"
+    if conn_id and "community" in k and ("display_string" in k or "get_requests" in k):
+        return "snmp"
+    if "mac" in k and ("assigned_ip" in k or "assigned_addr" in k or "msg_types" in k
+                       or "lease_time" in k):
+        return "dhcp"
+    if "mac" in k and ("dhcp_host_name" in k or "vendor" in k) and not conn_id:
+        return "known_devices"
+    if conn_id and "conn_state" in k and "history" in k:
+        return "conn"
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class ZeekSource:
+    name = "zeek"
+    description = "Zeek/Bro logs (TSV or JSON lines): dns, ssl, http, x509, software, known_hosts, known_devices, dhcp, snmp, conn"
+    documentation_url = "https://docs.zeek.org/en/master/logs/index.html"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        t = text_head(head)
+        if t.startswith("#separator "):
+            return True
+        line = t.lstrip().split("\n", 1)[0].strip()
+        if not (line.startswith("{") and line.endswith("}")):
+            return False
+        try:
+            rec = json.loads(line)
+        except ValueError:
+            return False
+        if not isinstance(rec, dict):
+            return False
+        p = rec.get("_path")
+        if isinstance(p, str) and "ts" in rec:
+            return True
+        return "ts" in rec and log_kind(_flat_keys(rec)) is not None
+
+    def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        first = stream.readline()
+        if first.startswith(b"\xef\xbb\xbf"):
+            first = first[3:]
+        if first.startswith(b"#"):
+            yield from self._read_tsv(first, stream, ctx)
+        else:
+            yield from self._read_json(first, stream, ctx)
+
+    # -- TSV ----------------------------------------------------------------------------------
+
+    def _read_tsv(self, first: bytes, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        sep = "\t"
+        set_sep = ","
+        empty = "(empty)"
+        unset = "-"
+        path: str | None = None
+        fields: list[str] | None = None
+        kind: str | None = None
+        handler = None
+        nf = 0
+        asset_idx = -1
+        prefilter = ctx.prefilter
+        skipped = ctx.skipped
+        vector_cols: set[int] = set()
+        warned_unknown = False
+        lineno = 0
+
+        def lines() -> Iterator[bytes]:
+            yield first
+            yield from stream
+
+        for raw in lines():
+            lineno += 1
+            if raw.startswith(b"#"):
+                h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                if h.startswith("#separator"):
+                    v = h[len("#separator"):].strip() or "\\x09"
+                    sep = _unescape(v) if v.startswith("\\x") else v
+                    continue
+                name, _, val = h[1:].partition(sep)
+                if name == "set_separator":
+                    set_sep = _unescape(val)
+                elif name == "empty_field":
+                    empty = val
+                elif name == "unset_field":
+                    unset = val
+                elif name == "path":
+                    path = val
+                elif name == "fields":
+                    fields = val.split(sep)
+                    nf = len(fields)
+                    kind = log_kind(fields, path) if path else log_kind(fields)
+                    if kind is None and path is not None:
+                        kind = log_kind(fields)
+                    handler = HANDLERS.get(kind) if kind else None
+                    col = _ASSET_COLUMN.get(kind or "")
+                    asset_idx = fields.index(col) if col and col in fields else -1
+                    if kind is None and not warned_unknown:
+                        warned_unknown = True
+                        ctx.deviation(f"Zeek log '{path or '?'}' carries no evidence banscan reads; records counted only")
+                elif name == "types":
+                    types = val.split(sep)
+                    vector_cols = {i for i, t in enumerate(types)
+                                   if t.startswith(("vector[", "set[", "table["))}
+                continue
+            if fields is None:
+                yield Problem(ctx.loc(f"line {lineno}"), "Zeek TSV data line before the #fields header", fatal=True)
+                return
+            line = raw.decode("utf-8", "replace").rstrip("\r\n")
+            if not line:
+                continue
+            if handler is None:
+                ctx.observations += 1
+                continue
+            if prefilter is not None and kind in _PREFILTERED and not prefilter(line):
+                if asset_idx >= 0:
+                    parts = line.split(sep, asset_idx + 1)
+                    a = parts[asset_idx] if len(parts) > asset_idx else ""
+                    skipped(a if a and a != unset else ctx.asset, _EVIDENCE[kind])
+                else:
+                    skipped(ctx.asset, _EVIDENCE[kind])
+                continue
+            vals = line.split(sep)
+            if len(vals) != nf:
+                yield Problem(ctx.loc(f"line {lineno}"),
+                              f"Zeek {kind} record has {len(vals)} fields, the header declares {nf}")
+                continue
+            rec: Rec = {}
+            for i, v in enumerate(vals):
+                if v == unset:
+                    continue
+                if i in vector_cols:
+                    rec[fields[i]] = [] if v == empty else [_unescape(x) for x in v.split(set_sep)]
+                else:
+                    if v == empty:
+                        v = ""
+                    rec[fields[i]] = _unescape(v) if "\\" in v else v
+            yield from self._emit(kind, handler, rec, lineno, ctx)
+
+    # -- JSON lines ---------------------------------------------------------------------------
+
+    def _read_json(self, first: bytes, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        prefilter = ctx.prefilter
+        lineno = 0
+        kind_by_path: dict[str, str | None] = {}
+        last_kind: str | None = None
+
+        def lines() -> Iterator[bytes]:
+            yield first
+            yield from stream
+
+        for raw in lines():
+            lineno += 1
+            line = raw.decode("utf-8", "replace").strip()
+            if not line:
+                continue
+            kind = None
+            # cheap kind/asset detection before a full parse
+            pi = line.find('"_path":"')
+            if pi >= 0:
+                pe = line.find('"', pi + 9)
+                p = line[pi + 9:pe]
+                if p not in kind_by_path:
+                    kind_by_path[p] = log_kind([], p)
+                kind = kind_by_path[p]
+            elif last_kind is not None:
+                kind = last_kind
+            if (prefilter is not None and kind in _PREFILTERED and last_kind == kind
+                    and not prefilter(line)):
+                col = _ASSET_COLUMN.get(kind)
+                a = _json_str_value(line, col) if col else None
+                ctx.skipped(a or ctx.asset, _EVIDENCE[kind])
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as e:
+                yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON: {e}")
+                continue
+            if not isinstance(rec, dict):
+                yield Problem(ctx.loc(f"line {lineno}"), "JSON line is not an object")
+                continue
+            rec = _flatten(rec)
+            if kind is None:
+                p = rec.get("_path")
+                kind = log_kind([], p) if isinstance(p, str) else log_kind(set(rec))
+            if kind is None:
+                ctx.deviation("Zeek JSON records of an unread log type; counted only")
+                ctx.observations += 1
+                continue
+            last_kind = kind
+            yield from self._emit(kind, HANDLERS[kind], rec, lineno, ctx)
+
+    def _emit(self, kind: str, handler: Callable[[Rec, ReadContext], Out], rec: Rec, lineno: int,
+              ctx: ReadContext) -> Iterator[Observation]:
+        out = handler(rec, ctx)
+        if not out:
+            if kind in _EVIDENCE:
+                a = _s(rec.get(_ASSET_COLUMN.get(kind, ""))) or ctx.asset
+                ctx.skipped(a, _EVIDENCE[kind])
+            return
+        at = _iso(rec.get("ts"))
+        loc = ctx.loc(f"line {lineno}")
+        for okind, asset, f, ec in out:
+            obs = Observation(kind=okind, asset=asset, fields=f, source=loc, evidence_class=ec, observed_at=at)
+            ctx.seen(obs)
+            yield obs
+
+
+def _json_str_value(line: str, key: str) -> str | None:
+    k = f'"{key}":"'
+    i = line.find(k)
+    if i < 0:
+        return None
+    j = line.find('"', i + len(k))
+    return line[i + len(k):j] if j > 0 else None
+
+
+def _flat_keys(rec: dict[str, Any]) -> set[str]:
+    return set(_flatten(rec))
+
+
+def _flatten(rec: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested JSON (``{"id": {"orig_h": ..}}``) to Zeek's dotted names; flat records pass through."""
+    if not any(isinstance(v, dict) for v in rec.values()):
+        return rec if not prefix else {prefix + k: v for k, v in rec.items()}
+    out: dict[str, Any] = {}
+    for k, v in rec.items():
+        if isinstance(v, dict):
+            out.update(_flatten(v, prefix + k + "."))
+        else:
+            out[prefix + k] = v
+    return out
+
+
+SOURCE = ZeekSource()
