@@ -147,7 +147,6 @@ class CycloneDxJsonSource:
         fields = component_fields(comp)
         if F.NAME in fields or F.PURL in fields:
             obs = Observation("component", asset, fields, ctx.loc(ptr(*path)), EvidenceClass.SBOM, ts)
-            ctx.seen(obs)
             yield obs
         else:
             yield Problem(ctx.loc(ptr(*path)), "component has neither name nor purl")

@@ -127,7 +127,6 @@ class CycloneDxXmlSource:
                             asset = f"{n}@{v}" if v else n
                     if F.NAME in fields or F.PURL in fields:
                         obs = Observation("component", asset, fields, ctx.loc(path), EvidenceClass.SBOM, ts)
-                        ctx.seen(obs)
                         yield obs
                     else:
                         yield Problem(ctx.loc(path), "component has neither name nor purl")

@@ -102,7 +102,6 @@ class SpdxJsonSource:
                     if F.NAME not in fields:
                         ctx.deviation(f"package {where} has no name")
                     obs = Observation("package", ctx.asset, fields, ctx.loc(where), EvidenceClass.SBOM, created)
-                    ctx.seen(obs)
                     yield obs
                 elif event == "map_key" and prefix == "":
                     top.add(value)

@@ -135,7 +135,6 @@ class SpdxTagValueSource:
             yield Problem(ctx.loc(where), "package has neither name nor purl")
             return
         obs = Observation("package", ctx.asset, fields, ctx.loc(where), EvidenceClass.SBOM, created)
-        ctx.seen(obs)
         yield obs
 
 
