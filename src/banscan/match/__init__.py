@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from banscan.match.normalize import anchor, locally_administered, normalize, normalize_mac, spaceless
-from banscan.match.rules import DEFAULT_FIELDS, POINTS, TEXT_FIELDS, confidence_of, strength_in
+from banscan.match.rules import DEFAULT_FIELDS, POINTS, TEXT_FIELDS, WEAKER, confidence_of, strength_in
 from banscan.model import (
     Confidence,
     Detection,
@@ -43,6 +43,12 @@ _KEY_FIELD = {
     "browser-extension": F.EXTENSION_ID,
 }
 _BOUNDARY = ("/", ".", "@", ":", "-", "?", "#")
+# Package names in library ecosystems are identifiers chosen by whoever published the package:
+# a vendor's name inside one ("hikvision-isapi-client") is weak evidence of the vendor's product.
+LIBRARY_ECOSYSTEMS = frozenset({
+    "npm", "pypi", "maven", "nuget", "go", "golang", "cargo", "rubygems", "gem", "composer",
+    "cocoapods", "swift", "pub", "hex", "conda", "hackage", "cran", "github",
+})
 
 
 @dataclass(frozen=True, slots=True)
@@ -167,11 +173,13 @@ class Matcher:
     def hits(self, obs: Observation) -> list[Hit]:
         f = obs.fields
         out: list[Hit] = []
+        eco = (f.get(F.ECOSYSTEM) or "").lower()
         for field in TEXT_FIELDS:
             value = f.get(field)
             if value:
                 self._text_hits(field, value, out)
-        eco = (f.get(F.ECOSYSTEM) or "").lower()
+        if eco in LIBRARY_ECOSYSTEMS or (not eco and f.get(F.PURL)):
+            out[:] = [Hit(h.sig, h.field, h.value, WEAKER[h.strength]) if h.field == F.NAME else h for h in out]
         pkg = f.get(F.PACKAGE)
         if pkg:
             self._package_hits(eco, pkg, F.PACKAGE, out)
