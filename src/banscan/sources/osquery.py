@@ -1,0 +1,552 @@
+"""osquery results: ``osqueryi --json`` output and osqueryd results logs.
+
+Specification: https://osquery.readthedocs.io/en/stable/deployment/logging/ (result log formats:
+event, snapshot and batch) and https://osquery.io/schema/ (table columns).
+
+Forms read:
+
+* ``osqueryi --json`` output: one JSON array of rows (locator ``/3``), asset = the input's asset;
+* osqueryd results logs, one JSON object per line (locator ``line N``; rows inside a snapshot or
+  batch line add a pointer: ``line 12 /snapshot/3``, ``line 4 /diffResults/added/0``):
+  event form (``name``, ``hostIdentifier``, ``columns``, ``action``), snapshot form
+  (``snapshot: [rows]``) and batch form (``diffResults.added/removed``, ``hostname``);
+* a file holding pretty-printed JSON documents of those forms (as in osquery's documentation).
+
+The asset of a results-log row is its ``hostIdentifier``, else ``hostname``, else
+``decorations.hostname``.  The table is recognised from the row's columns (the query name is
+only a hint): programs, apps, deb/rpm/python/npm/homebrew packages, chrome_extensions and
+firefox_addons (INSTALLED); processes, services, systemd_units, drivers, kernel_modules and
+kernel_extensions (RUNTIME).  Rows of other tables are counted but not observed.  Rows with
+action ``removed`` are software that is gone: they are counted and skipped.
+
+Results logs are the hot path: an event-form line that ``ctx.prefilter`` rejects is not parsed;
+its asset is sliced out of the raw text and the table comes from a per-query-name cache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable, Iterator
+from typing import Any, BinaryIO
+
+import ijson
+
+from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.sources._common import CountingReader, json_error_message, put, s
+from banscan.sources.base import ReadContext, text_head
+
+INSTALLED = EvidenceClass.INSTALLED
+RUNTIME = EvidenceClass.RUNTIME
+
+
+def _base(path: str) -> str:
+    p = path.replace("\\", "/").rstrip("/")
+    return p.rsplit("/", 1)[-1]
+
+
+# ------------------------------------------------------------------------------------ tables
+
+
+def classify(keys: Any, query_name: str = "") -> str | None:
+    """The osquery table a row comes from, recognised by its columns."""
+    k = keys if isinstance(keys, (set, frozenset)) else set(keys)
+    q = query_name.lower()
+    if "bundle_identifier" in k:
+        return "apps"
+    if "identifying_number" in k or {"install_location", "publisher"} <= k:
+        return "programs"
+    if "identifier" in k and ("browser_type" in k or "update_url" in k or "permissions" in k or "profile" in k):
+        return "chrome_extensions"
+    if "identifier" in k and ("creator" in k or "source_url" in k or "visible" in k):
+        return "firefox_addons"
+    if "used_by" in k and "status" in k:
+        return "kernel_modules"
+    if "linked_against" in k and "name" in k:
+        return "kernel_extensions"
+    if "device_name" in k and ("image" in k or "service" in k or "provider" in k):
+        return "drivers"
+    if "service_type" in k or ("display_name" in k and "start_type" in k):
+        return "services"
+    if "active_state" in k and "id" in k:
+        return "systemd_units"
+    if "pid" in k and ("cmdline" in k or "path" in k or "parent" in k or "name" in k):
+        if "start_type" not in k:
+            return "processes"
+    if "name" in k and "version" in k:
+        if "release" in k and ("vendor" in k or "package_group" in k or "sha1" in k or "arch" in k):
+            return "rpm_packages"
+        if "arch" in k and ("source" in k or "revision" in k or "maintainer" in k or "priority" in k):
+            return "deb_packages"
+        if "summary" in k and "path" in k:
+            return "python_packages"
+        if "homepage" in k and "path" in k:
+            return "npm_packages"
+        if "prefix" in k or "auto_updated" in k:
+            return "homebrew_packages"
+        for t in ("python_packages", "npm_packages", "homebrew_packages", "deb_packages", "rpm_packages"):
+            if q.endswith(t):
+                return t
+        if "path" in k and "author" in k:
+            return "python_packages"
+    return None
+
+
+def _programs(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.NAME, r.get("name"))
+    put(f, F.PUBLISHER, r.get("publisher"))
+    put(f, F.VERSION, r.get("version"))
+    put(f, F.PATH, r.get("install_location"))
+    put(f, "product_code", r.get("identifying_number"))
+    return "software", f
+
+
+def _apps(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.NAME, r.get("bundle_name") or r.get("display_name") or r.get("name"))
+    put(f, F.BUNDLE_ID, r.get("bundle_identifier"))
+    put(f, F.VERSION, r.get("bundle_short_version") or r.get("bundle_version"))
+    put(f, F.PATH, r.get("path"))
+    return "app", f
+
+
+def _pkg(ecosystem: str, publisher_col: str) -> Callable[[dict[str, Any]], tuple[str, dict[str, str]]]:
+    def conv(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        f: dict[str, str] = {}
+        put(f, F.NAME, r.get("name"))
+        put(f, F.VERSION, r.get("version"))
+        put(f, F.PUBLISHER, r.get(publisher_col))
+        put(f, F.ECOSYSTEM, ecosystem if s(r.get("name")) else "")
+        put(f, F.PACKAGE, r.get("name"))
+        put(f, F.PATH, r.get("path"))
+        if ecosystem == "rpm" and s(r.get("release")) and F.VERSION in f:
+            f[F.VERSION] = f"{f[F.VERSION]}-{s(r.get('release'))}"
+        put(f, "source_package", r.get("source"))
+        return "package", f
+
+    return conv
+
+
+def _extension(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.NAME, r.get("name"))
+    put(f, F.EXTENSION_ID, r.get("identifier"))
+    put(f, F.VERSION, r.get("version"))
+    put(f, F.PUBLISHER, r.get("author") or r.get("creator"))
+    put(f, F.PATH, r.get("path"))
+    return "browser-extension", f
+
+
+def _processes(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    path = s(r.get("path"))
+    put(f, F.PROCESS, r.get("name") or (_base(path) if path else ""))
+    put(f, F.PATH, path)
+    return "process", f
+
+
+def _services(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.SERVICE, r.get("name"))
+    put(f, F.NAME, r.get("display_name"))
+    put(f, F.PATH, r.get("path") or r.get("module_path"))
+    return "service", f
+
+
+def _systemd(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.SERVICE, r.get("id"))
+    put(f, F.NAME, r.get("description"))
+    put(f, F.PATH, r.get("fragment_path"))
+    return "service", f
+
+
+def _drivers(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    image = s(r.get("image"))
+    put(f, F.DRIVER, _base(image) if image else r.get("service"))
+    put(f, F.NAME, r.get("device_name") or r.get("description"))
+    put(f, F.PUBLISHER, r.get("provider") or r.get("manufacturer"))
+    put(f, F.VERSION, r.get("version"))
+    put(f, F.PATH, image)
+    put(f, F.SERVICE, r.get("service"))
+    return "driver", f
+
+
+def _kmod(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    f: dict[str, str] = {}
+    put(f, F.KERNEL_MODULE, r.get("name"))
+    put(f, F.VERSION, r.get("version"))
+    put(f, F.PATH, r.get("path"))
+    return "kernel-module", f
+
+
+TABLES: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, str]]], EvidenceClass]] = {
+    "programs": (_programs, INSTALLED),
+    "apps": (_apps, INSTALLED),
+    "deb_packages": (_pkg("deb", "maintainer"), INSTALLED),
+    "rpm_packages": (_pkg("rpm", "vendor"), INSTALLED),
+    "python_packages": (_pkg("pypi", "author"), INSTALLED),
+    "npm_packages": (_pkg("npm", "author"), INSTALLED),
+    "homebrew_packages": (_pkg("homebrew", "_none_"), INSTALLED),
+    "chrome_extensions": (_extension, INSTALLED),
+    "firefox_addons": (_extension, INSTALLED),
+    "processes": (_processes, RUNTIME),
+    "services": (_services, RUNTIME),
+    "systemd_units": (_systemd, RUNTIME),
+    "drivers": (_drivers, RUNTIME),
+    "kernel_modules": (_kmod, RUNTIME),
+    "kernel_extensions": (_kmod, RUNTIME),
+}
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _str_after(line: str, key: str, start: int = 0, end: int | None = None) -> str | None:
+    """The string value of ``"key": "value"`` found in ``line`` by slicing, without a JSON parse."""
+    i = line.find(key, start, end if end is not None else len(line))
+    if i < 0:
+        return None
+    j = i + len(key)
+    n = len(line)
+    while j < n and line[j] in " \t:":
+        j += 1
+    if j >= n or line[j] != '"':
+        return None
+    e = line.find('"', j + 1)
+    return line[j + 1 : e] if e > 0 else None
+
+
+_TS_CACHE: dict[Any, str | None] = {}
+
+
+def _when(doc: dict[str, Any]) -> str | None:
+    ut = doc.get("unixTime")
+    if ut is None:
+        return None
+    got = _TS_CACHE.get(ut, "")
+    if got != "":
+        return got
+    try:
+        iso = dt.datetime.fromtimestamp(int(ut), dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    except (TypeError, ValueError, OverflowError, OSError):
+        iso = None
+    if len(_TS_CACHE) > 4096:
+        _TS_CACHE.clear()
+    _TS_CACHE[ut] = iso
+    return iso
+
+
+def _doc_asset(doc: dict[str, Any], default: str) -> str:
+    for v in (doc.get("hostIdentifier"), doc.get("hostname")):
+        if s(v):
+            return s(v)
+    deco = doc.get("decorations")
+    if isinstance(deco, dict) and s(deco.get("hostname")):
+        return s(deco["hostname"])
+    return default
+
+
+def _is_results_doc(d: Any) -> bool:
+    return isinstance(d, dict) and (
+        "columns" in d or "snapshot" in d or "diffResults" in d
+    ) and ("name" in d or "hostIdentifier" in d or "hostname" in d)
+
+
+# ------------------------------------------------------------------------------------ source
+
+
+class OsquerySource:
+    name = "osquery"
+    description = "osquery results: osqueryi --json output and osqueryd results logs (event/snapshot/batch)"
+    documentation_url = "https://osquery.readthedocs.io/en/stable/deployment/logging/"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        t = text_head(head).lstrip()
+        if t.startswith("{"):
+            if '"hostIdentifier"' in t and ('"columns"' in t or '"snapshot"' in t or '"diffResults"' in t):
+                return True
+            return ('"diffResults"' in t or '"snapshot"' in t or '"columns"' in t) and (
+                '"calendarTime"' in t or '"unixTime"' in t
+            )
+        if t.startswith("["):
+            body = t[1:].lstrip()
+            if body.startswith("]"):
+                return False
+            end = body.find("}")
+            if not body.startswith("{") or end < 0:
+                return False
+            try:
+                row = json.loads(body[: end + 1])
+            except ValueError:
+                return False
+            return isinstance(row, dict) and all(
+                isinstance(v, str) for v in row.values()
+            ) and classify(row.keys()) is not None
+        return False
+
+    # ---------------------------------------------------------------------------------- read
+    def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        first = b""
+        lineno = 0
+        for raw in stream:
+            lineno += 1
+            if raw.strip():
+                first = raw
+                break
+        if not first:
+            return
+        stripped = first.lstrip(b"\xef\xbb\xbf").strip()
+        if stripped.startswith(b"["):
+            yield from self._read_array(_Prepend(first, stream), ctx)
+            return
+        try:
+            d = json.loads(stripped)
+        except ValueError:
+            d = None
+        if isinstance(d, dict):
+            yield from self._read_lines(first, lineno, stream, ctx)
+        else:
+            yield from self._read_documents(first, lineno, stream, ctx)
+
+    # osqueryi --json ------------------------------------------------------------------------
+    def _read_array(self, stream: Any, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        reader = CountingReader(stream)
+        keys: Any = None
+        table: str | None = None
+        i = -1
+        unknown = 0
+        try:
+            for i, row in enumerate(ijson.items(reader, "item")):
+                if not isinstance(row, dict):
+                    yield Problem(ctx.loc(f"/{i}"), "row is not a JSON object")
+                    continue
+                if row.keys() != keys:
+                    keys = row.keys()
+                    table = classify(keys)
+                if table is None:
+                    unknown += 1
+                    ctx.observations += 1
+                    continue
+                yield from self._row(row, table, ctx.asset, None, f"/{i}", ctx)
+        except (ijson.JSONError, ijson.IncompleteJSONError, ValueError) as exc:
+            yield Problem(ctx.loc(f"/{i + 1}"), json_error_message(exc, reader), fatal=True)
+            return
+        if unknown:
+            ctx.deviation(f"{unknown} row(s) of an unrecognised table were not observed")
+
+    # results log, one JSON object per line -------------------------------------------------
+    def _read_lines(
+        self, first: bytes, first_lineno: int, stream: BinaryIO, ctx: ReadContext
+    ) -> Iterator[Observation | Problem]:
+        prefilter = ctx.prefilter
+        tables: dict[str, str | None] = {}  # query name -> table
+        removed = 0
+        unknown = 0
+        lineno = first_lineno - 1
+        default = ctx.asset
+        pending: dict[tuple[str, EvidenceClass], int] = {}  # skipped rows, flushed at the end
+        try:
+            for raw in _chain_first(first, stream):
+                lineno += 1
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    line = raw.decode("utf-8", errors="replace")
+                    ctx.deviation("input is not valid UTF-8; undecodable bytes replaced")
+                ok = prefilter is None or prefilter(line)
+                if not ok:
+                    ci = line.find('"columns"')
+                    if ci >= 0:
+                        # fast path: a one-row event line that no signature can match
+                        if '"removed"' in line and _str_after(line, '"action"') == "removed":
+                            removed += 1
+                            continue
+                        qname = _str_after(line, '"name"', 0, ci)
+                        if qname is None:
+                            qname = _str_after(line, '"name"', line.find("}", ci)) or ""
+                        table = tables.get(qname, "?")
+                        if table == "?":
+                            table = tables[qname] = self._table_of_line(line, qname)
+                        if table is None:
+                            unknown += 1
+                            continue
+                        i = line.find('"hostIdentifier":"')
+                        if i >= 0:
+                            asset = line[i + 18 : line.find('"', i + 18)]
+                        else:
+                            asset = (
+                                _str_after(line, '"hostIdentifier"')
+                                or _str_after(line, '"hostname"')
+                                or default
+                            )
+                        key = (asset, TABLES[table][1])
+                        pending[key] = pending.get(key, 0) + 1
+                        continue
+                if not line.strip():
+                    continue
+                try:
+                    doc = json.loads(line)
+                except ValueError as exc:
+                    if not line.endswith("\n"):
+                        yield Problem(
+                            ctx.loc(f"line {lineno}"),
+                            f"truncated JSON at line {lineno} (the input ends inside it): {exc}",
+                            fatal=True,
+                        )
+                        return
+                    yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON at line {lineno}: {exc}")
+                    continue
+                r, u, probs = yield from self._doc(doc, f"line {lineno} ", tables, ctx, skip=not ok)
+                removed += r
+                unknown += u
+                for p in probs:
+                    yield p
+        finally:
+            for (asset, ec), n in pending.items():
+                ctx.skipped(asset, ec, n)
+            ctx.observations += removed + unknown
+            self._notes(removed, unknown, ctx)
+
+    def _table_of_line(self, line: str, qname: str) -> str | None:
+        try:
+            doc = json.loads(line)
+        except ValueError:
+            return None
+        cols = doc.get("columns") if isinstance(doc, dict) else None
+        return classify(cols.keys(), qname) if isinstance(cols, dict) else None
+
+    # pretty-printed documents ---------------------------------------------------------------
+    def _read_documents(
+        self, first: bytes, first_lineno: int, stream: BinaryIO, ctx: ReadContext
+    ) -> Iterator[Observation | Problem]:
+        data = first + stream.read()
+        text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+        dec = json.JSONDecoder()
+        pos = 0
+        n = len(text)
+        docs: list[tuple[int, Any]] = []
+        while True:
+            while pos < n and text[pos] in " \t\r\n":
+                pos += 1
+            if pos >= n:
+                break
+            try:
+                doc, end = dec.raw_decode(text, pos)
+            except ValueError as exc:
+                at = getattr(exc, "pos", pos)
+                line = first_lineno + text.count("\n", 0, at)
+                offset = len(text[:at].encode("utf-8"))
+                yield Problem(
+                    ctx.loc(f"line {line}"),
+                    f"invalid or truncated JSON at line {line}, byte offset {offset}: {exc}",
+                    fatal=True,
+                )
+                return
+            docs.append((first_lineno + text.count("\n", 0, pos), doc))
+            pos = end
+        tables: dict[str, str | None] = {}
+        removed = unknown = 0
+        single = len(docs) == 1
+        for line, doc in docs:
+            prefix = "" if single else f"line {line} "
+            r, u, probs = yield from self._doc(doc, prefix, tables, ctx, skip=False)
+            removed += r
+            unknown += u
+            for p in probs:
+                yield p
+        ctx.observations += removed + unknown
+        self._notes(removed, unknown, ctx)
+
+    # one results document --------------------------------------------------------------------
+    def _doc(
+        self, doc: Any, where: str, tables: dict[str, str | None], ctx: ReadContext, skip: bool
+    ) -> Any:
+        """Observations of one results document; returns (removed, unknown, problems)."""
+        probs: list[Problem] = []
+        if not _is_results_doc(doc):
+            probs.append(Problem(ctx.loc(where.strip() or "/"), "not an osquery results record"))
+            return 0, 0, probs
+        qname = s(doc.get("name"))
+        asset = _doc_asset(doc, ctx.asset)
+        when = _when(doc)
+        removed = unknown = 0
+        rows: list[tuple[str, Any]] = []
+        if "columns" in doc:
+            if doc.get("action") == "removed":
+                return 1, 0, probs
+            rows.append((where.strip(), doc["columns"]))
+        elif "snapshot" in doc:
+            snap = doc["snapshot"]
+            if isinstance(snap, list):
+                rows.extend((f"{where}/snapshot/{i}", r) for i, r in enumerate(snap))
+        else:
+            diff = doc.get("diffResults")
+            if isinstance(diff, dict):
+                gone = diff.get("removed")
+                if isinstance(gone, list):
+                    removed += len(gone)
+                added = diff.get("added")
+                if isinstance(added, list):
+                    rows.extend((f"{where}/diffResults/added/{i}", r) for i, r in enumerate(added))
+        for loc, row in rows:
+            loc = loc or "/"
+            if not isinstance(row, dict):
+                probs.append(Problem(ctx.loc(loc), "row is not a JSON object"))
+                continue
+            table = tables.get(qname, "?")
+            if table == "?" or table is None:
+                table = classify(row.keys(), qname)
+                tables[qname] = table
+            if table is None:
+                unknown += 1
+                continue
+            if skip:
+                ctx.skipped(asset, TABLES[table][1])
+                continue
+            yield from self._row(row, table, asset, when, loc, ctx)
+        return removed, unknown, probs
+
+    def _row(
+        self, row: dict[str, Any], table: str, asset: str, when: str | None, loc: str, ctx: ReadContext
+    ) -> Iterator[Observation | Problem]:
+        conv, ec = TABLES[table]
+        kind, fields = conv(row)
+        if not fields:
+            yield Problem(ctx.loc(loc), f"{table} row has no usable columns")
+            return
+        fields["osquery_table"] = table
+        yield Observation(kind, asset, fields, ctx.loc(loc), ec, when)
+
+    def _notes(self, removed: int, unknown: int, ctx: ReadContext) -> None:
+        if removed:
+            ctx.deviation(f"{removed} row(s) with action 'removed' skipped (no longer present)")
+        if unknown:
+            ctx.deviation(f"{unknown} row(s) of tables that list no software were not observed")
+
+
+class _Prepend:
+    """``first`` followed by the rest of ``stream`` (for parsers that read by size)."""
+
+    def __init__(self, first: bytes, stream: BinaryIO) -> None:
+        self.first = first
+        self.stream = stream
+
+    def read(self, n: int = -1) -> bytes:
+        if self.first:
+            if n < 0:
+                out, self.first = self.first + self.stream.read(), b""
+                return out
+            out, self.first = self.first[:n], self.first[n:]
+            return out
+        return self.stream.read(n)
+
+
+def _chain_first(first: bytes, stream: BinaryIO) -> Iterator[bytes]:
+    yield first
+    yield from stream
+
+
+SOURCE = OsquerySource()
