@@ -8,8 +8,18 @@ sniffing: more specific formats come first.
 from __future__ import annotations
 
 from banscan.sources.base import HEAD_BYTES, ReadContext, Source, text_head
+from banscan.sources import arp, dhcp, dnslog, nmap, snmp, zeek  # network evidence
 
 SOURCES: tuple[Source, ...] = (
+    # network evidence
+    nmap.SOURCE,
+    zeek.SOURCE,
+    snmp.SNMPREC,
+    snmp.SNMPWALK,
+    dhcp.DHCPD,
+    dhcp.DNSMASQ,
+    dnslog.SOURCE,
+    arp.SOURCE,
 )
 
 
