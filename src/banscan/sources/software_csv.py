@@ -1,0 +1,223 @@
+"""CSV exports of installed software and of MDM app inventories.
+
+Specification: RFC 4180, https://www.rfc-editor.org/rfc/rfc4180 (column layouts: PowerShell
+``Get-ItemProperty HKLM:\\...\\Uninstall\\* | Export-Csv``, https://learn.microsoft.com/en-us/powershell/module/microsoft.powershell.utility/export-csv;
+SCCM ``v_GS_INSTALLED_SOFTWARE`` / ``v_Add_Remove_Programs``; Lansweeper software reports;
+Intune discovered apps; Jamf Pro application inventory).
+
+Only CSVs whose header names a software column (DisplayName, Name, ARPDisplayName0, Software,
+Application Name, ...) together with a publisher, version or bundle-id column are claimed.
+A per-row asset column (ComputerName, Netbios_Name0, AssetName, Device name, hostname, ...)
+makes each row's asset.  Rows with a bundle id, or whose Platform is iOS/iPadOS/Android, or
+from a mobile-device export are MOBILE; others INSTALLED.  AppX entries with an X.500
+publisher (``CN=..., O=Microsoft Corporation``) get the organisation as publisher and
+ecosystem ``appx``.
+
+Streamed with the csv module.  Lines are decoded as UTF-8 (BOM removed); a line that is not
+UTF-8 is decoded as Windows-1252 and noted as a deviation.  UTF-16 exports (BOM) are decoded
+as such.  Locator: ``line N``, the physical line where the record starts.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.sources._common import is_x500, put, s, x500_org
+from banscan.sources.base import ReadContext, text_head
+
+
+def _norm(h: str) -> str:
+    return re.sub(r"[\s_\-\.]+", "", h.strip().strip('"').lower())
+
+
+NAME_COLS = [
+    "displayname", "arpdisplayname0", "displayname0", "productname0", "software", "softwarename",
+    "applicationname", "applicationtitle", "appname", "application", "productname", "name",
+]
+PUBLISHER_COLS = [
+    "publisher", "publisher0", "vendor", "softwarepublisher", "manufacturer", "developer",
+    "applicationpublisher", "apppublisher",
+]
+VERSION_COLS = [
+    "displayversion", "productversion0", "version0", "version", "softwareversion",
+    "applicationversion", "appversion", "shortversion", "bundleversion", "applicationshortversion",
+]
+BUNDLE_COLS = [
+    "bundleid", "bundleidentifier", "applicationbundleid", "appidentifier", "applicationid",
+    "appid", "identifier", "packagename", "packageidentifier",
+]
+ASSET_COLS = [
+    "computername", "netbiosname0", "assetname", "devicename", "mobiledevicename", "hostname",
+    "machinename", "pscomputername", "computer", "device", "name0",
+]
+PATH_COLS = ["installlocation", "installlocation0", "path", "installpath", "applicationpath"]
+PLATFORM_COLS = ["platform", "os", "operatingsystem"]
+MOBILE_PLATFORMS = ("ios", "ipados", "android")
+_REVERSE_DNS = re.compile(r"^[A-Za-z][\w-]*(\.[\w-]+){2,}$")
+
+
+def _find(index: dict[str, int], names: list[str]) -> int | None:
+    for n in names:
+        if n in index:
+            return index[n]
+    return None
+
+
+class _Layout:
+    __slots__ = ("name", "publisher", "version", "bundle", "asset", "path", "platform", "mobile_export", "width")
+
+    def __init__(self, header: list[str]) -> None:
+        index: dict[str, int] = {}
+        for i, h in enumerate(header):
+            index.setdefault(_norm(h), i)
+        self.width = len(header)
+        self.bundle = _find(index, BUNDLE_COLS)
+        self.asset = _find(index, ASSET_COLS)
+        self.publisher = _find(index, PUBLISHER_COLS)
+        self.version = _find(index, VERSION_COLS)
+        self.path = _find(index, PATH_COLS)
+        self.platform = _find(index, PLATFORM_COLS)
+        self.mobile_export = "mobiledevicename" in index
+        names = [n for n in NAME_COLS if n in index and index[n] != self.asset]
+        self.name = index[names[0]] if names else None
+
+    @property
+    def recognised(self) -> bool:
+        if self.name is None and self.bundle is None:
+            return False
+        return self.publisher is not None or self.version is not None or self.bundle is not None
+
+
+def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
+    first = stream.read(4)
+    if first.startswith((b"\xff\xfe", b"\xfe\xff")):
+        text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")
+        yield from text
+        return
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[3:]
+    lineno = 0
+    pending = first
+    for raw in stream:
+        if pending:
+            raw, pending = pending + raw, b""
+        lineno += 1
+        try:
+            yield raw.decode("utf-8")
+        except UnicodeDecodeError:
+            ctx.deviation(f"line {lineno} is not UTF-8; decoded as Windows-1252")
+            yield raw.decode("cp1252", errors="replace")
+    if pending:
+        yield pending.decode("utf-8", errors="replace")
+
+
+class _Join(io.RawIOBase):
+    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+        self.first = first
+        self.rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
+        if self.first:
+            n = min(len(b), len(self.first))
+            b[:n] = self.first[:n]
+            self.first = self.first[n:]
+            return n
+        data = self.rest.read(len(b))
+        b[: len(data)] = data
+        return len(data)
+
+
+class SoftwareCsvSource:
+    name = "software-csv"
+    description = "CSV export of installed software (Uninstall keys, SCCM, Lansweeper, Intune, Jamf)"
+    documentation_url = "https://www.rfc-editor.org/rfc/rfc4180"
+
+    def sniff(self, head: bytes, path: str) -> bool:
+        t = text_head(head).lstrip("\ufeff")
+        first = t.split("\n", 1)[0].rstrip("\r")
+        if not first or first.lstrip().startswith(("{", "[", "<", "#")):
+            return False
+        if "," not in first and ";" not in first and "\t" not in first:
+            return False
+        return _detect(first) is not None
+
+    def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        lines = _lines(stream, ctx)
+        header_line = next(lines, "")
+        det = _detect(header_line.rstrip("\r\n"))
+        if det is None:
+            yield Problem(ctx.loc("line 1"), "header names no software columns", fatal=True)
+            return
+        delim, lay = det
+        reader = csv.reader(lines, delimiter=delim)
+        start = 2
+        try:
+            for row in reader:
+                where = f"line {start}"
+                start = reader.line_num + 2  # the header line was consumed before the reader
+                if not row or not any(c.strip() for c in row):
+                    continue
+                if len(row) != lay.width:
+                    ctx.deviation("some rows do not have as many cells as the header")
+                yield from self._row(row, lay, where, ctx)
+        except csv.Error as exc:
+            yield Problem(ctx.loc(f"line {start}"), f"malformed CSV at line {start}: {exc}", fatal=True)
+
+    def _row(self, row: list[str], lay: _Layout, where: str, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        def cell(i: int | None) -> str:
+            return s(row[i]) if i is not None and i < len(row) else ""
+
+        name, pub, bundle = cell(lay.name), cell(lay.publisher), cell(lay.bundle)
+        platform = cell(lay.platform).lower()
+        fields: dict[str, str] = {}
+        put(fields, F.NAME, name)
+        put(fields, F.VERSION, cell(lay.version))
+        if pub and is_x500(pub):
+            put(fields, F.PUBLISHER, x500_org(pub))
+            put(fields, "publisher_dn", pub)
+            if name:
+                fields[F.ECOSYSTEM] = "appx"
+                fields[F.PACKAGE] = name
+        else:
+            put(fields, F.PUBLISHER, pub)
+        mobile = lay.mobile_export or bool(bundle) or platform.startswith(MOBILE_PLATFORMS)
+        if not bundle and platform.startswith(MOBILE_PLATFORMS) and _REVERSE_DNS.match(name):
+            bundle = name
+        put(fields, F.BUNDLE_ID, bundle)
+        put(fields, F.PATH, cell(lay.path))
+        put(fields, "platform", cell(lay.platform))
+        if F.NAME not in fields and F.BUNDLE_ID not in fields:
+            if any(c.strip() for c in row):
+                yield Problem(ctx.loc(where), "row has no software name")
+            return
+        asset = cell(lay.asset) or ctx.asset
+        ec = EvidenceClass.MOBILE if mobile else EvidenceClass.INSTALLED
+        yield Observation("app" if mobile else "software", asset, fields, ctx.loc(where), ec)
+
+
+def _detect(header: str) -> tuple[str, _Layout] | None:
+    for delim in (",", ";", "\t"):
+        if delim not in header:
+            continue
+        try:
+            cells = next(csv.reader([header], delimiter=delim))
+        except (csv.Error, StopIteration):
+            continue
+        if len(cells) < 2:
+            continue
+        lay = _Layout(cells)
+        if lay.recognised:
+            return delim, lay
+    return None
+
+
+SOURCE = SoftwareCsvSource()
