@@ -25,7 +25,14 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class _LineLoader(yaml.SafeLoader):
-    """A safe loader; documents are composed twice only when an error needs a line number."""
+    """A safe loader that leaves dates as strings, so that pydantic checks them and a bad date
+    ("2024-13-40") is a validation error with its place, not a crash."""
+
+
+_LineLoader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _node_line(text: str, loc: tuple[Any, ...]) -> int | None:
