@@ -9,8 +9,28 @@ from __future__ import annotations
 
 from banscan.sources.base import HEAD_BYTES, ReadContext, Source, text_head
 from banscan.sources import arp, dhcp, dnslog, nmap, snmp, zeek  # network evidence
+from banscan.sources import (  # software inventories
+    cyclonedx_json,
+    cyclonedx_xml,
+    mdm_plist,
+    osquery,
+    software_csv,
+    spdx3_jsonld,
+    spdx_json,
+    spdx_tagvalue,
+    winget,
+)
 
 SOURCES: tuple[Source, ...] = (
+    # software inventories (specific formats)
+    cyclonedx_json.SOURCE,
+    cyclonedx_xml.SOURCE,
+    spdx_json.SOURCE,
+    spdx3_jsonld.SOURCE,
+    spdx_tagvalue.SOURCE,
+    winget.SOURCE,
+    osquery.SOURCE,
+    mdm_plist.SOURCE,
     # network evidence
     nmap.SOURCE,
     zeek.SOURCE,
@@ -20,6 +40,8 @@ SOURCES: tuple[Source, ...] = (
     dhcp.DNSMASQ,
     dnslog.SOURCE,
     arp.SOURCE,
+    # software inventories (generic: CSV with a recognised header)
+    software_csv.SOURCE,
 )
 
 
