@@ -1,0 +1,576 @@
+"""The store: record scans and keep the findings lifecycle.
+
+Lifecycle of a finding (one row per ``asset + family + product + restriction``):
+
+``open``
+    seen by a scan and nothing decided yet.
+``planned``
+    someone owns the removal (owner, due date, note).
+``resolved``
+    set by a later scan that covers the same asset with the evidence class(es) the finding was
+    seen through and no longer sees it; the row names that scan.  Each row keeps the set of
+    evidence classes that still see it: a scan covering class C without the finding removes C,
+    a scan seeing it adds the classes it was seen through; the finding resolves when the set is
+    empty.  So an SBOM scan never resolves a finding seen on the network.  Only scans evaluated
+    under one of the finding's profiles can resolve it (a scan without a profile has no findings).
+``waived``
+    accepted for now (reason, approver, expiry).  A waiver is valid through its expiry date;
+    from the day after, the finding reads as ``open`` and the next write (scan or command)
+    records the reopening.
+``false-positive``
+    not what it seems (reason); later scans seeing the same key keep it suppressed.
+
+A resolved finding seen again reopens.  Every change is an event in ``finding_events``
+(append-only: who, when, which scan, from and to which status, details).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.engine import Connection, Engine
+
+from banscan import __version__
+from banscan.errors import StoreError
+from banscan.model import Finding, Requirement, stable_id
+from banscan.scan import ScanResult
+from banscan.store import db
+from banscan.store.tables import (
+    detections,
+    finding_events,
+    findings,
+    inputs,
+    scan_assets,
+    scan_findings,
+    scans,
+)
+
+STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
+ACTIVE = ("open", "planned")  # what 'banscan findings' shows by default
+_RESOLVABLE = ("open", "planned", "waived")
+
+
+def _j(v: Any) -> str:
+    return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
+
+
+def _unj(v: str | None, default: Any = None) -> Any:
+    if v is None:
+        return default
+    return json.loads(v)
+
+
+def _utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def _date(v: Any) -> dt.date | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    return dt.date.fromisoformat(str(v)[:10])
+
+
+def finding_key(asset: str, family: str, product: str, restriction: str) -> str:
+    """The stable id of a lifecycle finding."""
+    return stable_id("F", asset, family, product, restriction)
+
+
+def effective_status(status: str, expires: dt.date | None, today: dt.date) -> str:
+    """A waiver is valid through its expiry date; after it the finding is open again."""
+    if status == "waived" and expires is not None and today > expires:
+        return "open"
+    return status
+
+
+def default_actor() -> str:
+    env = os.environ.get("BANSCAN_ACTOR")
+    if env:
+        return env
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass
+class _Seen:
+    """All of a scan's findings that share one lifecycle key."""
+
+    key: str
+    asset: str
+    family: str
+    product: str
+    restriction: str
+    classes: set[str] = field(default_factory=set)
+    profiles: set[str] = field(default_factory=set)
+    best: Finding | None = None
+    product_name: str | None = None
+    members: list[tuple[Finding, str]] = field(default_factory=list)  # (finding, detection id)
+
+    def add(self, f: Finding, ec: str | None, det_id: str) -> None:
+        if ec:
+            self.classes.add(ec)
+        self.profiles.add(f.profile)
+        self.members.append((f, det_id))
+        b = self.best
+        if (b is None or f.requirement.rank > b.requirement.rank
+                or (f.requirement.rank == b.requirement.rank
+                    and (f.deadline or "9999") < (b.deadline or "9999"))):
+            self.best = f
+
+
+class Store:
+    """A banscan database.  Use :func:`banscan.store.open_store`."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime] | None = None,
+                 actor: str | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or _utcnow
+        self.actor = actor or default_actor()
+
+    @classmethod
+    def open(cls, url: str, clock: Callable[[], dt.datetime] | None = None, actor: str | None = None) -> Store:
+        engine = db.make_engine(url)
+        try:
+            db.migrate(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, clock=clock, actor=actor)
+
+    # ---- context manager
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # ---- time
+    def now(self) -> str:
+        return self.clock().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+
+    def today(self) -> dt.date:
+        return self.clock().date()
+
+    # ---- recording
+    def record(self, result: ScanResult, registry: Any = None, *, kind: str = "scan",
+               based_on: Iterable[int] = (), note: str | None = None, lifecycle: bool = True) -> int:
+        """Record a scan (or a re-evaluation) in one transaction and update the findings lifecycle.
+
+        Sets ``status`` on ``result.findings`` to their lifecycle status.  Returns the scan id.
+        ``lifecycle=False`` records the scan and its findings without touching the lifecycle
+        (a re-evaluation for another date).
+        """
+        reg_meta = registry.meta() if registry is not None else dict(result.registry)
+        based = list(based_on)
+
+        def _tx(conn: Connection) -> int:
+            return self._record(conn, result, reg_meta, kind, based, note, lifecycle)
+
+        return db.write(self.engine, _tx)
+
+    def _record(self, conn: Connection, result: ScanResult, reg_meta: dict[str, str], kind: str,
+                based_on: list[int], note: str | None, lifecycle: bool) -> int:
+        now = self.now()
+        today = self.today()
+        scan_id = conn.execute(scans.insert().values(
+            kind=kind, started_at=result.started_at or now, finished_at=result.finished_at or now,
+            recorded_at=now, registry_version=str(reg_meta.get("version", "")),
+            registry_sha256=str(reg_meta.get("sha256", "")), profiles=_j(list(result.profiles)),
+            as_of=result.as_of, tool_version=__version__, based_on=_j(based_on) if based_on else None,
+            note=note, report="{}",
+        )).inserted_primary_key[0]
+        in_rows = [dict(scan_id=scan_id, path=i.path, format=i.format, sha256=i.sha256,
+                        observations=i.observations, errors=_j(i.errors), deviations=_j(i.deviations),
+                        skipped=i.skipped) for i in result.inputs]
+        if in_rows:
+            conn.execute(inputs.insert(), in_rows)
+        covered = result.assets()
+        asset_rows = [dict(scan_id=scan_id, asset=a, evidence_class=c)
+                      for a, cs in sorted(covered.items()) for c in sorted(cs)]
+        if asset_rows:
+            conn.execute(scan_assets.insert(), asset_rows)
+        det_rows = [dict(scan_id=scan_id, detection_id=d.id, asset=d.asset, family=d.family,
+                         product=d.product_id or d.product, evidence_class=d.observation.evidence_class.value,
+                         confidence=d.confidence.value, data=_j(d.to_dict())) for d in result.detections]
+        if det_rows:
+            conn.execute(detections.insert(), det_rows)
+
+        seen = self._group(result)
+        if lifecycle:
+            self._expire_waivers(conn, today, now, scan_id)
+            self._lifecycle(conn, result, seen, covered, scan_id, now, kind, reg_meta)
+        else:
+            self._ensure_rows(conn, seen, scan_id, now)
+        status = self._statuses(conn, [s.key for s in seen.values()], today)
+        sf_rows = []
+        seq = 0
+        for s in seen.values():
+            for f, det_id in s.members:
+                f.status = status.get(s.key, "open")
+                seq += 1
+                sf_rows.append(dict(scan_id=scan_id, seq=seq, finding_key=s.key, finding_id=f.id,
+                                    detection_id=det_id, asset=s.asset, restriction=f.restriction,
+                                    requirement=f.requirement.value, deadline=_date(f.deadline),
+                                    profile=f.profile, status=f.status, data=_j(f.to_dict())))
+        if sf_rows:
+            conn.execute(scan_findings.insert(), sf_rows)
+        report = result.to_dict()
+        report["registry"] = dict(reg_meta)
+        report["scan_id"] = scan_id
+        conn.execute(update(scans).where(scans.c.id == scan_id).values(report=_j(report)))
+        return int(scan_id)
+
+    @staticmethod
+    def _group(result: ScanResult) -> dict[str, _Seen]:
+        dets = {d.id: d for d in result.detections}
+        out: dict[str, _Seen] = {}
+        for f in result.findings:
+            d = dets.get(f.detection)
+            asset = f.asset or (d.asset if d else "")
+            family = f.family or (d.family if d else "")
+            product = (d.product_id or d.product or "") if d else ""
+            key = finding_key(asset, family, product, f.restriction)
+            s = out.get(key)
+            if s is None:
+                s = out[key] = _Seen(key, asset, family, product, f.restriction)
+            s.add(f, d.observation.evidence_class.value if d else None, f.detection)
+            if d and d.product and not s.product_name:
+                s.product_name = d.product
+        return out
+
+    def _event(self, conn: Connection, key: str, event: str, frm: str | None, to: str | None,
+               at: str, scan_id: int | None = None, **detail: Any) -> None:
+        conn.execute(finding_events.insert().values(
+            finding_key=key, scan_id=scan_id, at=at, actor=self.actor, event=event,
+            from_status=frm, to_status=to, detail=_j({k: v for k, v in detail.items() if v is not None}),
+        ))
+
+    def _expire_waivers(self, conn: Connection, today: dt.date, now: str, scan_id: int | None) -> int:
+        rows = conn.execute(select(findings.c.id, findings.c.expires).where(
+            and_(findings.c.status == "waived", findings.c.expires < today))).all()
+        for r in rows:
+            conn.execute(update(findings).where(findings.c.id == r.id).values(status="open", updated_at=now))
+            self._event(conn, r.id, "waiver-expired", "waived", "open", now, scan_id,
+                        expired=r.expires.isoformat())
+        return len(rows)
+
+    def _row_values(self, s: _Seen, now: str, scan_id: int) -> dict[str, Any]:
+        assert s.best is not None
+        data = s.best.to_dict()
+        data["product_name"] = s.product_name
+        return dict(requirement=s.best.requirement.value, deadline=_date(s.best.deadline),
+                    last_seen=now, last_scan=scan_id, updated_at=now, data=_j(data))
+
+    def _ensure_rows(self, conn: Connection, seen: dict[str, _Seen], scan_id: int, now: str) -> None:
+        """Create lifecycle rows for keys never seen before, without changing existing ones."""
+        if not seen:
+            return
+        have = set(conn.execute(select(findings.c.id).where(findings.c.id.in_(list(seen)))).scalars())
+        for s in seen.values():
+            if s.key not in have:
+                self._insert(conn, s, scan_id, now)
+
+    def _insert(self, conn: Connection, s: _Seen, scan_id: int, now: str) -> None:
+        conn.execute(findings.insert().values(
+            id=s.key, asset=s.asset, family=s.family, product=s.product, restriction=s.restriction,
+            profiles=_j(sorted(s.profiles)), status="open", evidence_classes=_j(sorted(s.classes)),
+            first_seen=now, first_scan=scan_id, **self._row_values(s, now, scan_id),
+        ))
+        self._event(conn, s.key, "opened", None, "open", now, scan_id)
+
+    def _lifecycle(self, conn: Connection, result: ScanResult, seen: dict[str, _Seen],
+                   covered: dict[str, set[str]], scan_id: int, now: str, kind: str,
+                   reg_meta: dict[str, str]) -> None:
+        existing = {r.id: r for r in conn.execute(select(findings).where(findings.c.id.in_(list(seen)))).all()} \
+            if seen else {}
+        for s in seen.values():
+            r = existing.get(s.key)
+            if r is None:
+                self._insert(conn, s, scan_id, now)
+                continue
+            vals = self._row_values(s, now, scan_id)
+            old_classes = set(_unj(r.evidence_classes, []))
+            vals["evidence_classes"] = _j(sorted(s.classes | (old_classes - covered.get(s.asset, set()))))
+            vals["profiles"] = _j(sorted(set(_unj(r.profiles, [])) | s.profiles))
+            if r.status == "resolved":
+                vals.update(status="open", resolved_at=None, resolved_scan=None)
+                self._event(conn, s.key, "reopened", "resolved", "open", now, scan_id,
+                            resolved_by_scan=r.resolved_scan)
+            conn.execute(update(findings).where(findings.c.id == s.key).values(**vals))
+
+        # what this scan covered but no longer sees
+        profiles = set(result.profiles)
+        if not covered or not profiles:
+            return
+        candidates = conn.execute(select(findings).where(and_(
+            findings.c.asset.in_(list(covered)), findings.c.status.in_(_RESOLVABLE)))).all()
+        for r in candidates:
+            if r.id in seen or not (set(_unj(r.profiles, [])) & profiles):
+                continue
+            cls = covered.get(r.asset, set())
+            old = set(_unj(r.evidence_classes, []))
+            if not (old & cls):
+                continue  # this scan did not look where the finding was seen
+            left = old - cls
+            if left:
+                conn.execute(update(findings).where(findings.c.id == r.id).values(
+                    evidence_classes=_j(sorted(left)), updated_at=now))
+                continue
+            conn.execute(update(findings).where(findings.c.id == r.id).values(
+                status="resolved", evidence_classes=_j([]), resolved_at=now, resolved_scan=scan_id,
+                updated_at=now))
+            why = ("not seen by this scan" if kind == "scan"
+                   else f"no longer a finding under registry {reg_meta.get('version')} as of {result.as_of}")
+            self._event(conn, r.id, "resolved", r.status, "resolved", now, scan_id,
+                        reason=why, evidence_classes=sorted(old))
+
+    def _statuses(self, conn: Connection, keys: list[str], today: dt.date) -> dict[str, str]:
+        if not keys:
+            return {}
+        rows = conn.execute(select(findings.c.id, findings.c.status, findings.c.expires)
+                            .where(findings.c.id.in_(keys))).all()
+        return {r.id: effective_status(r.status, r.expires, today) for r in rows}
+
+    # ---- decisions
+    def set_status(self, key: str, status: str, *, owner: str | None = None, due: dt.date | None = None,
+                   note: str | None = None, reason: str | None = None, approver: str | None = None,
+                   expires: dt.date | None = None) -> dict[str, Any]:
+        """Record a decision on a finding (planned, waived, false-positive, open)."""
+        if status not in ("open", "planned", "waived", "false-positive"):
+            raise StoreError(f"--status: '{status}' cannot be set by hand "
+                             "(choose open, planned, waived or false-positive)")
+        missing = {
+            "planned": [n for n, v in (("--owner", owner), ("--due", due)) if not v],
+            "waived": [n for n, v in (("--reason", reason), ("--approver", approver), ("--expires", expires)) if not v],
+            "false-positive": [n for n, v in (("--reason", reason),) if not v],
+            "open": [],
+        }[status]
+        if missing:
+            raise StoreError(f"--status {status} needs {', '.join(missing)}")
+
+        def _tx(conn: Connection) -> dict[str, Any]:
+            now, today = self.now(), self.today()
+            self._expire_waivers(conn, today, now, None)
+            r = conn.execute(select(findings).where(findings.c.id == key)).first()
+            if r is None:
+                raise StoreError(f"unknown finding '{key}' (see 'banscan findings --all')")
+            vals: dict[str, Any] = dict(status=status, updated_at=now)
+            detail: dict[str, Any] = {}
+            if status == "planned":
+                vals.update(owner=owner, due=due, note=note)
+                detail = dict(owner=owner, due=due.isoformat() if due else None, note=note)
+            elif status == "waived":
+                vals.update(reason=reason, approver=approver, expires=expires, note=note)
+                detail = dict(reason=reason, approver=approver, expires=expires.isoformat() if expires else None)
+            elif status == "false-positive":
+                vals.update(reason=reason, note=note)
+                detail = dict(reason=reason)
+            else:
+                if note is not None:
+                    vals["note"] = note
+                detail = dict(note=note)
+            if r.status == "resolved" and status != "false-positive":
+                vals.update(resolved_at=None, resolved_scan=None)
+            conn.execute(update(findings).where(findings.c.id == key).values(**vals))
+            event = {"open": "reopened-by-hand"}.get(status, status)
+            self._event(conn, key, event, r.status, status, now, None, **detail)
+            return self._row_dict(conn.execute(select(findings).where(findings.c.id == key)).one(), today)
+
+        return db.write(self.engine, _tx)
+
+    def expire_waivers(self) -> int:
+        """Reopen findings whose waiver has expired (also done on every scan)."""
+        return db.write(self.engine, lambda c: self._expire_waivers(c, self.today(), self.now(), None))
+
+    # ---- reading
+    @staticmethod
+    def _row_dict(r: Any, today: dt.date) -> dict[str, Any]:
+        data = _unj(r.data, {})
+        st = effective_status(r.status, r.expires, today)
+        deadline = r.deadline.isoformat() if r.deadline else None
+        overdue = st in ACTIVE and any(d is not None and d < today for d in (r.deadline, r.due))
+        return {
+            "id": r.id, "status": st, "asset": r.asset, "family": r.family,
+            "product": data.get("product_name") or r.product or None, "product_id": r.product or None,
+            "restriction": r.restriction, "requirement": r.requirement, "deadline": deadline,
+            "first_seen": r.first_seen, "last_seen": r.last_seen,
+            "first_scan": r.first_scan, "last_scan": r.last_scan,
+            "resolved_at": r.resolved_at, "resolved_scan": r.resolved_scan,
+            "evidence_classes": _unj(r.evidence_classes, []), "profiles": _unj(r.profiles, []),
+            "owner": r.owner, "due": r.due.isoformat() if r.due else None, "note": r.note,
+            "reason": r.reason, "approver": r.approver,
+            "waiver_expires": r.expires.isoformat() if r.expires else None,
+            "overdue": overdue,
+            "citation": data.get("citation"), "instrument": data.get("instrument"),
+            "action": data.get("action"),
+        }
+
+    def findings(self, *, statuses: Iterable[str] | None = None, asset: str | None = None,
+                 family: str | None = None, overdue: bool = False, all: bool = False,  # noqa: A002
+                 profile: str | None = None, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+        today = as_of or self.today()
+        q = select(findings)
+        if asset:
+            q = q.where(findings.c.asset == asset)
+        if family:
+            q = q.where(findings.c.family == family)
+        with db.reading(self.engine) as conn:
+            rows = [self._row_dict(r, today) for r in conn.execute(q.order_by(findings.c.asset, findings.c.id))]
+        wanted = set(statuses) if statuses else (None if all else set(ACTIVE))
+        out = []
+        for r in rows:
+            if wanted is not None and r["status"] not in wanted:
+                continue
+            if overdue and not r["overdue"]:
+                continue
+            if profile and profile not in r["profiles"]:
+                continue
+            out.append(r)
+        return out
+
+    def finding(self, key: str) -> dict[str, Any]:
+        with db.reading(self.engine) as conn:
+            r = conn.execute(select(findings).where(findings.c.id == key)).first()
+        if r is None:
+            raise StoreError(f"unknown finding '{key}' (see 'banscan findings --all')")
+        return self._row_dict(r, self.today())
+
+    def events(self, key: str | None = None, asset: str | None = None) -> list[dict[str, Any]]:
+        q = select(finding_events, findings.c.asset, findings.c.restriction, findings.c.family,
+                   findings.c.product).join(findings, findings.c.id == finding_events.c.finding_key)
+        if key:
+            q = q.where(finding_events.c.finding_key == key)
+        if asset:
+            q = q.where(findings.c.asset == asset)
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(q.order_by(finding_events.c.id)).all()
+        return [{"id": r.id, "finding": r.finding_key, "scan": r.scan_id, "at": r.at, "actor": r.actor,
+                 "event": r.event, "from": r.from_status, "to": r.to_status, "detail": _unj(r.detail, {}),
+                 "asset": r.asset, "family": r.family, "product": r.product or None,
+                 "restriction": r.restriction} for r in rows]
+
+    def scan(self, scan_id: int) -> dict[str, Any]:
+        with db.reading(self.engine) as conn:
+            r = conn.execute(select(scans).where(scans.c.id == scan_id)).first()
+            if r is None:
+                raise StoreError(f"unknown scan {scan_id}")
+            ins = conn.execute(select(inputs).where(inputs.c.scan_id == scan_id).order_by(inputs.c.id)).all()
+        return self._scan_dict(r, ins)
+
+    @staticmethod
+    def _scan_dict(r: Any, ins: Iterable[Any] = ()) -> dict[str, Any]:
+        return {"id": r.id, "kind": r.kind, "started_at": r.started_at, "finished_at": r.finished_at,
+                "recorded_at": r.recorded_at,
+                "registry": {"version": r.registry_version, "sha256": r.registry_sha256},
+                "profiles": _unj(r.profiles, []), "as_of": r.as_of.isoformat(), "tool_version": r.tool_version,
+                "based_on": _unj(r.based_on, None), "note": r.note,
+                "inputs": [{"path": i.path, "format": i.format, "sha256": i.sha256,
+                            "observations": i.observations, "errors": _unj(i.errors, []),
+                            "deviations": _unj(i.deviations, [])} for i in ins]}
+
+    def scan_result(self, scan_id: int) -> ScanResult:
+        """Rebuild the full report of a recorded scan."""
+        with db.reading(self.engine) as conn:
+            rep = conn.execute(select(scans.c.report).where(scans.c.id == scan_id)).scalar()
+        if rep is None:
+            raise StoreError(f"unknown scan {scan_id}")
+        return ScanResult.from_dict(json.loads(rep))
+
+    def scans(self, kind: str | None = "scan") -> list[dict[str, Any]]:
+        q = select(scans).order_by(scans.c.id)
+        if kind:
+            q = q.where(scans.c.kind == kind)
+        with db.reading(self.engine) as conn:
+            return [self._scan_dict(r) for r in conn.execute(q)]
+
+    def assets(self, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+        """Every asset a scan covered: its last scan, evidence classes, inputs and open findings."""
+        today = as_of or self.today()
+        with db.reading(self.engine) as conn:
+            q = (select(scan_assets.c.asset, scan_assets.c.evidence_class, scans.c.id, scans.c.finished_at)
+                 .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan"))
+            if as_of is not None:
+                q = q.where(scans.c.as_of <= as_of)
+            rows = conn.execute(q.order_by(scan_assets.c.asset, scans.c.id)).all()
+            frows = [self._row_dict(r, today) for r in conn.execute(select(findings))]
+            latest: dict[str, dict[str, Any]] = {}
+            for r in rows:
+                a = latest.setdefault(r.asset, {"asset": r.asset, "classes": {}, "scans": set()})
+                a["classes"][r.evidence_class] = (r.id, r.finished_at)  # later scans overwrite
+                a["scans"].add(r.id)
+            scan_ids = {sid for a in latest.values() for sid, _ in a["classes"].values()}
+            ins: dict[int, list[Any]] = {}
+            if scan_ids:
+                for i in conn.execute(select(inputs).where(inputs.c.scan_id.in_(sorted(scan_ids)))
+                                      .order_by(inputs.c.id)):
+                    ins.setdefault(i.scan_id, []).append(i)
+        out = []
+        for name, a in sorted(latest.items()):
+            last_id, last_time = max(a["classes"].values())
+            open_f = [f for f in frows if f["asset"] == name and f["status"] in ACTIVE]
+            per_scan = sorted({sid for sid, _ in a["classes"].values()})
+            out.append({
+                "asset": name, "last_scan": last_id, "last_scan_at": last_time,
+                "evidence": {c: {"scan": sid, "at": t} for c, (sid, t) in sorted(a["classes"].items())},
+                "scans": len(a["scans"]),
+                "inputs": [{"scan": sid, "path": i.path, "format": i.format, "sha256": i.sha256}
+                           for sid in per_scan for i in ins.get(sid, [])],
+                "open_findings": len(open_f),
+                "findings": [f["id"] for f in open_f],
+            })
+        return out
+
+    def latest_per_asset_class(self) -> dict[tuple[str, str], int]:
+        """For each (asset, evidence class) ever covered, the newest scan that covered it."""
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(
+                select(scan_assets.c.asset, scan_assets.c.evidence_class, func.max(scan_assets.c.scan_id))
+                .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan")
+                .group_by(scan_assets.c.asset, scan_assets.c.evidence_class)).all()
+        return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def history(self, asset: str) -> dict[str, Any]:
+        """The scans that covered ``asset`` and what changed for its findings at each."""
+        with db.reading(self.engine) as conn:
+            sids = [r[0] for r in conn.execute(select(scan_assets.c.scan_id).where(scan_assets.c.asset == asset)
+                                               .distinct().order_by(scan_assets.c.scan_id))]
+            srows = conn.execute(select(scans).where(scans.c.id.in_(sids)).order_by(scans.c.id)).all() if sids else []
+            irows = conn.execute(select(inputs).where(inputs.c.scan_id.in_(sids)).order_by(inputs.c.id)).all() \
+                if sids else []
+            classes = conn.execute(select(scan_assets).where(scan_assets.c.asset == asset)).all()
+        if not sids:
+            if not self.findings(asset=asset, all=True):
+                raise StoreError(f"unknown asset '{asset}' (see 'banscan assets')")
+        ev = self.events(asset=asset)
+        by_scan: dict[int | None, list[dict[str, Any]]] = {}
+        for e in ev:
+            by_scan.setdefault(e["scan"], []).append(e)
+        out_scans = []
+        prev_inputs: set[tuple[str, str | None]] = set()
+        for s in srows:
+            ins = [i for i in irows if i.scan_id == s.id]
+            d = self._scan_dict(s, ins)
+            d["evidence"] = sorted(c.evidence_class for c in classes if c.scan_id == s.id)
+            cur = {(i.path, i.sha256) for i in ins}
+            d["inputs_changed"] = {"added": sorted(p for p, _ in cur - prev_inputs),
+                                   "removed": sorted(p for p, _ in prev_inputs - cur)} if prev_inputs else None
+            prev_inputs = cur
+            d["changes"] = by_scan.pop(s.id, [])
+            out_scans.append(d)
+        other = [e for k, v in by_scan.items() for e in v]
+        return {"asset": asset, "scans": out_scans, "other_events": other}

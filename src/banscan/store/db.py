@@ -1,0 +1,166 @@
+"""Engines, connection settings, migrations and write transactions for SQLite and PostgreSQL.
+
+SQLite: WAL journal, foreign keys on, a 30 s busy timeout, and every transaction starts with
+``BEGIN IMMEDIATE`` so two writers queue instead of failing half-way.  PostgreSQL: the psycopg 3
+driver; a write transaction takes a transaction-scoped advisory lock, so lifecycle updates from
+concurrent scans are applied one after the other, and is retried on serialization failures and
+deadlocks.  Either way a scan is one transaction: killed half-way, nothing of it remains.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from banscan.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_MS = 30_000
+WRITE_LOCK_KEY = 0x62616E7363616E  # "banscan": the advisory lock serialising lifecycle writes
+
+T = TypeVar("T")
+
+
+def normalise_url(url: str) -> str:
+    """Accept a SQLite path, ``sqlite:///…``, ``postgresql://…``/``postgres://…`` (psycopg 3 driver)."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).expanduser().resolve()}"
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def redact(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def make_engine(url: str) -> Engine:
+    url = normalise_url(url)
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"--db: '{url}' is not a database URL (a SQLite file or postgresql://…)") from None
+    if u.get_backend_name() == "sqlite":
+        if u.database and u.database != ":memory:":
+            try:
+                Path(u.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise StoreError(f"{u.database}: cannot create the database directory: {e}") from None
+        engine = create_engine(u, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+        _sqlite_events(engine)
+        return engine
+    if u.get_backend_name() == "postgresql":
+        try:
+            return create_engine(u, pool_pre_ping=True)
+        except ModuleNotFoundError:
+            raise StoreError("PostgreSQL needs the psycopg driver: pip install 'banscan[postgres]'") from None
+    raise StoreError(f"--db: unsupported database '{u.get_backend_name()}' (use SQLite or PostgreSQL)")
+
+
+def _sqlite_events(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_conn.isolation_level = None  # let us issue BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA foreign_keys = ON")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        # readers take a deferred transaction (WAL lets them run beside a writer)
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get("banscan_read") else "BEGIN IMMEDIATE")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def lock_for_write(conn: Connection) -> None:
+    """Serialise writers (SQLite already holds the write lock from BEGIN IMMEDIATE)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": WRITE_LOCK_KEY})
+
+
+def _retryable(e: DBAPIError) -> bool:
+    orig = e.orig
+    code = getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+    if code in ("40001", "40P01"):  # serialization failure, deadlock detected
+        return True
+    msg = str(orig).lower()
+    return "database is locked" in msg or "database is busy" in msg
+
+
+def write(engine: Engine, fn: Callable[[Connection], T], attempts: int = 5) -> T:
+    """Run ``fn`` in one write transaction, retrying when the database asks us to."""
+    for i in range(attempts):
+        try:
+            with engine.begin() as conn:
+                lock_for_write(conn)
+                return fn(conn)
+        except DBAPIError as e:
+            if i + 1 < attempts and _retryable(e):
+                time.sleep(0.05 * (2 ** i))
+                continue
+            raise StoreError(f"database write failed: {str(e.orig).strip().splitlines()[0]}") from e
+    raise AssertionError("unreachable")
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    return cfg
+
+
+def head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (no-op when it is already there)."""
+    head = head_revision()
+    try:
+        with reading(engine) as conn:
+            current = MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as e:
+        raise StoreError(f"cannot open the database {redact(str(engine.url))}: "
+                         f"{str(e.orig).strip().splitlines()[0]}") from None
+    if current == head:
+        return
+    cfg = alembic_config()
+
+    def _upgrade(conn: Connection) -> None:
+        # re-check under the lock: another process may have migrated meanwhile
+        if MigrationContext.configure(conn).get_current_revision() == head:
+            return
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+    write(engine, _upgrade)
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    with engine.connect().execution_options(banscan_read=True) as conn:
+        try:
+            yield conn
+        finally:
+            conn.rollback()

@@ -1,0 +1,140 @@
+"""SQLAlchemy Core tables.  The schema itself is created by the Alembic migrations in
+``migrations/versions``; keep the two in step (``tests/store`` checks they agree).
+
+Findings lifecycle: one ``findings`` row per stable key ``asset + family + product +
+restriction`` (the requirement is not part of the key: a restriction's obligations, report then
+remove, are steps of one finding; the row keeps the strongest requirement and earliest open
+deadline seen last).  ``scan_findings`` keeps every finding as each scan evaluated it, and
+``finding_events`` is the append-only history.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# Integer primary keys autoincrement on both SQLite (INTEGER PRIMARY KEY) and PostgreSQL.
+PK = BigInteger().with_variant(Integer(), "sqlite")
+
+scans = Table(
+    "scans", metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("kind", String(16), nullable=False),  # scan | reevaluation
+    Column("started_at", String(40), nullable=False),
+    Column("finished_at", String(40), nullable=False),
+    Column("recorded_at", String(40), nullable=False),
+    Column("registry_version", String(100), nullable=False),
+    Column("registry_sha256", String(64), nullable=False),
+    Column("profiles", Text, nullable=False),  # JSON list
+    Column("as_of", Date, nullable=False),
+    Column("tool_version", String(40), nullable=False),
+    Column("based_on", Text, nullable=True),  # JSON list of scan ids a re-evaluation started from
+    Column("note", Text, nullable=True),
+    Column("report", Text, nullable=False),  # the full ScanResult JSON, to rebuild a report
+)
+
+inputs = Table(
+    "inputs", metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("path", Text, nullable=False),
+    Column("format", String(64), nullable=True),
+    Column("sha256", String(64), nullable=True),
+    Column("observations", Integer, nullable=False, default=0),
+    Column("errors", Text, nullable=False),  # JSON list
+    Column("deviations", Text, nullable=False),  # JSON list
+    Column("skipped", Text, nullable=True),
+)
+
+scan_assets = Table(
+    "scan_assets", metadata,
+    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("asset", String(512), primary_key=True),
+    Column("evidence_class", String(32), primary_key=True),
+    Index("ix_scan_assets_asset", "asset", "scan_id"),
+)
+
+detections = Table(
+    "detections", metadata,
+    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("detection_id", String(64), primary_key=True),
+    Column("asset", String(512), nullable=False),
+    Column("family", String(64), nullable=False),
+    Column("product", String(200), nullable=True),
+    Column("evidence_class", String(32), nullable=False),
+    Column("confidence", String(16), nullable=False),
+    Column("data", Text, nullable=False),  # Detection JSON
+)
+
+findings = Table(
+    "findings", metadata,
+    Column("id", String(32), primary_key=True),  # F-<12 hex>: stable key digest
+    Column("asset", String(512), nullable=False),
+    Column("family", String(64), nullable=False),
+    Column("product", String(200), nullable=False),  # "" when the detection names no product
+    Column("restriction", String(128), nullable=False),
+    Column("requirement", String(32), nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("profiles", Text, nullable=False),  # JSON list of profiles it was found under
+    Column("status", String(16), nullable=False),
+    Column("evidence_classes", Text, nullable=False),  # JSON list: classes still seeing it
+    Column("owner", Text, nullable=True),
+    Column("due", Date, nullable=True),
+    Column("note", Text, nullable=True),
+    Column("reason", Text, nullable=True),  # waiver or false-positive reason
+    Column("approver", Text, nullable=True),
+    Column("expires", Date, nullable=True),  # waiver expiry (valid through this date)
+    Column("first_seen", String(40), nullable=False),
+    Column("first_scan", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Column("last_seen", String(40), nullable=False),
+    Column("last_scan", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Column("resolved_at", String(40), nullable=True),
+    Column("resolved_scan", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Column("updated_at", String(40), nullable=False),
+    Column("data", Text, nullable=False),  # the latest Finding JSON
+    UniqueConstraint("asset", "family", "product", "restriction", name="uq_findings_key"),
+    Index("ix_findings_status", "status"),
+    Index("ix_findings_asset", "asset"),
+)
+
+scan_findings = Table(
+    "scan_findings", metadata,
+    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("seq", Integer, primary_key=True),
+    Column("finding_key", ForeignKey("findings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("finding_id", String(64), nullable=False),  # the policy engine's id
+    Column("detection_id", String(64), nullable=False),
+    Column("asset", String(512), nullable=False),
+    Column("restriction", String(128), nullable=False),
+    Column("requirement", String(32), nullable=False),
+    Column("deadline", Date, nullable=True),
+    Column("profile", String(64), nullable=False),
+    Column("status", String(16), nullable=False),  # lifecycle status the scan reported
+    Column("data", Text, nullable=False),  # Finding JSON
+)
+
+finding_events = Table(
+    "finding_events", metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("finding_key", ForeignKey("findings.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("scan_id", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("event", String(32), nullable=False),  # opened seen resolved reopened planned waived ...
+    Column("from_status", String(16), nullable=True),
+    Column("to_status", String(16), nullable=True),
+    Column("detail", Text, nullable=False),  # JSON object
+)
