@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from banscan.report.base import Reporter
+from banscan.report.csv_report import CsvReporter
+from banscan.report.far import FarReporter
+from banscan.report.html import HtmlReporter
 from banscan.report.json_report import JsonReporter
+from banscan.report.oscal import OscalReporter
+from banscan.report.sarif import SarifReporter
 from banscan.report.terminal import TableReporter
 
 REPORTERS: tuple[Reporter, ...] = (
     TableReporter(),
     JsonReporter(),
+    SarifReporter(),
+    CsvReporter(),
+    HtmlReporter(),
+    FarReporter(),
+    OscalReporter(),
 )
 
 
