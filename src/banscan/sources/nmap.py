@@ -234,7 +234,7 @@ class NmapSource:
         if i < 0:
             return False
         # nothing but prolog (declaration, comments, PIs, doctype) before the root
-        prolog = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE[^>]*>", "", t[:i], flags=re.S)
+        prolog = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s+[^\[>]*(?:\[.*?\]\s*)?>", "", t[:i], flags=re.S)
         return not prolog.strip()
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
