@@ -1,17 +1,12 @@
-"""Shared test helpers."""
+"""Test fixtures.
+
+Fixture strategy: parsers are tested on the real-world files in ../shared/samples (skipped when
+that folder is absent, see sharedsamples.py) and on small hand-made files under tests/fixtures for
+bad input and trap cases; the matcher on a tiny hand-written registry (tests/fixtures/registry);
+policy and end-to-end tests on the bundled registry with the date pinned; store tests on SQLite
+and, when BANSCAN_TEST_PG_URL is set, on a real PostgreSQL server.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
-SHARED_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared" / "samples"
-
-
-def shared_sample(relpath: str) -> Path:
-    """A file under the shared real-world samples folder, or skip the test when it is absent."""
-    p = SHARED_SAMPLES / relpath
-    if not p.exists():
-        pytest.skip(f"shared sample not available: {relpath}")
-    return p
+from sharedsamples import SHARED_SAMPLES, shared_sample  # noqa: F401 - re-exported for older imports

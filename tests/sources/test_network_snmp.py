@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from conftest import shared_sample
+from sharedsamples import shared_sample
 
 from banscan.model import EvidenceClass, Observation, Problem
 from banscan.sources import ReadContext, detect
