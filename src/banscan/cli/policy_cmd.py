@@ -268,7 +268,10 @@ def _timeline_table(rows: list[dict[str, Any]], family_name: str, profile: str |
             cells.append(Text("yes" if r.get("binds_profile") else "no",
                               style="bold red" if r.get("binds_profile") else "dim"))
         t.add_row(*cells)
-    Console(highlight=False).print(t)
+    import sys
+
+    tty = sys.stdout.isatty()
+    Console(highlight=False, width=None if tty else 150, no_color=not tty).print(t)
 
 
 def register(app: typer.Typer) -> None:
