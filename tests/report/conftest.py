@@ -191,3 +191,9 @@ def pipeline_result(reg: registry_mod.Registry) -> ScanResult:
 def build_pipeline_result(reg: registry_mod.Registry) -> ScanResult:
     inputs = tuple(str(FIXTURES / n) for n in ("ws-finance-01.cdx.json", "cctv-lobby.cdx.json", "dns.log"))
     return run(ScanRequest(inputs=inputs, as_of=AS_OF), reg)
+
+
+@pytest.fixture
+def hostile() -> dict[str, str]:
+    """The hostile inventory strings the estate carries."""
+    return {"xss": XSS_NAME, "img": IMG_XSS, "formula": FORMULA_PUBLISHER, "asset": HOSTILE_ASSET}
