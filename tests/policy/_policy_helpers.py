@@ -18,6 +18,18 @@ def load_registry() -> Registry:
     return registry_mod.load()
 
 
+# Fixtures live here (imported by each test module) rather than in a conftest.py, so that no
+# second module named 'conftest' competes with the top-level tests/conftest.py helpers.
+@pytest.fixture(scope="session")
+def reg() -> Registry:
+    return load_registry()
+
+
+@pytest.fixture(scope="session")
+def matcher(reg: Registry) -> Matcher:  # noqa: F811 - pytest fixture chaining
+    return Matcher(reg)
+
+
 def need(reg: Registry, restrictions: tuple[str, ...] = (), profiles: tuple[str, ...] = ()) -> None:
     """Fail (not skip) with a clear message when the bundled data lacks what a golden scenario needs."""
     missing = [f"restriction {r}" for r in restrictions if r not in reg.restrictions]

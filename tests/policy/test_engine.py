@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from _policy_helpers import matcher, reg  # noqa: F401 - fixtures
 from _policy_helpers import KES, by_restriction, observe, run
 
 from banscan import policy

@@ -8,6 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from _policy_helpers import matcher, reg  # noqa: F401 - fixtures
 from _policy_helpers import KES, observe
 
 from banscan import policy
