@@ -10,6 +10,7 @@ forbids scripts and any network fetch even if something slipped through.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import io
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -75,6 +76,9 @@ def _svg(fig: Any, label: str) -> Markup:
         fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None}, bbox_inches="tight")
     svg = buf.getvalue()
     svg = svg[svg.index("<svg"):]
+    # two charts in one page: keep their element ids apart
+    prefix = "c" + hashlib.sha256(label.encode("utf-8")).hexdigest()[:6] + "-"
+    svg = svg.replace(' id="', f' id="{prefix}').replace('href="#', f'href="#{prefix}').replace("url(#", f"url(#{prefix}")
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(label)}" class="chart" ', 1)
     return Markup(svg)  # noqa: S704 - produced by matplotlib from registry names and dates, which it escapes
 
