@@ -183,7 +183,9 @@ def explanation_text(x: dict[str, Any]) -> str:
     if not x["findings"]:
         out("4. Restrictions")
         if rep["profiles"]:
-            out(f"No restriction binds profile(s) {', '.join(rep['profiles'])} for this product on {rep['as_of']}.", 3)
+            out(f"No restriction binds profile(s) {', '.join(rep['profiles'])} for this product on {rep['as_of']} "
+                "(its category, relation or date is outside their scope). Restrictions worldwide that name "
+                "this family:", 3)
         else:
             out("No profile was given, so nothing is evaluated as binding. Restrictions worldwide that name "
                 "this family (give --profile to 'banscan scan' to see which bind you):", 3)
@@ -226,7 +228,9 @@ def explanation_text(x: dict[str, Any]) -> str:
                 out(f"Note: {n}", 5)
     out()
     out("5. What to do")
-    for f in sorted(x["findings"], key=lambda f: (f["profile"], f["deadline"] or "9999")):
+    rank = {"prohibited": 0, "remove": 1, "do-not-procure": 2, "report": 3, "advisory": 4}
+    for f in sorted(x["findings"], key=lambda f: (f["profile"], rank.get(f["requirement"], 9),
+                                                  f["deadline"] or "9999")):
         out(f"{f['requirement'].upper()}" + (f" by {f['deadline']}" if f.get("deadline") else "")
             + f" ({f['citation']}; finding {f['id']}, profile {f['profile']}, status {f.get('status', 'open')}):", 3)
         out(f["action"], 5)
