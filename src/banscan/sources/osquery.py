@@ -275,11 +275,10 @@ class OsquerySource:
             body = t[1:].lstrip()
             if body.startswith("]"):
                 return False
-            end = body.find("}")
-            if not body.startswith("{") or end < 0:
+            if not body.startswith("{"):
                 return False
             try:
-                row = json.loads(body[: end + 1])
+                row, _ = json.JSONDecoder().raw_decode(body)
             except ValueError:
                 return False
             return isinstance(row, dict) and all(
