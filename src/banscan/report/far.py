@@ -31,7 +31,8 @@ CLAUSES = {
     FAR_23: "FAR 52.204-23",
     FAR_25: "FAR 52.204-25",
 }
-FAR_23_AMENDED = dt.date(2023, 12, 4)  # FAC 2023-06: 1 business day became 3
+FAR_23_AMENDED = dt.date(2023, 12, 4)
+_CLOSED = ("resolved", "waived", "false-positive")  # FAC 2023-06: 1 business day became 3
 _FIELDS = (  # (banscan.toml [far] key, label, placeholder)
     ("contract_number", "Contract number", "CONTRACT NUMBER"),
     ("order_number", "Order number", "ORDER NUMBER"),
@@ -178,8 +179,12 @@ class FarReporter:
         far = options.get("far") or {}
         dets = {d.id: d for d in result.detections}
         groups: dict[tuple[str, str], list[Finding]] = defaultdict(list)
+        closed = 0
         for f in result.findings:
             if f.restriction in CLAUSES and f.detection in dets:
+                if f.status in _CLOSED:
+                    closed += 1
+                    continue
                 groups[(f.restriction, f.detection)].append(f)
         lines = [
             "# Draft reports under FAR 52.204-23 and FAR 52.204-25",
@@ -193,6 +198,9 @@ class FarReporter:
             "in the window.",
             "",
         ]
+        if closed:
+            lines += [f"{closed} finding(s) under these clauses are resolved, waived or marked as false "
+                      "positives in the banscan store: no draft is written for them.", ""]
         if not groups:
             lines += ["No finding under FAR 52.204-23 or FAR 52.204-25 in this scan: there is nothing to report.", ""]
             return "\n".join(lines)
