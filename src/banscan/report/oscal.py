@@ -88,7 +88,8 @@ class OscalReporter:
         start = _ts(result.started_at, result.as_of)
         end = _ts(result.finished_at or result.started_at, result.as_of)
         subjects = {a: uid("asset", a) for a in sorted({*result.assets(), *(d.asset for d in result.detections)})}
-        observations = [self._observation(d, registry, subjects, end) for d in result.detections]
+        observations = [self._observation(d, registry, subjects, end)
+                        for d in sorted(result.detections, key=lambda d: (d.asset, d.family, d.id))]
         obs_uuid = {d.id: uid("observation", d.id) for d in result.detections}
         dets = {d.id: d for d in result.detections}
         findings = [self._finding(f, dets.get(f.detection), registry, obs_uuid)
