@@ -145,7 +145,7 @@ RULES: list[tuple[str, object, str, str]] = [
      lambda e, n, s: "tiktok" in (n + " " + s).lower() or "douyin" in (n + " " + s).lower(), "-", "-"),
     ("third-party-lark: Feishu/Lark bots, doc converters, adapters by third parties (signatures.md 9.7)",
      lambda e, n, s: re.search(r"feishu|飞书|larksuite|lark[-_ ]?(oapi|open|bot|api|sdk|webhook|cli|mcp|doc|"
-                               r"sheet|agent|bridge|client|helper|notify|base)|bytedance", (n + " " + s).lower())
+                               r"sheet|agent|bridge|client|helper|notify|base)", (n + " " + s).lower())
      is not None, "-", "-"),
     ("homonym-lark: the 'lark' parser and names containing 'lark' (clark, skylark, malarkey, "
      "digitalarkivet) (signatures.md 9.7)",
