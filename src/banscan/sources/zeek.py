@@ -64,6 +64,14 @@ _PREFILTERED = frozenset({"dns", "ssl", "http", "x509", "software"})
 # the column holding the asset when a record is skipped without being parsed
 _ASSET_COLUMN = {"dns": "id.orig_h", "ssl": "id.orig_h", "http": "id.orig_h", "software": "host"}
 
+# the columns each handler reads (records are built from these only)
+_NEEDED = {
+    "dns": {"ts", "id.orig_h", "query", "answers"},
+    "ssl": {"ts", "id.orig_h", "id.resp_h", "server_name", "subject", "issuer", "issuer_subject"},
+    "http": {"ts", "id.orig_h", "id.resp_h", "host", "server", "user_agent"},
+    "conn": set(),
+}
+
 _ESC = re.compile(rb"\\(x[0-9a-fA-F]{2}|\\)")
 
 
@@ -441,6 +449,7 @@ class ZeekSource:
         prefilter = ctx.prefilter
         skipped = ctx.skipped
         vector_cols: set[int] = set()
+        cols: list[tuple[int, str, bool]] | None = None
         warned_unknown = False
         lineno = 0
 
@@ -457,6 +466,7 @@ class ZeekSource:
                     sep = _unescape(v) if v.startswith("\\x") else v
                     continue
                 name, _, val = h[1:].partition(sep)
+                cols = None
                 if name == "set_separator":
                     set_sep = _unescape(val)
                 elif name == "empty_field":
@@ -505,15 +515,20 @@ class ZeekSource:
                               f"Zeek {kind} record has {len(vals)} fields, the header declares {nf}")
                 continue
             rec: Rec = {}
-            for i, v in enumerate(vals):
+            if cols is None:
+                needed = _NEEDED.get(kind or "")
+                cols = [(i, fields[i], i in vector_cols) for i in range(nf)
+                        if needed is None or fields[i] in needed]
+            for i, name_, is_vec in cols:
+                v = vals[i]
                 if v == unset:
                     continue
-                if i in vector_cols:
-                    rec[fields[i]] = [] if v == empty else [_unescape(x) for x in v.split(set_sep)]
+                if is_vec:
+                    rec[name_] = [] if v == empty else [_unescape(x) for x in v.split(set_sep)]
                 else:
                     if v == empty:
                         v = ""
-                    rec[fields[i]] = _unescape(v) if "\\" in v else v
+                    rec[name_] = _unescape(v) if "\\" in v else v
             yield from self._emit(kind, handler, rec, lineno, ctx)
 
     # -- JSON lines ---------------------------------------------------------------------------
