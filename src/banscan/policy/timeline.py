@@ -30,7 +30,7 @@ FORCE_COLOURS = {
 }
 
 
-def short_label(r: Restriction, width: int = 38) -> str:
+def short_label(r: Restriction, width: int = 46) -> str:
     """``US · DHS BOD 17-01``: jurisdiction and a short form of the citation."""
     # drop a trailing document reference such as "(82 FR 43782)", keep words such as "(Entity List)"
     cite = re.sub(r"\s*\([^)]*\d[^)]*\)\s*$", "", r.citation).strip() or r.citation
@@ -137,8 +137,12 @@ def render_chart(rows: list[dict[str, Any]], family_name: str, out: Path,
     ax.set_yticklabels(labels, fontsize=9)
     ax.set_ylim(-0.8, n - 0.2)
     ax.set_xlim(lo - pad, right)
-    ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=5, maxticks=14))
-    ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
+    if (right - lo).days > 5 * 366:  # long spans: one tick a year
+        ax.xaxis.set_major_locator(mdates.YearLocator())
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))
+    else:
+        ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=10))
+        ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y-%m"))
     ax.grid(axis="x", color="#dddddd", lw=0.8)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
