@@ -1,0 +1,55 @@
+"""``banscan report``: render the stored latest scans in any report format."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated, Optional
+
+import typer
+
+from banscan import report as reports
+from banscan.cli.common import ConfigOpt, DbOpt, OutOpt, RegistryOpt, open_out, registry_from, settings
+from banscan.errors import ConfigError, StoreError
+
+
+def register(app: typer.Typer) -> None:
+    @app.command(
+        "report",
+        help=(
+            "Write a report of the latest stored scan of each asset, with each finding's current "
+            "status (open, planned, resolved, waived, false-positive).\n\n"
+            "Formats: " + ", ".join(f"{r.name} ({r.description})" for r in reports.REPORTERS) + "."
+        ),
+    )
+    def report(
+        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
+        asset: Annotated[Optional[str], typer.Option("--asset", metavar="NAME", help="Only this asset.")] = None,
+        output: OutOpt = None,
+        registry: RegistryOpt = None,
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+    ) -> None:
+        s = settings(db=db, registry=registry, config=config)
+        fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "json")
+        try:
+            reporter = reports.by_name(fmt)
+        except KeyError:
+            raise ConfigError(f"--format: unknown format '{fmt}' (choose from {', '.join(reports.names())})") from None
+        reg = registry_from(s)
+        from banscan.store import open_store
+
+        with open_store(s.db) as store:
+            latest = getattr(store, "latest_result", None)
+            if latest is None:
+                raise StoreError("this database version cannot assemble the latest scans yet "
+                                 "(Store.latest_result is missing); use 'banscan scan' to write a report")
+            result = latest(asset)
+        if result is None or (not result.inputs and not result.detections):
+            where = f" for asset '{asset}'" if asset else ""
+            raise StoreError(f"no scan recorded{where} in {s.db}; run 'banscan scan' first")
+        out = open_out(output)
+        try:
+            reporter.write(result, reg, out, {"settings": s, "far": s.far})
+        finally:
+            if output is not None:
+                out.close()
