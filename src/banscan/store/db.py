@@ -126,7 +126,6 @@ def write(engine: Engine, fn: Callable[[Connection], T], attempts: int = 5) -> T
 def alembic_config() -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     return cfg
 
 
