@@ -140,13 +140,18 @@ def build_estate() -> ScanResult:
     findings = [
         _f("fnd-kes-prohib", kes, far23, "FAR 52.204-23(b)", Requirement.PROHIBITED, "2018-10-01", FAR23_SOURCES,
            "Do not use any covered article in performance of the contract."),
-        _f("fnd-kes-report", kes, far23, "FAR 52.204-23(c)(2)(i)", Requirement.REPORT, "2024-01-17", FAR23_SOURCES,
-           report_action_23, window={"days": 3, "business": True},
-           steps=[{"requirement": "report", "action": report_action_23, "window": {"days": 3, "business": True},
-                   "due": "2024-01-17", "citation": "FAR 52.204-23(c)(2)(i) as amended by FAC 2023-06"},
+        _f("fnd-kes-report", kes, far23, "FAR 52.204-23(c)(2)(i)", Requirement.REPORT, "2024-01-18", FAR23_SOURCES,
+           report_action_23,
+           # the policy engine's steps: every variant, with deadlines counted from the as-of date
+           steps=[{"requirement": "report", "action": report_action_23, "window": {"days": 1, "business": True},
+                   "effective": "2018-07-16", "until": "2023-12-04", "deadline": "2024-01-16", "status": "ended",
+                   "citation": "FAR 52.204-23(c)(2)(i)"},
+                  {"requirement": "report", "action": report_action_23, "window": {"days": 3, "business": True},
+                   "effective": "2023-12-04", "until": None, "deadline": "2024-01-18", "status": "active",
+                   "citation": "FAR 52.204-23(c)(2)(i) as amended by FAC 2023-06"},
                   {"requirement": "report", "action": "Follow-up report - further information on mitigation.",
-                   "window": {"days": 10, "business": True}, "due": "2024-01-26",
-                   "citation": "FAR 52.204-23(c)(2)(ii)"}]),
+                   "window": {"days": 10, "business": True}, "effective": "2018-07-16", "until": None,
+                   "deadline": "2024-01-29", "status": "active", "citation": "FAR 52.204-23(c)(2)(ii)"}]),
         _f("fnd-xss-prohib", xss, far23, "FAR 52.204-23(b)", Requirement.PROHIBITED, "2018-10-01", FAR23_SOURCES,
            "Do not use any covered article in performance of the contract."),
         _f("fnd-img-bod", img, "us-dhs-bod-17-01", "BOD 17-01", Requirement.REMOVE, "2024-02-20", BOD_SOURCES,
@@ -197,3 +202,15 @@ def build_pipeline_result(reg: registry_mod.Registry) -> ScanResult:
 def hostile() -> dict[str, str]:
     """The hostile inventory strings the estate carries."""
     return {"xss": XSS_NAME, "img": IMG_XSS, "formula": FORMULA_PUBLISHER, "asset": HOSTILE_ASSET}
+
+
+@pytest.fixture
+def profiled_result(reg: registry_mod.Registry) -> ScanResult:
+    """The fixture inventories through the whole pipeline with the us-federal-contractor profile."""
+    if "us-federal-contractor" not in reg.profiles:
+        pytest.skip("profile us-federal-contractor not in the registry")
+    inputs = tuple(str(FIXTURES / n) for n in ("ws-finance-01.cdx.json", "cctv-lobby.cdx.json", "dns.log"))
+    result = run(ScanRequest(inputs=inputs, profiles=("us-federal-contractor",), as_of=AS_OF), reg)
+    if not result.findings:
+        pytest.skip("the policy engine gives no findings for the fixtures")
+    return result

@@ -34,7 +34,7 @@ def test_one_row_per_finding(estate, reg):
     kes = next(r for r in rows if r["finding_id"] == "fnd-kes-report")
     assert kes["asset"] == "ws-finance-01" and kes["family"] == "kaspersky"
     assert kes["product"] == "Kaspersky Endpoint Security" and kes["entity"] == "AO Kaspersky Lab"
-    assert kes["requirement"] == "report" and kes["deadline"] == "2024-01-17" and kes["status"] == "open"
+    assert kes["requirement"] == "report" and kes["deadline"] == "2024-01-18" and kes["status"] == "open"
     assert kes["restriction"] == "us-far-52-204-23" and kes["citation"] == "FAR 52.204-23(c)(2)(i)"
     assert kes["source_file"] == "inventories/ws-finance-01.cdx.json" and kes["locator"] == "/components/1"
     assert kes["detection_id"] == "det-kes0000001"

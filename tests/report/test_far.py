@@ -38,7 +38,7 @@ def test_clause_fields_filled_from_config(estate, reg):
     for row in ("| Contract number | GS-35F-0001X |", "| Order number | 47QTCA24F0042 |",
                 "| Contractor | Acme Federal LLC |", "| CAGE code | 1A2B3 |", "| Supplier | AO Kaspersky Lab |",
                 "| Brand | Kaspersky |", "| Model or product | Kaspersky Endpoint Security |",
-                "| Asset | ws-finance-01 |", "| Date identified | 2024-01-12 |"):
+                "| Asset | ws-finance-01 |", "| Date identified | 2024-01-15 |"):
         assert row in kes
     assert "| Unique Entity ID (UEI) | `<UEI>` |" in kes
     assert "Item description | security-software" in kes and "version: 12.3.0.493" in kes
@@ -53,21 +53,33 @@ def test_placeholders_without_config(estate, reg):
 
 def test_deadlines_from_the_policy_steps(estate, reg):
     kes = section(render(estate, reg), "Kaspersky Endpoint Security")
-    assert "| Report due | 2024-01-17 (3 business days after 2024-01-12" in kes
-    assert "| Follow-up report due | 2024-01-26 (10 business days after 2024-01-12" in kes
+    # the ended 1-business-day variant is ignored; the policy engine's dates are used
+    assert "| Report due | 2024-01-18 (3 business days after 2024-01-15" in kes
+    assert "FAR 52.204-23\\(c\\)\\(2\\)\\(i\\) as amended by FAC 2023-06" in kes
+    assert "| Follow-up report due | 2024-01-29 (10 business days after 2024-01-15" in kes
 
 
 def test_deadlines_computed_when_the_finding_has_none(estate, reg):
     text = render(estate, reg)
-    # camera: identified Wednesday 2024-01-10, 1 business day, then 10 business days
+    # camera: identified on the scan date, Monday 2024-01-15: 1 business day, then 10 business days
     cam = section(text, "on cctv-lobby")
-    assert "| Report due | 2024-01-11 (1 business day after 2024-01-10" in cam
-    assert "| Follow-up report due | 2024-01-24 (10 business days after 2024-01-10" in cam
+    assert "| Report due | 2024-01-16 (1 business day after 2024-01-15" in cam
+    assert "| Follow-up report due | 2024-01-29 (10 business days after 2024-01-15" in cam
     assert "| Supplier | Hangzhou Hikvision Digital Technology Co., Ltd. |" in cam
     # the hostile entry: no date in the inventory, so the scan date (Monday 2024-01-15); 3 days after FAC 2023-06
     xss = section(text, "alert")
     assert "| Report due | 2024-01-18 (3 business days after 2024-01-15" in xss
     assert "| Follow-up report due | 2024-01-29 (10 business days after 2024-01-15" in xss
+
+
+def test_identified_date_from_config_recomputes_deadlines(estate, reg):
+    text = render(estate, reg, {"identified": "2024-01-10"})  # a Wednesday
+    cam = section(text, "on cctv-lobby")
+    assert "| Date identified | 2024-01-10 |" in cam
+    assert "| Report due | 2024-01-11 (1 business day after 2024-01-10" in cam
+    assert "| Follow-up report due | 2024-01-24 (10 business days after 2024-01-10" in cam
+    kes = section(text, "Kaspersky Endpoint Security")
+    assert "| Report due | 2024-01-15 (3 business days after 2024-01-10" in kes
 
 
 def test_inventory_strings_are_markdown_escaped(estate, reg, hostile):

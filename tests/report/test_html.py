@@ -46,7 +46,7 @@ def test_summary_numbers(estate, reg):
     html = render(estate, reg)
     assert re.search(r'id="assets-scanned">7<', html)  # the assets the inputs cover
     assert re.search(r'id="open-findings">7<', html)
-    assert re.search(r'id="next-deadline">2024-01-17<', html)
+    assert re.search(r'id="next-deadline">2024-01-18<', html)
 
 
 def test_without_profile(pipeline_result, reg):
@@ -86,7 +86,7 @@ def test_in_browser(estate, reg, hostile, tmp_path):
             # the summary a person reads
             assert page.locator("#assets-scanned").inner_text() == "7"
             assert page.locator("#open-findings").inner_text() == "7"
-            assert page.locator("#next-deadline").inner_text() == "2024-01-17"
+            assert page.locator("#next-deadline").inner_text() == "2024-01-18"
             assert page.get_by_role("heading", name="Summary").is_visible()
             by_req = page.locator("#by-requirement").inner_text()
             assert "Prohibited" in by_req and "Must be removed" in by_req

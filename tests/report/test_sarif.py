@@ -72,11 +72,11 @@ def test_rules_and_levels(estate, reg):
 def test_message_names_product_entity_asset_requirement_deadline(estate, reg):
     run = render(estate, reg)["runs"][0]
     msg = next(r for r in run["results"] if r["properties"]["id"] == "fnd-kes-report")["message"]["text"]
-    for part in ("Kaspersky Endpoint Security", "AO Kaspersky Lab", "ws-finance-01", "report", "2024-01-17"):
+    for part in ("Kaspersky Endpoint Security", "AO Kaspersky Lab", "ws-finance-01", "report", "2024-01-18"):
         assert part in msg
     props = next(r for r in run["results"] if r["properties"]["id"] == "fnd-kes-report")["properties"]
     assert props["family"] == "kaspersky" and props["asset"] == "ws-finance-01"
-    assert props["deadline"] == "2024-01-17" and props["confidence"] == "certain"
+    assert props["deadline"] == "2024-01-18" and props["confidence"] == "certain"
 
 
 def test_locations(estate, reg):

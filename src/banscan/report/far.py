@@ -88,8 +88,9 @@ def _date(v: object) -> dt.date | None:
 
 
 def identified_on(d: Detection, fs: list[Finding], result: ScanResult, options: dict[str, Any]) -> dt.date:
-    """When the covered article was identified: the finding's own date, the configured one, the
-    inventory's timestamp, else the scan's as-of date."""
+    """When the covered article was identified: the finding's own date, the ``identified`` date of
+    the ``[far]`` table, else the scan's as-of date (the day the scan found it, from which the
+    policy engine counts the windows)."""
     for f in fs:
         for s in f.steps:
             for key in ("identified", "identified_on", "first_seen"):
@@ -100,9 +101,6 @@ def identified_on(d: Detection, fs: list[Finding], result: ScanResult, options: 
     got = _date(far.get("identified"))
     if got:
         return got
-    got = _date(d.observation.observed_at)
-    if got:
-        return got
     return result.as_of
 
 
@@ -110,9 +108,15 @@ def _is_follow_up(days: int, action: str) -> bool:
     return "follow-up" in action.lower() or days >= 10
 
 
-def windows(restriction_id: str, fs: list[Finding], registry: Registry, identified: dt.date) -> list[Window]:
-    """The reporting windows for one detection under one clause, with their due dates."""
+def windows(restriction_id: str, fs: list[Finding], registry: Registry, identified: dt.date,
+            as_of: dt.date | None = None) -> list[Window]:
+    """The reporting windows for one detection under one clause, with their due dates.
+
+    The policy engine's deadlines count from the scan's as-of date; they are used as they are when
+    the article was identified on that date, and recomputed from the window otherwise.
+    """
     found: dict[str, Window] = {}
+    trust_dates = as_of is not None and identified == as_of
     # 1. what the policy engine computed
     for f in fs:
         for s in f.steps:
@@ -122,13 +126,17 @@ def windows(restriction_id: str, fs: list[Finding], registry: Registry, identifi
             days = w.get("days") if isinstance(w, dict) else None
             if days is None:
                 continue
+            eff, until = _date(s.get("effective")), _date(s.get("until"))
+            if (eff and identified < eff) or (until and identified >= until):
+                continue  # a variant not in force on the day of identification
             business = bool(w.get("business", True))
             kind = "follow-up" if _is_follow_up(int(days), str(s.get("action", ""))) else "report"
-            due = _date(s.get("due")) or _date(s.get("deadline")) or add_days(identified, int(days), business)
+            due = (_date(s.get("due")) or _date(s.get("deadline"))) if trust_dates else None
+            due = due or add_days(identified, int(days), business)
             found.setdefault(kind, Window(kind, int(days), business, due, str(s.get("citation") or f.citation)))
         if f.report_window and "report" not in found and f.report_window.get("days") is not None:
             days, business = int(f.report_window["days"]), bool(f.report_window.get("business", True))
-            due = _date(f.deadline) if f.requirement.value == "report" and f.deadline else None
+            due = _date(f.deadline) if trust_dates and f.requirement.value == "report" and f.deadline else None
             found["report"] = Window("report", days, business, due or add_days(identified, days, business),
                                      f.citation)
     # 2. the restriction's obligations, the variant in force on the day of identification
@@ -214,7 +222,7 @@ class FarReporter:
                registry: Registry, options: dict[str, Any], far: dict[str, Any]) -> list[str]:
         clause = CLAUSES[rid]
         ident = identified_on(d, fs, result, options)
-        report, follow = windows(rid, fs, registry, ident)
+        report, follow = windows(rid, fs, registry, ident, result.as_of)
         fam = registry.families.get(d.family)
         brand = fam.name if fam else d.family
         o = d.observation.fields
