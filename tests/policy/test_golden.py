@@ -137,11 +137,8 @@ def test_kaspersky_au_government_pspf_direction(reg, matcher):
     before = run(reg, kes, "au-government", "2025-01-15")
     assert not by_restriction(before, "au-pspf-002-2025-kaspersky")
     assert not [u for u in before.upcoming if u["restriction"] == "au-pspf-002-2025-kaspersky"]
-    # Nothing Kaspersky-specific binds yet.  The only binding finding allowed is the generic FOCI
-    # stocktake of PSPF 001/002-2024, which the registry attributes to every vendor family.
-    binding = [f for f in before.findings if f.requirement != Requirement.ADVISORY]
-    assert {f.restriction for f in binding} <= {"au-pspf-2024-foci-stocktake"}
-    assert not [f for f in binding if f.requirement.rank > Requirement.REPORT.rank]
+    # nothing binding yet
+    assert [f for f in before.findings if f.requirement != Requirement.ADVISORY] == []
     au = by_restriction(run(reg, kes, "au-government", "2025-03-01"), "au-pspf-002-2025-kaspersky")
     removes = [f for f in au if f.requirement == Requirement.REMOVE]
     assert removes and {f.deadline for f in removes} == {"2025-04-01"}

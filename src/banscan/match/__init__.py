@@ -57,6 +57,37 @@ class Hit:
     field: str
     value: str
     strength: str
+    key: str = ""  # what matched: the same text matched by two signatures counts once
+
+
+# Words too common to pick out a line on their own (prefilter anchors only).
+_GENERIC = frozenset("""
+    server web mini login radio design tool tools suite spring camera device python new free share
+    iphone android app apps client service services cloud mobile security network technology
+    technologies video player system systems software group online home smart lite pro plus
+    manager center centre agent update studio desktop browser cpe upnp http https www com net org
+""".split())
+_SEPARATORS = (" ", "-", "_", ".", "/", ":", "", " (", ", ")
+
+
+def text_anchors(n: str) -> list[str]:
+    """Literal strings, one of which any raw text containing the normalised phrase ``n`` contains."""
+    tokens = n.split()
+    distinctive = [t for t in tokens if len(t) >= 3 and t not in _GENERIC and not t.isdigit()]
+    if distinctive:
+        return [max(distinctive, key=len)]
+    if len(tokens) >= 2:
+        i = max(range(len(tokens) - 1), key=lambda j: len(tokens[j]) + len(tokens[j + 1]))
+        return [tokens[i] + sep + tokens[i + 1] for sep in _SEPARATORS]
+    return [max(tokens, key=len) if tokens else n]
+
+
+def key_anchor(value: str) -> str:
+    """For identifiers: the whole value (lower-case) when JSON cannot escape any of it."""
+    v = value.lower().rstrip("*")
+    if "/" in v or not v.isascii():
+        return anchor(v)
+    return v
 
 
 def _strip_ext(name: str) -> str:
@@ -102,8 +133,10 @@ class Matcher:
         self._has_anchors = bool(anchors)
 
     # ------------------------------------------------------------------ compile
-    def _add(self, sig: CompiledSignature, anchors: set[str]) -> None:
+    def _add(self, sig: CompiledSignature, all_anchors: set[str]) -> None:
         kind = sig.kind
+        # negatives only ever suppress: a line without a positive anchor needs no reading
+        anchors: set[str] = set() if sig.negative else all_anchors
         for raw in sig.values:
             value = raw.strip()
             if not value:
@@ -114,8 +147,7 @@ class Matcher:
                     continue
                 key = n if spaceless(n) else f" {n} "
                 self._text_entries[key].append(sig)
-                toks = [t for t in n.split() if len(t) >= 3] or [n]
-                anchors.add(max(toks, key=len))
+                anchors.update(text_anchors(n))
             elif kind == "package":
                 eco = (sig.ecosystem or "").lower()
                 v = value.lower()
@@ -125,7 +157,7 @@ class Matcher:
                     self._pkg_prefix[eco].append((v, sig))
                 else:
                     self._pkg_exact[(eco, v)].append(sig)
-                anchors.add(anchor(v.rstrip("*")))
+                anchors.add(key_anchor(v))
             elif kind == "purl":
                 v = value.lower().rstrip("*")
                 self._purl_prefix.append((v, sig))
@@ -136,15 +168,15 @@ class Matcher:
                     self._bundle_prefix[v].append(sig)
                 else:
                     self._bundle_exact[v].append(sig)
-                anchors.add(anchor(v))
+                anchors.add(key_anchor(v))
             elif kind in _KEY_KINDS:
                 self._keys[kind][value.lower()].append(sig)
                 self._keys[kind][_strip_ext(value)].append(sig)
-                anchors.add(anchor(_strip_ext(value)))
+                anchors.add(key_anchor(_strip_ext(value)))
             elif kind == "path":
                 v = "/" + value.lower().replace("\\", "/").strip("/") + "/"
                 self._paths.append((v, sig))
-                anchors.add(anchor(v))
+                anchors.add(key_anchor(v.strip("/").rsplit("/", 1)[-1]))
             elif kind == "snmp-pen":
                 self._pen[int(value)].append(sig)
             elif kind == "domain":
@@ -153,7 +185,7 @@ class Matcher:
                 anchors.add(v if len(v) <= 40 else anchor(v))
             elif kind == "hostname":
                 self._hostnames.append((value.lower(), sig))
-                anchors.add(anchor(value))
+                anchors.add(key_anchor(value))
 
     # ------------------------------------------------------------------ prefilter
     def prefilter(self, raw: str) -> bool:
@@ -179,7 +211,8 @@ class Matcher:
             if value:
                 self._text_hits(field, value, out)
         if eco in LIBRARY_ECOSYSTEMS or (not eco and f.get(F.PURL)):
-            out[:] = [Hit(h.sig, h.field, h.value, WEAKER[h.strength]) if h.field == F.NAME else h for h in out]
+            out[:] = [Hit(h.sig, h.field, h.value, WEAKER[h.strength], h.key) if h.field == F.NAME else h
+                      for h in out]
         pkg = f.get(F.PACKAGE)
         if pkg:
             self._package_hits(eco, pkg, F.PACKAGE, out)
@@ -229,7 +262,7 @@ class Matcher:
             for s in self._text_entries[key]:
                 allowed = s.fields or DEFAULT_FIELDS.get(s.kind, ())
                 if field in allowed:
-                    out.append(Hit(s, field, value, strength_in(s.kind, field, s.strength)))
+                    out.append(Hit(s, field, value, strength_in(s.kind, field, s.strength), key))
 
     def _package_hits(self, eco: str, pkg: str, field: str, out: list[Hit]) -> None:
         p = pkg.lower()
@@ -318,11 +351,18 @@ class Matcher:
     def _detection(self, obs: Observation, fam: str, hits: list[Hit],
                    oui: tuple[str, str | None, str, str, str] | None) -> Detection:
         reg = self.registry
-        best: dict[str, Hit] = {}
-        for h in hits:  # one hit per signature: distinct signatures add up
-            cur = best.get(h.sig.id)
+        best: dict[tuple[str, str], Hit] = {}
+        for h in hits:  # distinct evidence adds up; one signature, or one text matched twice, counts once
+            k = (h.field, h.key) if h.key else ("", h.sig.id)
+            cur = best.get(k)
             if cur is None or POINTS[h.strength] > POINTS[cur.strength]:
-                best[h.sig.id] = h
+                best[k] = h
+        per_sig: dict[str, Hit] = {}
+        for h in best.values():
+            cur = per_sig.get(h.sig.id)
+            if cur is None or POINTS[h.strength] > POINTS[cur.strength]:
+                per_sig[h.sig.id] = h
+        best = {("", k): v for k, v in per_sig.items()}
         ranked = sorted(best.values(), key=lambda h: (-POINTS[h.strength], h.sig.product is None, h.sig.id))
         points = sum(POINTS[h.strength] for h in ranked)
         evidence = [Evidence(h.field, h.value, h.sig.id, h.strength) for h in ranked]

@@ -123,7 +123,10 @@ def effective_relation(d: Detection, entity: Entity | None, as_of: dt.date) -> s
     return rel
 
 
-def covers(r: Restriction, d: Detection, relation: str) -> bool:
+def covers(r: Restriction, d: Detection, relation: str, registry: Registry | None = None) -> bool:
+    """Whether ``r`` covers ``d``.  A product list narrows only the families that own the listed
+    products: a restriction on "TikTok and DeepSeek" covers every DeepSeek product when it lists
+    only ByteDance's app."""
     c = r.covers
     if d.family not in c.families:
         return False
@@ -132,7 +135,10 @@ def covers(r: Restriction, d: Detection, relation: str) -> bool:
     if c.categories and d.category not in {x.value for x in c.categories}:
         return False
     if c.products and d.product_id not in c.products:
-        return False
+        own = {p.id for p in registry.families[d.family].products} if registry and d.family in registry.families \
+            else set(c.products)
+        if own & set(c.products):
+            return False
     if d.product_id and d.product_id in c.exclude_products:
         return False
     if c.entities and d.entity_id not in c.entities:
@@ -265,7 +271,7 @@ def evaluate(
                 status = restriction_status(r, as_of, registry)
                 if status in ("not-adopted", "ended", "superseded"):
                     continue
-                if not covers(r, d, relation):
+                if not covers(r, d, relation, registry):
                     continue
                 applicable = [o for o in r.obligations if _obligation_applies(o, profile, d, relation)]
                 if not applicable:

@@ -39,6 +39,7 @@ class ReadContext:
     observations: int = 0  # records read, including skipped ones
     assets: dict[str, set[str]] = field(default_factory=dict)  # asset -> evidence classes seen
     deviations: list[str] = field(default_factory=list)
+    _last_seen: Observation | None = field(default=None, repr=False)
 
     def loc(self, locator: str) -> Locator:
         return Locator(self.path, locator)
@@ -49,6 +50,11 @@ class ReadContext:
         self.assets.setdefault(asset, set()).add(evidence_class.value)
 
     def seen(self, obs: Observation) -> None:
+        """Count an observation (the scanner calls this for every one a source yields; a source
+        may call it too: the same object is counted once)."""
+        if obs is self._last_seen:
+            return
+        self._last_seen = obs
         self.observations += 1
         self.assets.setdefault(obs.asset, set()).add(obs.evidence_class.value)
 
