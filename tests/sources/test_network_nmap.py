@@ -6,7 +6,7 @@ import io
 import time
 
 import pytest
-from conftest import shared_sample
+from sharedsamples import shared_sample
 
 from banscan.model import EvidenceClass, Observation, Problem
 from banscan.sources import ReadContext, detect

@@ -8,7 +8,7 @@ from xml.sax.saxutils import quoteattr
 
 import defusedxml.ElementTree as DET
 import pytest
-from conftest import shared_sample
+from sharedsamples import shared_sample
 
 from banscan.model import Observation
 from banscan.sources import ReadContext

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 import pytest
-from conftest import SHARED_SAMPLES, shared_sample
+from sharedsamples import SHARED_SAMPLES, shared_sample
 
 from banscan.sources import SOURCES, detect
 from banscan.sources import arp, dhcp, dnslog, nmap, snmp, zeek
