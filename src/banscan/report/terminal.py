@@ -52,7 +52,7 @@ class TableReporter:
             if i.skipped:
                 problems = f"skipped: {i.skipped}"
             if i.deviations and not problems:
-                problems = "read leniently: " + "; ".join(i.deviations[:2])
+                problems = "notes: " + "; ".join(i.deviations[:2])
             t.add_row(_t(i.path), _t(i.format or "-"), _t(i.observations), _t(len(i.assets)),
                       _t(problems, "red" if i.errors else ""))
         console.print(t)
