@@ -10,8 +10,8 @@ import pytest
 
 from banscan.model import EvidenceClass
 from banscan.store import open_store
-from conftest import detection, result
-from helpers import cli, cli_json
+from storekit import detection, result
+from storekit import cli, cli_json
 
 I = EvidenceClass.INSTALLED
 PROFILE = "us-federal-agency"

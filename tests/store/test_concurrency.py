@@ -18,7 +18,7 @@ from banscan.errors import StoreError
 from banscan.model import EvidenceClass
 from banscan.store import core, open_store
 from banscan.store.tables import finding_events, scans
-from conftest import detection, result
+from storekit import detection, result
 
 I = EvidenceClass.INSTALLED
 HERE = Path(__file__).parent
@@ -86,7 +86,7 @@ def test_exception_before_commit_leaves_previous_state(store_url, clock, monkeyp
 CHILD = textwrap.dedent("""
     import sys, time
     sys.path.insert(0, sys.argv[3])
-    from conftest import detection, result
+    from storekit import detection, result
     from banscan.model import EvidenceClass
     from banscan.store import core, open_store
 

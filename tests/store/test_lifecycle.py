@@ -9,7 +9,7 @@ import pytest
 
 from banscan.model import EvidenceClass
 from banscan.store import open_store
-from conftest import detection, result
+from storekit import detection, result
 
 I, SBOM, NET = EvidenceClass.INSTALLED, EvidenceClass.SBOM, EvidenceClass.NETWORK_DEVICE
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "store"

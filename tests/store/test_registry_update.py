@@ -16,7 +16,7 @@ from banscan.registry.loader import DATA_DIR
 from banscan.scan import ScanRequest, run
 from banscan.store import active_data_dir, open_store
 from banscan.store.bundle import BundleError, build_bundle, install_bundle
-from helpers import cli, cli_json
+from storekit import cli, cli_json
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "store"
 NEW_ID = "us-test-extra-kaspersky-rule"
