@@ -9,6 +9,7 @@ deadlocks.  Either way a scan is one transaction: killed half-way, nothing of it
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -79,7 +80,15 @@ def _sqlite_events(engine: Engine) -> None:
         cur = dbapi_conn.cursor()
         cur.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA foreign_keys = ON")
-        cur.execute("PRAGMA journal_mode = WAL")
+        # switching a new file to WAL needs a moment alone with it; the busy handler does not cover it
+        for i in range(50):
+            try:
+                cur.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or i == 49:
+                    raise
+                time.sleep(0.02 * min(i + 1, 10))
         cur.execute("PRAGMA synchronous = NORMAL")
         cur.close()
 
@@ -136,12 +145,17 @@ def head_revision() -> str | None:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (no-op when it is already there)."""
     head = head_revision()
-    try:
-        with reading(engine) as conn:
-            current = MigrationContext.configure(conn).get_current_revision()
-    except OperationalError as e:
-        raise StoreError(f"cannot open the database {redact(str(engine.url))}: "
-                         f"{str(e.orig).strip().splitlines()[0]}") from None
+    for i in range(5):
+        try:
+            with reading(engine) as conn:
+                current = MigrationContext.configure(conn).get_current_revision()
+            break
+        except OperationalError as e:
+            if i < 4 and _retryable(e):
+                time.sleep(0.05 * (2 ** i))
+                continue
+            raise StoreError(f"cannot open the database {redact(str(engine.url))}: "
+                             f"{str(e.orig).strip().splitlines()[0]}") from None
     if current == head:
         return
     cfg = alembic_config()
