@@ -186,3 +186,16 @@ def test_banscan_toml_and_environment(tmp_path: Path, cache: dict[str, str]) -> 
     r = banscan("scan", "--no-store", "--profile", "us-federal-agency", "-f", "json", str(f), env=cache, cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["profiles"] == ["us-federal-agency"]
+
+
+def test_report_renders_the_stored_latest_scans(tmp_path: Path, cache: dict[str, str]) -> None:
+    fleet = ROOT / "tests" / "fixtures" / "inventories" / "fleet-uninstall.csv"
+    r = banscan("scan", "--profile", "us-federal-agency", "--as-of", "2019-01-15", "-f", "json", str(fleet), env=cache)
+    assert r.returncode == 1, r.stderr
+    r = banscan("report", "--format", "csv", env=cache)
+    assert r.returncode == 0, r.stderr
+    import csv as _csv
+    rows = list(_csv.DictReader(r.stdout.splitlines()))
+    assert {row["asset"] for row in rows} == {"FIN-LT-0042", "HR-PC-0007"}
+    assert any(row["restriction"] == "us-ndaa18-s1634" and row["requirement"] == "prohibited"
+               and row["status"] == "open" and row["locator"] == "line 2" for row in rows)

@@ -141,6 +141,10 @@ def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> R
     """Load the bundled registry (or ``data_dir``) plus overlays; raise RegistryError listing every problem."""
     raw = RawRegistry()
     errors: list[str] = []
+    if data_dir is None:
+        from banscan.store.active import active_data_dir  # an installed newer bundle, if any
+
+        data_dir = active_data_dir()
     load_tree(data_dir or DATA_DIR, raw, errors)
     for ov in overlays:
         p = Path(ov)

@@ -544,6 +544,52 @@ class Store:
                 .group_by(scan_assets.c.asset, scan_assets.c.evidence_class)).all()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
+    def latest_result(self, asset: str | None = None) -> ScanResult | None:
+        """The newest scan of each asset and evidence class merged into one report, each finding
+        carrying its lifecycle status (for ``banscan report``)."""
+        latest = self.latest_per_asset_class()
+        wanted = {(a, c): sid for (a, c), sid in latest.items() if asset is None or a == asset}
+        if not wanted:
+            return None
+        parts = {sid: self.scan_result(sid) for sid in sorted(set(wanted.values()))}
+        keep = {a for a, _ in wanted}
+        newest = parts[max(parts)]
+        merged = ScanResult(registry=newest.registry, profiles=[], as_of=newest.as_of,
+                            started_at=min(p.started_at for p in parts.values()),
+                            finished_at=max(p.finished_at for p in parts.values()),
+                            inputs=[], detections=[], findings=[])
+        seen_d: set[str] = set()
+        seen_f: set[str] = set()
+        for sid, part in sorted(parts.items()):
+            for prof in part.profiles:
+                if prof not in merged.profiles:
+                    merged.profiles.append(prof)
+            classes = {c for (a, c), x in wanted.items() if x == sid}
+            for i in part.inputs:
+                if any(a in keep for a in i.assets) or not i.assets:
+                    merged.inputs.append(i)
+            dets = [d for d in part.detections if d.asset in keep
+                    and wanted.get((d.asset, d.observation.evidence_class.value)) == sid
+                    and d.id not in seen_d]
+            ids = {d.id for d in dets}
+            seen_d |= ids
+            merged.detections.extend(dets)
+            for f in part.findings:
+                if f.detection in ids and f.id not in seen_f:
+                    seen_f.add(f.id)
+                    merged.findings.append(f)
+            merged.upcoming.extend(u for u in part.upcoming if u.get("asset") in keep)
+            for fam, info in part.information.items():
+                merged.information.setdefault(fam, info)
+            del classes
+        groups = self._group(merged)
+        with db.reading(self.engine) as conn:
+            statuses = self._statuses(conn, list(groups), self.today())
+        for key, g in groups.items():
+            for f, _ in g.members:
+                f.status = statuses.get(key, f.status)
+        return merged
+
     def history(self, asset: str) -> dict[str, Any]:
         """The scans that covered ``asset`` and what changed for its findings at each."""
         with db.reading(self.engine) as conn:
