@@ -201,22 +201,21 @@ class Scanner:
         hashing = _HashingReader(_Chain(head, stream), self.progress, task)
         buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
-        dets = self._read(source, buffered, ctx, report)
+        dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         # hash whatever the source did not read, so the digest covers the whole input
         while buffered.read(1 << 20):
             pass
         self.progress.finish(task)
         report.sha256 = hashing.sha.hexdigest()
-        report.observations = ctx.observations
-        report.deviations = list(ctx.deviations)
-        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
         report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
         return report, dets
 
-    def _read(self, source: Source, stream: BinaryIO, ctx: ReadContext, report: InputReport) -> list[Detection]:
+    def _consume(self, items: Iterator[Observation | Problem], ctx: ReadContext, report: InputReport,
+                 failure: str) -> list[Detection]:
+        """Match what a reader yields, record its problems, and fill the input's counts."""
         dets: list[Detection] = []
         try:
-            for item in source.read(stream, ctx):
+            for item in items:
                 if isinstance(item, Observation):
                     ctx.seen(item)
                     dets.extend(self.matcher.match(item))
@@ -225,7 +224,10 @@ class Scanner:
                     if item.fatal:
                         break
         except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
-            report.errors.append(f"{ctx.path}: could not be read: {type(e).__name__}: {e}")
+            report.errors.append(f"{ctx.path}: {failure}: {type(e).__name__}: {e}")
+        report.observations = ctx.observations
+        report.deviations = list(ctx.deviations)
+        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
         return dets
 
     def scan_host(self, asset: str | None) -> tuple[InputReport, list[Detection]]:
@@ -235,20 +237,8 @@ class Scanner:
         report = InputReport(path=f"{HOST_INPUT}{name}", format="host")
         ctx = ReadContext(path=report.path, asset=name, prefilter=None)
         task = self.progress.start(f"this machine ({name})", None)
-        dets: list[Detection] = []
-        try:
-            for item in scan_host(ctx):
-                if isinstance(item, Observation):
-                    ctx.seen(item)
-                    dets.extend(self.matcher.match(item))
-                else:
-                    report.errors.append(str(item))
-        except Exception as e:  # noqa: BLE001
-            report.errors.append(f"{report.path}: host scan failed: {type(e).__name__}: {e}")
+        dets = self._consume(scan_host(ctx), ctx, report, "host scan failed")
         self.progress.finish(task)
-        report.observations = ctx.observations
-        report.deviations = list(ctx.deviations)
-        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
         return report, dets
 
     def scan_inputs(self, inputs: Sequence[str], asset: str | None, forced: str | None,

@@ -351,19 +351,17 @@ class Matcher:
     def _detection(self, obs: Observation, fam: str, hits: list[Hit],
                    oui: tuple[str, str | None, str, str, str] | None) -> Detection:
         reg = self.registry
+        # distinct evidence adds up; one text matched by two signatures, or one signature, counts once
         best: dict[tuple[str, str], Hit] = {}
-        for h in hits:  # distinct evidence adds up; one signature, or one text matched twice, counts once
+        for h in hits:
             k = (h.field, h.key) if h.key else ("", h.sig.id)
-            cur = best.get(k)
-            if cur is None or POINTS[h.strength] > POINTS[cur.strength]:
+            if k not in best or POINTS[h.strength] > POINTS[best[k].strength]:
                 best[k] = h
         per_sig: dict[str, Hit] = {}
         for h in best.values():
-            cur = per_sig.get(h.sig.id)
-            if cur is None or POINTS[h.strength] > POINTS[cur.strength]:
+            if h.sig.id not in per_sig or POINTS[h.strength] > POINTS[per_sig[h.sig.id].strength]:
                 per_sig[h.sig.id] = h
-        best = {("", k): v for k, v in per_sig.items()}
-        ranked = sorted(best.values(), key=lambda h: (-POINTS[h.strength], h.sig.product is None, h.sig.id))
+        ranked = sorted(per_sig.values(), key=lambda h: (-POINTS[h.strength], h.sig.product is None, h.sig.id))
         points = sum(POINTS[h.strength] for h in ranked)
         evidence = [Evidence(h.field, h.value, h.sig.id, h.strength) for h in ranked]
         if oui is not None:

@@ -564,7 +564,6 @@ class Store:
             for prof in part.profiles:
                 if prof not in merged.profiles:
                     merged.profiles.append(prof)
-            classes = {c for (a, c), x in wanted.items() if x == sid}
             for i in part.inputs:
                 if any(a in keep for a in i.assets) or not i.assets:
                     merged.inputs.append(i)
@@ -581,7 +580,6 @@ class Store:
             merged.upcoming.extend(u for u in part.upcoming if u.get("asset") in keep)
             for fam, info in part.information.items():
                 merged.information.setdefault(fam, info)
-            del classes
         groups = self._group(merged)
         with db.reading(self.engine) as conn:
             statuses = self._statuses(conn, list(groups), self.today())
