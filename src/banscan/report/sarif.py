@@ -236,29 +236,14 @@ class SarifReporter:
         deadline = f"by {f.deadline}" if f.deadline else "no deadline"
         text = (f"{what} ({d.entity}) on asset {d.asset}: {f.requirement.value} under {f.citation}, "
                 f"{deadline}. {f.action}")
-        res: dict[str, Any] = {
-            "ruleId": f.restriction,
-            "ruleIndex": index[f.restriction],
-            "level": level_for(f),
-            "message": {"text": text},
-            "locations": self._locations(d, art_index),
-            "partialFingerprints": {FINGERPRINT: fingerprint(f.restriction, d.source.locator, what)},
-            "properties": {
-                "id": f.id,
-                "detection": d.id,
-                "family": d.family,
-                "familyName": _family_name(registry, d.family),
-                "entity": d.entity,
-                "product": d.product,
-                "asset": d.asset,
-                "requirement": f.requirement.value,
-                "deadline": f.deadline,
-                "confidence": d.confidence.value,
-                "status": f.status,
-                "citation": f.citation,
-                "profile": f.profile,
-            },
-        }
+        res = self._result(f.restriction, index, level_for(f), text, d, art_index, registry, what, {
+            "id": f.id,
+            "requirement": f.requirement.value,
+            "deadline": f.deadline,
+            "status": f.status,
+            "citation": f.citation,
+            "profile": f.profile,
+        })
         if f.status in ("resolved", "waived", "false-positive"):
             res["baselineState"] = "absent" if f.status == "resolved" else "unchanged"
             res["suppressions"] = [{"kind": "external", "status": "accepted",
@@ -271,26 +256,33 @@ class SarifReporter:
         n = len(result.information.get(d.family, []))
         text = (f"{what} ({d.entity}, {_family_name(registry, d.family)} family) on asset {d.asset}, "
                 f"{d.confidence.value} confidence; {n} restriction(s) name this family.")
+        return self._result(d.family, index, level_for_detection(d), text, d, art_index, registry, what,
+                            {"id": d.id, "deadline": None})
+
+    def _result(self, rule: str, index: dict[str, int], level: str, text: str, d: Detection,
+                art_index: dict[str, int], registry: Registry, what: str,
+                extra: dict[str, Any]) -> dict[str, Any]:
+        """One SARIF result: rule, level, message, locations, fingerprint, and the detection's
+        properties plus ``extra``."""
+        props: dict[str, Any] = {
+            "detection": d.id,
+            "family": d.family,
+            "familyName": _family_name(registry, d.family),
+            "entity": d.entity,
+            "product": d.product,
+            "asset": d.asset,
+            "confidence": d.confidence.value,
+        }
+        props.update(extra)
         return {
-            "ruleId": d.family,
-            "ruleIndex": index[d.family],
-            "level": level_for_detection(d),
+            "ruleId": rule,
+            "ruleIndex": index[rule],
+            "level": level,
             "message": {"text": text},
             "locations": self._locations(d, art_index),
-            "partialFingerprints": {FINGERPRINT: fingerprint(d.family, d.source.locator, what)},
-            "properties": {
-                "id": d.id,
-                "detection": d.id,
-                "family": d.family,
-                "familyName": _family_name(registry, d.family),
-                "entity": d.entity,
-                "product": d.product,
-                "asset": d.asset,
-                "deadline": None,
-                "confidence": d.confidence.value,
-            },
+            "partialFingerprints": {FINGERPRINT: fingerprint(rule, d.source.locator, what)},
+            "properties": props,
         }
-
 
 def _loc_key(r: dict[str, Any]) -> str:
     loc = r["locations"][0]
