@@ -59,7 +59,7 @@ def generate(lines: int, seed: int, out) -> int:
     ts = 1714521600.0
     n_restricted = 0
     buf = []
-    for i in range(lines):
+    for _ in range(lines):
         ts += rnd.expovariate(400.0)
         if rnd.random() < 0.005:
             q = rnd.choice(RESTRICTED)

@@ -67,7 +67,7 @@ def data_date(version: str | None, data_dir: Path) -> tuple[str, str]:
     if m:
         return f"{m[1]}-{m[2]}-{m[3]}", "the snapshot date in the package version"
     newest = max((data_dir / f).stat().st_mtime for f, _ in FILES if (data_dir / f).exists())
-    return (dt.datetime.fromtimestamp(newest, dt.timezone.utc).date().isoformat(),
+    return (dt.datetime.fromtimestamp(newest, dt.UTC).date().isoformat(),
             "the newest modification time of the CSV files")
 
 

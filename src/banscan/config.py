@@ -67,7 +67,7 @@ def load_settings(db: str | None = None, profiles: list[str] | None = None,
         if "registry" in data:
             r = data["registry"]
             base = path.parent
-            s.registry = [str((base / x)) for x in ([r] if isinstance(r, str) else r)]
+            s.registry = [str(base / x) for x in ([r] if isinstance(r, str) else r)]
         if "fail_on" in data:
             s.fail_on = str(data["fail_on"])
         if "far" in data and isinstance(data["far"], dict):

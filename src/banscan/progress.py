@@ -27,8 +27,14 @@ class RichProgress:
 
     def __init__(self, threshold: int = 8 << 20) -> None:
         from rich.console import Console
-        from rich.progress import (BarColumn, DownloadColumn, Progress as _P, TextColumn,
-                                   TimeRemainingColumn, TransferSpeedColumn)
+        from rich.progress import (
+            BarColumn,
+            DownloadColumn,
+            TextColumn,
+            TimeRemainingColumn,
+            TransferSpeedColumn,
+        )
+        from rich.progress import Progress as _P
 
         self.threshold = threshold
         self._p = _P(TextColumn("[bold]{task.description}"), BarColumn(), DownloadColumn(),

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from _policy_helpers import matcher, reg  # noqa: F401 - fixtures
-from _policy_helpers import KES, by_restriction, observe, run
+from _policy_helpers import KES, by_restriction, matcher, observe, reg, run  # noqa: F401 - fixtures
 
 from banscan import policy
 from banscan.model import Requirement

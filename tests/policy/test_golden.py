@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from _policy_helpers import matcher, reg  # noqa: F401 - fixtures
-from _policy_helpers import KES, by_restriction, detection, need, observe, run
+from _policy_helpers import KES, by_restriction, detection, matcher, need, observe, reg, run  # noqa: F401 - fixtures
 
 from banscan.model import EvidenceClass, Relation, Requirement
 

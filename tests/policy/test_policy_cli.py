@@ -8,8 +8,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from _policy_helpers import matcher, reg  # noqa: F401 - fixtures
-from _policy_helpers import KES, observe
+from _policy_helpers import KES, matcher, observe, reg  # noqa: F401 - fixtures
 
 from banscan import policy
 from banscan.cli import main

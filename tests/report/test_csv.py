@@ -15,7 +15,6 @@ from banscan.report import by_name
 from banscan.report.csv_report import COLUMNS, neutralise
 
 
-
 def render(result, reg) -> str:
     buf = io.StringIO(newline="")
     by_name("csv").write(result, reg, buf, {})

@@ -10,7 +10,8 @@ from sharedsamples import shared_sample
 
 from banscan.model import EvidenceClass, Observation, Problem
 from banscan.sources import ReadContext, detect
-from banscan.sources.arp import SOURCE as ARP, norm_mac
+from banscan.sources.arp import SOURCE as ARP
+from banscan.sources.arp import norm_mac
 from banscan.sources.dhcp import DHCPD, DNSMASQ
 from banscan.sources.dnslog import SOURCE as DNSLOG
 from banscan.sources.osquery_net import network_observation, network_row

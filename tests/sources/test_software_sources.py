@@ -10,10 +10,11 @@ import pytest
 from sharedsamples import SHARED_SAMPLES, shared_sample
 
 from banscan.model import EvidenceClass, Observation, Problem
-from banscan.sources import SOURCES, detect
 from banscan.sources import (
+    SOURCES,
     cyclonedx_json,
     cyclonedx_xml,
+    detect,
     mdm_plist,
     osquery,
     software_csv,

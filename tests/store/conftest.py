@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-
 from storekit import Clock
 
 PG_URL = os.environ.get("BANSCAN_TEST_PG_URL")

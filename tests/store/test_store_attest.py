@@ -7,11 +7,10 @@ import os
 import stat
 
 import pytest
+from storekit import cli, cli_json, detection, result
 
 from banscan.model import EvidenceClass
 from banscan.store import open_store
-from storekit import detection, result
-from storekit import cli, cli_json
 
 I = EvidenceClass.INSTALLED
 PROFILE = "us-federal-agency"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import csv
 import io
 
+from storekit import cli, cli_json, detection, result
+
 from banscan.model import EvidenceClass
 from banscan.store import open_store
-from storekit import detection, result
-from storekit import cli, cli_json
 
 I = EvidenceClass.INSTALLED
 FIELDS = {"id", "status", "asset", "family", "restriction", "requirement", "deadline", "first_seen", "last_seen"}

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
+from storekit import detection, result
 
 from banscan.errors import StoreError
 from banscan.model import EvidenceClass
 from banscan.store import core, open_store
 from banscan.store.tables import finding_events, scans
-from storekit import detection, result
 
 I = EvidenceClass.INSTALLED
 HERE = Path(__file__).parent

@@ -6,10 +6,10 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+from storekit import detection, result
 
 from banscan.model import EvidenceClass
 from banscan.store import open_store
-from storekit import detection, result
 
 I, SBOM, NET = EvidenceClass.INSTALLED, EvidenceClass.SBOM, EvidenceClass.NETWORK_DEVICE
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "store"

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from storekit import cli, cli_json
 
 import banscan.registry
 from banscan.attest import keygen
@@ -16,7 +17,6 @@ from banscan.registry.loader import DATA_DIR
 from banscan.scan import ScanRequest, run
 from banscan.store import active_data_dir, open_store
 from banscan.store.bundle import BundleError, build_bundle, install_bundle
-from storekit import cli, cli_json
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "store"
 NEW_ID = "us-test-extra-kaspersky-rule"

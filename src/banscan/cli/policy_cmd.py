@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import textwrap
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 
@@ -289,7 +289,7 @@ def register(app: typer.Typer) -> None:
     )
     def explain(
         ident: Annotated[str, typer.Argument(metavar="ID", help="A detection id (D-…) or finding id (F-…).")],
-        report: Annotated[Optional[Path], typer.Option("--report", metavar="FILE",
+        report: Annotated[Path | None, typer.Option("--report", metavar="FILE",
                                                        help="A 'banscan scan --format json' report (default: the last scan).")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
         registry: RegistryOpt = None,
@@ -314,8 +314,8 @@ def register(app: typer.Typer) -> None:
     )
     def timeline(
         family: Annotated[str, typer.Argument(metavar="FAMILY", help="A family id, e.g. kaspersky (see 'banscan registry families').")],
-        profile: Annotated[Optional[str], typer.Option("--profile", "-p", metavar="NAME", help="Mark the restrictions that bind this profile.")] = None,
-        out: Annotated[Optional[Path], typer.Option("--out", metavar="FILE", help="Write a timeline chart: FILE.svg or FILE.png.")] = None,
+        profile: Annotated[str | None, typer.Option("--profile", "-p", metavar="NAME", help="Mark the restrictions that bind this profile.")] = None,
+        out: Annotated[Path | None, typer.Option("--out", metavar="FILE", help="Write a timeline chart: FILE.svg or FILE.png.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
         registry: RegistryOpt = None,
         config: ConfigOpt = None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -61,7 +61,7 @@ def register(app: typer.Typer) -> None:
 
 @registry_app.command("validate", help="Check the bundled registry and the given overlay FILEs: one line per "
                                        "problem (file, line, key, what is wrong); exit 2 when any.")
-def validate(files: Annotated[Optional[list[str]], typer.Argument(metavar="[FILE]...")] = None,
+def validate(files: Annotated[list[str] | None, typer.Argument(metavar="[FILE]...")] = None,
              registry: RegistryOpt = None) -> None:
     try:
         reg = load([*(registry or []), *(files or [])])

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
 from banscan import report as reports
-from banscan.cli.common import ConfigOpt, DbOpt, OutOpt, RegistryOpt, open_out, registry_from, settings
+from banscan.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    OutOpt,
+    RegistryOpt,
+    open_out,
+    registry_from,
+    settings,
+)
 from banscan.errors import ConfigError, StoreError
 
 
@@ -22,8 +30,8 @@ def register(app: typer.Typer) -> None:
         ),
     )
     def report(
-        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
-        asset: Annotated[Optional[str], typer.Option("--asset", metavar="NAME", help="Only this asset.")] = None,
+        fmt: Annotated[str | None, typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
+        asset: Annotated[str | None, typer.Option("--asset", metavar="NAME", help="Only this asset.")] = None,
         output: OutOpt = None,
         registry: RegistryOpt = None,
         db: DbOpt = None,

@@ -6,13 +6,22 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import platformdirs
 import typer
 
 from banscan import report as reports
-from banscan.cli.common import ConfigOpt, DbOpt, OutOpt, ProfileOpt, RegistryOpt, open_out, registry_from, settings
+from banscan.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    OutOpt,
+    ProfileOpt,
+    RegistryOpt,
+    open_out,
+    registry_from,
+    settings,
+)
 from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, ConfigError
 from banscan.model import Confidence, Requirement
 from banscan.scan import ScanRequest, ScanResult, run
@@ -67,15 +76,15 @@ def register(app: typer.Typer) -> None:
         ),
     )
     def scan(
-        inputs: Annotated[Optional[list[str]], typer.Argument(metavar="[INPUT]...", show_default=False)] = None,
+        inputs: Annotated[list[str] | None, typer.Argument(metavar="[INPUT]...", show_default=False)] = None,
         host: Annotated[bool, typer.Option("--host", help="Scan this machine too (the default when no INPUT is given).")] = False,
-        asset: Annotated[Optional[str], typer.Option("--asset", metavar="NAME", help="Asset name for single-asset inputs.")] = None,
+        asset: Annotated[str | None, typer.Option("--asset", metavar="NAME", help="Asset name for single-asset inputs.")] = None,
         profile: ProfileOpt = None,
-        as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Apply the law as it stood on this date (default: today).")] = None,
-        fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Apply the law as it stood on this date (default: today).")] = None,
+        fmt: Annotated[str | None, typer.Option("--format", "-f", help="Report format: " + ", ".join(reports.names()) + " (default: table on a terminal, json otherwise).")] = None,
         output: OutOpt = None,
-        fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="LEVEL", help="advisory|report|do-not-procure|remove|prohibited: exit 1 when a finding is at or above LEVEL (default: remove).")] = None,
-        input_format: Annotated[Optional[str], typer.Option("--input-format", metavar="NAME", help="Read every INPUT as this format instead of recognising it.")] = None,
+        fail_on: Annotated[str | None, typer.Option("--fail-on", metavar="LEVEL", help="advisory|report|do-not-procure|remove|prohibited: exit 1 when a finding is at or above LEVEL (default: remove).")] = None,
+        input_format: Annotated[str | None, typer.Option("--input-format", metavar="NAME", help="Read every INPUT as this format instead of recognising it.")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this scan in the database.")] = False,
         registry: RegistryOpt = None,
         db: DbOpt = None,

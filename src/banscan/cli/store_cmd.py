@@ -8,14 +8,22 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from banscan.cli.common import ConfigOpt, DbOpt, ProfileOpt, RegistryOpt, dump_json, registry_from, settings
+from banscan.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    ProfileOpt,
+    RegistryOpt,
+    dump_json,
+    registry_from,
+    settings,
+)
 from banscan.cli.registry_cmd import registry_app
 from banscan.errors import ConfigError
 
@@ -90,10 +98,10 @@ findings_app = typer.Typer(
 @findings_app.callback()
 def findings_list(
     ctx: typer.Context,
-    status: Annotated[Optional[list[str]], typer.Option("--status", help="open|planned|resolved|waived|false-positive; repeatable.")] = None,
-    asset: Annotated[Optional[str], typer.Option("--asset", help="Only this asset.")] = None,
-    family: Annotated[Optional[str], typer.Option("--family", help="Only this vendor family.")] = None,
-    profile: Annotated[Optional[str], typer.Option("--profile", "-p", help="Only findings under this profile.")] = None,
+    status: Annotated[list[str] | None, typer.Option("--status", help="open|planned|resolved|waived|false-positive; repeatable.")] = None,
+    asset: Annotated[str | None, typer.Option("--asset", help="Only this asset.")] = None,
+    family: Annotated[str | None, typer.Option("--family", help="Only this vendor family.")] = None,
+    profile: Annotated[str | None, typer.Option("--profile", "-p", help="Only findings under this profile.")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="Only open/planned findings past their deadline or due date.")] = False,
     all_: Annotated[bool, typer.Option("--all", help="Every status, including resolved, waived and false positives.")] = False,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
@@ -139,12 +147,12 @@ def findings_set(
     ctx: typer.Context,
     ident: Annotated[str, typer.Argument(metavar="ID")],
     status: Annotated[str, typer.Option("--status", help="planned, waived, false-positive or open")],
-    owner: Annotated[Optional[str], typer.Option("--owner", help="Who removes it (planned).")] = None,
-    due: Annotated[Optional[str], typer.Option("--due", metavar="YYYY-MM-DD", help="Planned removal date.")] = None,
-    note: Annotated[Optional[str], typer.Option("--note")] = None,
-    reason: Annotated[Optional[str], typer.Option("--reason", help="Why (waived, false-positive).")] = None,
-    approver: Annotated[Optional[str], typer.Option("--approver", help="Who approved the waiver.")] = None,
-    expires: Annotated[Optional[str], typer.Option("--expires", metavar="YYYY-MM-DD", help="Last day the waiver holds.")] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help="Who removes it (planned).")] = None,
+    due: Annotated[str | None, typer.Option("--due", metavar="YYYY-MM-DD", help="Planned removal date.")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
+    reason: Annotated[str | None, typer.Option("--reason", help="Why (waived, false-positive).")] = None,
+    approver: Annotated[str | None, typer.Option("--approver", help="Who approved the waiver.")] = None,
+    expires: Annotated[str | None, typer.Option("--expires", metavar="YYYY-MM-DD", help="Last day the waiver holds.")] = None,
     db: DbOpt = None,
 ) -> None:
     _apply(ctx, ident, status, db, owner=owner, due=_date(due, "--due"), note=note, reason=reason,
@@ -158,7 +166,7 @@ def findings_waive(
     reason: Annotated[str, typer.Option("--reason")],
     approver: Annotated[str, typer.Option("--approver")],
     expires: Annotated[str, typer.Option("--expires", metavar="YYYY-MM-DD")],
-    note: Annotated[Optional[str], typer.Option("--note")] = None,
+    note: Annotated[str | None, typer.Option("--note")] = None,
     db: DbOpt = None,
 ) -> None:
     _apply(ctx, ident, "waived", db, reason=reason, approver=approver, expires=_date(expires, "--expires"), note=note)
@@ -232,8 +240,8 @@ def _print_impact(impact: Any, fmt: str, header: str) -> None:
     "digest. Build bundles with scripts/make_registry_bundle.py."))
 def registry_update(
     file: Annotated[Path, typer.Argument(metavar="FILE")],
-    key: Annotated[Optional[Path], typer.Option("--key", metavar="PUB", help="Publisher's Ed25519 public key.")] = None,
-    sha256: Annotated[Optional[str], typer.Option("--sha256", metavar="HEX", help="Expected SHA-256 of FILE.")] = None,
+    key: Annotated[Path | None, typer.Option("--key", metavar="PUB", help="Publisher's Ed25519 public key.")] = None,
+    sha256: Annotated[str | None, typer.Option("--sha256", metavar="HEX", help="Expected SHA-256 of FILE.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
     no_reevaluate: Annotated[bool, typer.Option("--no-reevaluate", help="Only install.")] = False,
     db: DbOpt = None,
@@ -334,7 +342,7 @@ def register(app: typer.Typer) -> None:
     def reevaluate_cmd(
         as_of: Annotated[str, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to evaluate.")],
         profile: ProfileOpt = None,
-        since: Annotated[Optional[str], typer.Option("--since", metavar="YYYY-MM-DD", help="Compare with this date (default: the day before --as-of).")] = None,
+        since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Compare with this date (default: the day before --as-of).")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
         db: DbOpt = None,
         registry: RegistryOpt = None,
@@ -376,7 +384,7 @@ def register(app: typer.Typer) -> None:
         key: Annotated[Path, typer.Option("--key", metavar="KEY", help="Ed25519 private key (banscan keygen).")],
         out: Annotated[Path, typer.Option("--out", metavar="FILE", help="Where to write the statement.")],
         include_open: Annotated[bool, typer.Option("--include-open", help="List the open findings instead of refusing.")] = False,
-        as_of: Annotated[Optional[str], typer.Option("--as-of", metavar="YYYY-MM-DD", help="Statement date (default: today): waivers are judged on it.")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Statement date (default: today): waivers are judged on it.")] = None,
         db: DbOpt = None,
         registry: RegistryOpt = None,
         config: ConfigOpt = None,
@@ -401,7 +409,7 @@ def register(app: typer.Typer) -> None:
         "2 unreadable."))
     def verify_cmd(
         file: Annotated[Path, typer.Argument(metavar="FILE")],
-        key: Annotated[Optional[Path], typer.Option("--key", metavar="PUB", help="Trusted public key of the signer.")] = None,
+        key: Annotated[Path | None, typer.Option("--key", metavar="PUB", help="Trusted public key of the signer.")] = None,
         fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
     ) -> None:
         from banscan.attest import Verification, load_public_key, render, verify

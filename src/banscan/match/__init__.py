@@ -19,8 +19,21 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from banscan.match.normalize import anchor, locally_administered, normalize, normalize_mac, spaceless
-from banscan.match.rules import DEFAULT_FIELDS, POINTS, TEXT_FIELDS, WEAKER, confidence_of, strength_in
+from banscan.match.normalize import (
+    anchor,
+    locally_administered,
+    normalize,
+    normalize_mac,
+    spaceless,
+)
+from banscan.match.rules import (
+    DEFAULT_FIELDS,
+    POINTS,
+    TEXT_FIELDS,
+    WEAKER,
+    confidence_of,
+    strength_in,
+)
 from banscan.model import (
     Confidence,
     Detection,

@@ -11,7 +11,12 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from banscan.policy.dates import add_business_days, obligation_due, obligation_start, restriction_effective
+from banscan.policy.dates import (
+    add_business_days,
+    obligation_due,
+    obligation_start,
+    restriction_effective,
+)
 from banscan.policy.engine import (
     PolicyResult,
     binding_tags,

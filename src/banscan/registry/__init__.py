@@ -12,7 +12,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from banscan.errors import ProfileError, RegistryError
-from banscan.registry.loader import DATA_DIR, RawRegistry, check_references, digest, load_overlay, load_tree
+from banscan.registry.loader import (
+    DATA_DIR,
+    RawRegistry,
+    check_references,
+    digest,
+    load_overlay,
+    load_tree,
+)
 from banscan.registry.schema import (
     Entity,
     Family,

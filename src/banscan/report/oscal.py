@@ -54,10 +54,10 @@ def _ts(s: str, fallback: dt.date) -> str:
     try:
         t = dt.datetime.fromisoformat(s)
         if t.tzinfo is None:
-            t = t.replace(tzinfo=dt.timezone.utc)
+            t = t.replace(tzinfo=dt.UTC)
         return t.isoformat()
     except (TypeError, ValueError):
-        return dt.datetime.combine(fallback, dt.time(0, 0), tzinfo=dt.timezone.utc).isoformat()
+        return dt.datetime.combine(fallback, dt.time(0, 0), tzinfo=dt.UTC).isoformat()
 
 
 def _one_line(s: object) -> str:

@@ -66,7 +66,7 @@ def artifact_uri(path: str) -> str | None:
 
 
 def fingerprint(rule: str, locator: str, product: str) -> str:
-    return hashlib.sha256(f"{rule}:{locator}:{product}".encode("utf-8")).hexdigest()
+    return hashlib.sha256(f"{rule}:{locator}:{product}".encode()).hexdigest()
 
 
 def _what(d: Detection) -> str:

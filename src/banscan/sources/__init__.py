@@ -7,19 +7,24 @@ sniffing: more specific formats come first.
 
 from __future__ import annotations
 
-from banscan.sources.base import HEAD_BYTES, ReadContext, Source, text_head
-from banscan.sources import arp, dhcp, dnslog, nmap, snmp, zeek  # network evidence
-from banscan.sources import (  # software inventories
+from banscan.sources import (  # network evidence  # software inventories
+    arp,
     cyclonedx_json,
     cyclonedx_xml,
+    dhcp,
+    dnslog,
     mdm_plist,
+    nmap,
     osquery,
+    snmp,
     software_csv,
     spdx3_jsonld,
     spdx_json,
     spdx_tagvalue,
     winget,
+    zeek,
 )
+from banscan.sources.base import HEAD_BYTES, ReadContext, Source, text_head
 
 SOURCES: tuple[Source, ...] = (
     # software inventories (specific formats)

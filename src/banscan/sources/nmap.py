@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import UTC
 from typing import Any, BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
@@ -293,9 +294,9 @@ class NmapSource:
 def _ts(v: str | None) -> str | None:
     if not v or not v.isdigit():
         return None
-    from datetime import datetime, timezone
+    from datetime import datetime
 
-    return datetime.fromtimestamp(int(v), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+    return datetime.fromtimestamp(int(v), tz=UTC).isoformat().replace("+00:00", "Z")
 
 
 SOURCE = NmapSource()

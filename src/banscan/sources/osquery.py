@@ -230,7 +230,7 @@ def _when(doc: dict[str, Any]) -> str | None:
     if got != "":
         return got
     try:
-        iso = dt.datetime.fromtimestamp(int(ut), dt.timezone.utc).isoformat().replace("+00:00", "Z")
+        iso = dt.datetime.fromtimestamp(int(ut), dt.UTC).isoformat().replace("+00:00", "Z")
     except (TypeError, ValueError, OverflowError, OSError):
         iso = None
     if len(_TS_CACHE) > 4096:
@@ -401,8 +401,7 @@ class OsquerySource:
                 r, u, probs = yield from self._doc(doc, f"line {lineno} ", tables, ctx, skip=not ok)
                 removed += r
                 unknown += u
-                for p in probs:
-                    yield p
+                yield from probs
         finally:
             for (asset, ec), n in pending.items():
                 ctx.skipped(asset, ec, n)
@@ -454,8 +453,7 @@ class OsquerySource:
             r, u, probs = yield from self._doc(doc, prefix, tables, ctx, skip=False)
             removed += r
             unknown += u
-            for p in probs:
-                yield p
+            yield from probs
         ctx.observations += removed + unknown
         self._notes(removed, unknown, ctx)
 

@@ -18,7 +18,15 @@ from typing import Any, BinaryIO
 import ijson
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import CountingReader, build, json_error_message, ptr, purl_fields, put, s
+from banscan.sources._common import (
+    CountingReader,
+    build,
+    json_error_message,
+    ptr,
+    purl_fields,
+    put,
+    s,
+)
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.spdx_json import check_created
 

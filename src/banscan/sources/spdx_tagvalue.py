@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import purl_fields, put, s, spdx_party
+from banscan.sources._common import purl_fields, put, spdx_party
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.spdx_json import check_created
 

@@ -49,7 +49,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
 from banscan.model import EvidenceClass, F, Observation, Problem
@@ -100,7 +100,7 @@ def _iso(ts: Any) -> str | None:
         except ValueError:
             return None
     try:
-        return datetime.fromtimestamp(float(ts), tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        return datetime.fromtimestamp(float(ts), tz=UTC).isoformat().replace("+00:00", "Z")
     except (OverflowError, OSError, ValueError):
         return None
 

@@ -75,7 +75,7 @@ def build_bundle(data_dir: Path, out: Path, private_key: Path | None = None,
     files = _files_of(data_dir)
     manifest = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": reg.version, "sha256": reg.sha256,
-        "created": created or dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": created or dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "files": {k: hashlib.sha256(v).hexdigest() for k, v in sorted(files.items())},
     }
     members = {"manifest.json": json.dumps(manifest, indent=2, sort_keys=True).encode() + b"\n", **files}

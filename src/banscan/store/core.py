@@ -39,7 +39,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from banscan import __version__
 from banscan.errors import StoreError
-from banscan.model import Finding, Requirement, stable_id
+from banscan.model import Finding, stable_id
 from banscan.scan import ScanResult
 from banscan.store import db
 from banscan.store.tables import (
@@ -68,7 +68,7 @@ def _unj(v: str | None, default: Any = None) -> Any:
 
 
 def _utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.timezone.utc)
+    return dt.datetime.now(dt.UTC)
 
 
 def _date(v: Any) -> dt.date | None:
@@ -161,7 +161,7 @@ class Store:
 
     # ---- time
     def now(self) -> str:
-        return self.clock().astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        return self.clock().astimezone(dt.UTC).isoformat(timespec="seconds")
 
     def today(self) -> dt.date:
         return self.clock().date()
