@@ -157,7 +157,7 @@ class Evidence:
     negative: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        d = {"field": self.field, "value": self.value, "signature": self.signature, "strength": self.strength}
+        d: dict[str, Any] = {"field": self.field, "value": self.value, "signature": self.signature, "strength": self.strength}
         if self.negative:
             d["negative"] = True
         return d

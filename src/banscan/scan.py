@@ -198,7 +198,7 @@ class Scanner:
         report.format = source.name
         ctx = ReadContext(path=path, asset=asset or _default_asset(path), prefilter=self.matcher.prefilter)
         task = self.progress.start(path, size)
-        hashing = _HashingReader(_Chain(head, stream), self.progress, task)
+        hashing = _HashingReader(_Chain(head, stream), self.progress, task)  # type: ignore[arg-type]
         buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
         dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")

@@ -138,7 +138,7 @@ class Matcher:
         if self._text_entries:
             self._text.make_automaton()
         self._pre = ahocorasick.Automaton()
-        for a in anchors:
+        for a in anchors:  # type: ignore[assignment]
             if a:
                 self._pre.add_word(a, a)
         if anchors:

@@ -121,13 +121,13 @@ def render_chart(rows: list[dict[str, Any]], family_name: str, out: Path,
         end = dt.date.fromisoformat(r["ends"]) if r["ends"] else right
         adopted = dt.date.fromisoformat(r["adopted"])
         if adopted < eff:
-            ax.plot([adopted, eff], [y, y], color=colour, lw=2, ls=":", alpha=alpha)
-        ax.plot([eff, end], [y, y], color=colour, lw=6, alpha=0.55 * alpha, solid_capstyle="butt")
+            ax.plot([adopted, eff], [y, y], color=colour, lw=2, ls=":", alpha=alpha)  # type: ignore[arg-type]
+        ax.plot([eff, end], [y, y], color=colour, lw=6, alpha=0.55 * alpha, solid_capstyle="butt")  # type: ignore[arg-type]
         for e in r["events"]:
             d = dt.date.fromisoformat(e["date"])
             style = {"adopted": ("o", "white"), "effective": ("^", colour), "deadline": ("D", "black"),
                      "change": ("s", "white"), "ends": ("X", "black")}[e["kind"]]
-            ax.plot([d], [y], marker=style[0], markersize=8, markerfacecolor=style[1], markeredgecolor=colour
+            ax.plot([d], [y], marker=style[0], markersize=8, markerfacecolor=style[1], markeredgecolor=colour  # type: ignore[arg-type]
                     if e["kind"] in ("adopted", "change") else "black", ls="none", alpha=alpha, zorder=3)
         mark = ""
         if profile is not None:
@@ -136,7 +136,7 @@ def render_chart(rows: list[dict[str, Any]], family_name: str, out: Path,
     ax.set_yticks(range(len(rows)))
     ax.set_yticklabels(labels, fontsize=9)
     ax.set_ylim(-0.8, n - 0.2)
-    ax.set_xlim(lo - pad, right)
+    ax.set_xlim(lo - pad, right)  # type: ignore[arg-type]
     if (right - lo).days > 5 * 366:  # long spans: one tick a year
         ax.xaxis.set_major_locator(mdates.YearLocator())
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%Y"))

@@ -171,10 +171,10 @@ def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> R
             sigs.append(_compile(fam, n, i, True))
     for i, s in enumerate(raw.extra_signatures):
         sigs.append(_compile(raw.families[s.family], s, 1000 + i, False))
-    for s in sigs:
+    for s in sigs:  # type: ignore[assignment]
         if s.id in seen:
-            errors.append(f"{raw.origin.get(s.family, s.family)}: duplicate signature id '{s.id}'")
-        seen.add(s.id)
+            errors.append(f"{raw.origin.get(s.family, s.family)}: duplicate signature id '{s.id}'")  # type: ignore[attr-defined]
+        seen.add(s.id)  # type: ignore[arg-type]
     if errors:
         raise RegistryError(errors)
     return Registry(

@@ -99,7 +99,7 @@ def _bar_chart(labels: list[str], values: list[int], title: str, xlabel: str, co
     ax.invert_yaxis()
     ax.set_xlabel(xlabel)
     ax.set_title(title, loc="left", fontsize=11)
-    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.xaxis.get_major_locator().set_params(integer=True)  # type: ignore[call-arg]
     for yi, v in zip(y, values):
         ax.text(v, yi, f" {v}", va="center", fontsize=9)
     ax.spines[["top", "right"]].set_visible(False)

@@ -56,7 +56,7 @@ def component_fields(c: dict[str, Any]) -> dict[str, str]:
     put(fields, F.NAME, c.get("name"))
     put(fields, F.VERSION, c.get("version"))
     put(fields, F.PUBLISHER, _publisher(c))
-    purl_fields(fields, c.get("purl"))
+    purl_fields(fields, c.get("purl"))  # type: ignore[arg-type]
     put(fields, "group", c.get("group"))
     put(fields, "cpe", c.get("cpe"))
     put(fields, "type", c.get("type"))

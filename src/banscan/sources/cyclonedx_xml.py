@@ -122,9 +122,9 @@ class CycloneDxXmlSource:
                 ):
                     fields = xml_component_fields(el)
                     if path == "/bom/metadata/component":
-                        n, v = fields.get(F.NAME, ""), fields.get(F.VERSION, "")
+                        n, v = fields.get(F.NAME, ""), fields.get(F.VERSION, "")  # type: ignore[assignment]
                         if n:
-                            asset = f"{n}@{v}" if v else n
+                            asset = f"{n}@{v}" if v else n  # type: ignore[assignment]
                     if F.NAME in fields or F.PURL in fields:
                         obs = Observation("component", asset, fields, ctx.loc(path), EvidenceClass.SBOM, ts)
                         yield obs

@@ -97,7 +97,7 @@ class _Layout:
 def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
     first = stream.read(4)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
-        text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")
+        text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")  # type: ignore[type-var]
         yield from text
         return
     if first.startswith(codecs.BOM_UTF8):

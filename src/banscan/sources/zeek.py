@@ -529,7 +529,7 @@ class ZeekSource:
                     if v == empty:
                         v = ""
                     rec[name_] = _unescape(v) if "\\" in v else v
-            yield from self._emit(kind, handler, rec, lineno, ctx)
+            yield from self._emit(kind, handler, rec, lineno, ctx)  # type: ignore[arg-type]
 
     # -- JSON lines ---------------------------------------------------------------------------
 
@@ -575,7 +575,7 @@ class ZeekSource:
                 continue
             rec = _flatten(rec)
             if kind is None:
-                p = rec.get("_path")
+                p = rec.get("_path")  # type: ignore[assignment]
                 kind = log_kind([], p) if isinstance(p, str) else log_kind(set(rec))
             if kind is None:
                 ctx.deviation("Zeek JSON records of an unread log type; counted only")

@@ -187,7 +187,7 @@ class Store:
                 based_on: list[int], note: str | None, lifecycle: bool) -> int:
         now = self.now()
         today = self.today()
-        scan_id = conn.execute(scans.insert().values(
+        scan_id = conn.execute(scans.insert().values(  # type: ignore[index]
             kind=kind, started_at=result.started_at or now, finished_at=result.finished_at or now,
             recorded_at=now, registry_version=str(reg_meta.get("version", "")),
             registry_sha256=str(reg_meta.get("sha256", "")), profiles=_j(list(result.profiles)),

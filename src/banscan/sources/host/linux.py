@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from banscan.model import EvidenceClass, F, Locator, Observation, Problem
 from banscan.sources.host._util import Budget, ToolUnavailable, obs, run_tool
@@ -120,7 +121,7 @@ def collect_python(asset: str, input_path: str) -> Iterator[Observation]:
     seen: set[tuple[str, str]] = set()
     for dist in md.distributions():
         try:
-            meta = dist.metadata
+            meta: Any = dist.metadata
             name = meta.get("Name") or ""
             version = dist.version or ""
         except Exception:  # noqa: BLE001 - a broken distribution is skipped
@@ -284,7 +285,7 @@ def parse_proc_modules(lines: Iterable[str], asset: str, input_path: str, file: 
 
 
 # ------------------------------------------------------------------------------ the collector
-def scan(asset: str, input_path: str, deviation, budget: Budget) -> Iterator[Observation | Problem]:  # noqa: ANN001
+def scan(asset: str, input_path: str, deviation: Callable[[str], None], budget: Budget) -> Iterator[Observation | Problem]:
     status = "/var/lib/dpkg/status"
     try:
         with open(status, encoding="utf-8", errors="replace") as fh:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import plistlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from defusedxml import DefusedXmlException
@@ -92,7 +92,7 @@ def parse_pkgutil_pkgs(text: str, asset: str, input_path: str) -> Iterator[Obser
         )
 
 
-def scan(asset: str, input_path: str, deviation, budget: Budget) -> Iterator[Observation | Problem]:  # noqa: ANN001
+def scan(asset: str, input_path: str, deviation: Callable[[str], None], budget: Budget) -> Iterator[Observation | Problem]:
     yield from collect_apps(APP_GLOBS, asset, input_path)
     try:
         text = run_tool(["pkgutil", "--pkgs"], budget)

@@ -12,7 +12,7 @@ The parsing takes a :class:`RegistryReader`, so tests feed it recorded key/value
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,7 +65,7 @@ class WinregReader:  # pragma: no cover - only on Windows
         import winreg  # type: ignore[import-not-found]
 
         self.winreg = winreg
-        self.hives = {"HKLM": winreg.HKEY_LOCAL_MACHINE, "HKCU": winreg.HKEY_CURRENT_USER}
+        self.hives = {"HKLM": winreg.HKEY_LOCAL_MACHINE, "HKCU": winreg.HKEY_CURRENT_USER}  # type: ignore[attr-defined]
 
     def subkeys(self, hive: str, path: str) -> list[str]:
         w = self.winreg
@@ -163,7 +163,7 @@ def services_and_drivers(reg: RegistryReader, asset: str, input_path: str) -> It
             yield _o("service", asset, fields, where, EvidenceClass.RUNTIME, input_path)
 
 
-def scan(asset: str, input_path: str, deviation, budget: object, reg: RegistryReader | None = None) -> Iterator[Observation | Problem]:  # noqa: ANN001
+def scan(asset: str, input_path: str, deviation: Callable[[str], None], budget: object, reg: RegistryReader | None = None) -> Iterator[Observation | Problem]:
     reg = reg or WinregReader()
     yield from uninstall_entries(reg, asset, input_path)
     yield from services_and_drivers(reg, asset, input_path)
