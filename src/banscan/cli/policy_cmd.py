@@ -94,6 +94,9 @@ def explanation(ident: str, result: ScanResult, reg: Registry) -> dict[str, Any]
         restrictions.append(restriction_json(r) if r is not None else {"id": rid, "missing": True})
     info = result.information.get(det.family) or (
         [restriction_summary(r) for r in reg.restrictions_naming(det.family)] if det.family in reg.families else [])
+    # why an instrument binds no one comes from the current registry, also for a report made before it was known
+    info = [{**i, **{k: v for k, v in restriction_summary(reg.restrictions[i["id"]]).items() if k in ("binds_no_one", "text")}}
+            if i.get("id") in reg.restrictions else i for i in info]
 
     return {
         "registry": reg.meta(),
@@ -192,6 +195,8 @@ def explanation_text(x: dict[str, Any]) -> str:
         for i in x["information"]:
             out(f"- {i['id']}: {i['jurisdiction']}, {i['citation']} [{i['legal_force']}], adopted {i['adopted']}"
                 + (f", effective {i['effective']}" if i.get("effective") else ""), 3, 4)
+            if i.get("binds_no_one"):
+                out(f"Binds no one — {i['binds_no_one']}. {i.get('text') or ''}".rstrip(), 5, 2)
         return "\n".join(out.lines) + "\n"
 
     out("4. The law")

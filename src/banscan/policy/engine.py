@@ -23,6 +23,14 @@ Rules:
   to it (between the entity's ``from`` and ``to`` dates).
 * As of date D: not adopted yet -> nothing; adopted, not yet effective -> an ``upcoming`` note;
   ended (``ends`` <= D) or superseded (the superseding restriction is in force on D) -> nothing.
+* Product-level control: a product's ``operators`` (registry data) say who operates it in which
+  jurisdictions over which dates.  When, in the restriction's jurisdiction on date D, the product is
+  operated by someone the family does not control, a restriction whose coverage rests on vendor
+  control (``covers.basis: vendor-control``, the default) no longer covers it; one that names the
+  product or service itself (``covers.basis: named-product``) still does, and its findings say so.
+* An instrument that binds no one (legal force ``never-in-force``, e.g. a law enjoined before it took
+  effect, or ``context``) gives no finding and no upcoming note; ``information`` still lists it with
+  the reason.
 * An obligation applies from its start (``effective``, adopted + ``effective_offset_days``, or the
   restriction's effective date) until the day before ``until``; an obligation of a restriction in
   force that starts later gives an ``upcoming`` note.
@@ -48,7 +56,7 @@ from banscan.policy.dates import (
     window_deadline,
 )
 from banscan.registry import Registry
-from banscan.registry.schema import Entity, Obligation, Profile, Restriction
+from banscan.registry.schema import Entity, Obligation, Profile, ProductOperator, Restriction
 
 __all__ = [
     "PolicyResult",
@@ -58,6 +66,7 @@ __all__ = [
     "binding_tags",
     "covers",
     "effective_relation",
+    "outside_operator",
 ]
 
 _RELATION_WORDS = {
@@ -78,9 +87,12 @@ class PolicyResult:
 
 
 def restriction_status(r: Restriction, as_of: dt.date, registry: Registry | None = None) -> str:
-    """``not-adopted``, ``adopted`` (not yet effective), ``in-force``, ``ended`` or ``superseded`` on ``as_of``."""
+    """``not-adopted``, ``adopted`` (not yet effective), ``in-force``, ``ended`` or ``superseded`` on ``as_of``;
+    ``never-in-force`` or ``context`` (from its adoption) for an instrument that binds no one."""
     if as_of < r.adopted:
         return "not-adopted"
+    if not r.legal_force.binds_anyone:
+        return r.legal_force.value
     if r.ends is not None and as_of >= r.ends:
         return "ended"
     if r.superseded_by:
@@ -148,6 +160,30 @@ def covers(r: Restriction, d: Detection, relation: str, registry: Registry | Non
     return True
 
 
+def outside_operator(r: Restriction, d: Detection, as_of: dt.date,
+                     registry: Registry | None) -> ProductOperator | None:
+    """The operator of ``d``'s product in ``r``'s jurisdiction on ``as_of`` when the family does not control it."""
+    if registry is None or not d.product_id:
+        return None
+    prod = registry.product(d.family, d.product_id) if d.family in registry.families else None
+    if prod is None:
+        return None
+    op = prod.operator(r.jurisdiction, as_of)
+    return op if op is not None and not op.family_control else None
+
+
+def _operator_reason(r: Restriction, d: Detection, op: ProductOperator) -> str:
+    share = f"; the {d.family} family holds {op.share:g} %" if op.share is not None else ""
+    since = f" since {op.from_.isoformat()}" if op.from_ else ""
+    where = ", ".join(op.jurisdictions) or "everywhere"
+    text = (f"{d.product or d.product_id} has been operated in {where}{since} by {op.name}, which the "
+            f"{d.family} family does not control{share}. {r.id} names the product or service itself, so it "
+            f"still covers it")
+    if op.note:
+        text += f". {op.note.strip()}"
+    return text
+
+
 def _obligation_applies(o: Obligation, profile: Profile, d: Detection, relation: str) -> bool:
     if o.profiles is not None and not (set(o.profiles) & profile.all_tags):
         return False
@@ -203,7 +239,7 @@ def _step(r: Restriction, o: Obligation, as_of: dt.date, identified: dt.date, cu
 
 
 def _reasons(r: Restriction, profile: Profile, tags: list[str], d: Detection, relation: str,
-             entity: Entity | None, o: Obligation) -> list[str]:
+             entity: Entity | None, o: Obligation, operator: ProductOperator | None = None) -> list[str]:
     out = []
     tag_text = ", ".join(t for t in tags)
     if tags == [profile.id]:
@@ -229,6 +265,8 @@ def _reasons(r: Restriction, profile: Profile, tags: list[str], d: Detection, re
                   if obligation_start(r, o) != restriction_effective(r) else ""))
     if not r.legal_force.binding:
         out.append(f"legal force {r.legal_force.value} is not binding: advisory only")
+    if operator is not None:
+        out.append(_operator_reason(r, d, operator))
     return out
 
 
@@ -269,10 +307,13 @@ def evaluate(
             identified = _identified(d, as_of, identified_on)
             for r, tags in binding:
                 status = restriction_status(r, as_of, registry)
-                if status in ("not-adopted", "ended", "superseded"):
+                if status not in ("adopted", "in-force"):
                     continue
                 if not covers(r, d, relation, registry):
                     continue
+                operator = outside_operator(r, d, as_of, registry)
+                if operator is not None and r.covers.basis == "vendor-control":
+                    continue  # the family no longer controls this product in the restriction's jurisdiction
                 applicable = [o for o in r.obligations if _obligation_applies(o, profile, d, relation)]
                 if not applicable:
                     continue
@@ -297,7 +338,7 @@ def evaluate(
                         id=fid, detection=d.id, restriction=r.id, instrument=r.instrument,
                         citation=o.citation or r.citation, sources=list(r.sources), requirement=req,
                         deadline=_iso(deadline), profile=profile.id, legal_force=r.legal_force.value,
-                        action=o.action, reasons=_reasons(r, profile, tags, d, relation, entity, o),
+                        action=o.action, reasons=_reasons(r, profile, tags, d, relation, entity, o, operator),
                         steps=[_step(r, x, as_of, identified, o) for x in applicable],
                         report_window=o.window.model_dump() if o.window else None,
                         asset=d.asset, family=d.family,
@@ -331,7 +372,7 @@ def _upcoming(r: Restriction, effective: dt.date, obligations: list[Obligation],
 
 
 def restriction_summary(r: Restriction) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "id": r.id,
         "jurisdiction": r.jurisdiction,
         "instrument": r.instrument,
@@ -343,6 +384,10 @@ def restriction_summary(r: Restriction) -> dict[str, Any]:
         "binds": list(r.binds),
         "sources": list(r.sources),
     }
+    if not r.legal_force.binds_anyone:
+        out["binds_no_one"] = r.legal_force.why_nothing_binds
+        out["text"] = r.text
+    return out
 
 
 def information(families: Iterable[str], registry: Registry) -> dict[str, list[dict[str, Any]]]:

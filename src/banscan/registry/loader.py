@@ -191,6 +191,11 @@ def check_references(raw: RawRegistry, errors: list[str]) -> None:
         for p in f.products:
             if p.entity and p.entity not in ents:
                 errors.append(f"{where}: products[{p.id}].entity: unknown entity '{p.entity}'")
+            for j, op in enumerate(p.operators):
+                if op.entity and op.entity not in ents:
+                    errors.append(f"{where}: products[{p.id}].operators[{j}].entity: unknown entity '{op.entity}'")
+                if op.from_ and op.to and op.to <= op.from_:
+                    errors.append(f"{where}: products[{p.id}].operators[{j}]: 'to' is not after 'from'")
         for i, s in enumerate(f.signatures):
             if s.product and s.product not in prods:
                 errors.append(f"{where}: signatures[{i}].product: unknown product '{s.product}'")

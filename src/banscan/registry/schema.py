@@ -61,11 +61,29 @@ class LegalForce(str, Enum):
     NON_BINDING_RESOLUTION = "non-binding-resolution"
     EXPORT_CONTROL = "export-control"
     BILL = "bill"
+    REGULATOR_COORDINATED_SUSPENSION = "regulator-coordinated-suspension"  # a provider's own pause agreed with a regulator
+    NEVER_IN_FORCE = "never-in-force"  # enacted but blocked (e.g. enjoined by a court) before it took effect
+    CONTEXT = "context"  # recorded for context; it binds no user (e.g. an order addressed to the vendor itself)
 
     @property
     def binding(self) -> bool:
         return self not in (LegalForce.ADVISORY, LegalForce.NON_BINDING_RESOLUTION,
-                            LegalForce.EXPORT_CONTROL, LegalForce.BILL)
+                            LegalForce.EXPORT_CONTROL, LegalForce.BILL,
+                            LegalForce.REGULATOR_COORDINATED_SUSPENSION, LegalForce.NEVER_IN_FORCE, LegalForce.CONTEXT)
+
+    @property
+    def binds_anyone(self) -> bool:
+        """False for instruments that give no finding at all, not even an advisory one."""
+        return self not in (LegalForce.NEVER_IN_FORCE, LegalForce.CONTEXT)
+
+    @property
+    def why_nothing_binds(self) -> str | None:
+        """For instruments that bind no one: why, in words."""
+        if self is LegalForce.NEVER_IN_FORCE:
+            return "never in force: it was blocked before it took effect, so it binds no one"
+        if self is LegalForce.CONTEXT:
+            return "recorded as context: it binds no user of the products"
+        return None
 
 
 class FactConfidence(str, Enum):
@@ -104,13 +122,53 @@ class Entity(Strict):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
+class ProductOperator(Strict):
+    """Who operates a product in some jurisdictions over a period, when that is not simply its family.
+
+    A product can change hands while its vendor does not (the US TikTok app has been operated by the
+    TikTok USDS joint venture since 2026-01-22).  ``family_control`` says whether the family controls
+    the operator; ``share`` is the family's holding in percent, when known.  ``jurisdictions`` lists
+    ISO 3166 codes (``US`` also covers ``US-NY`` ...); empty means everywhere.
+    """
+
+    name: str
+    entity: Id | None = None  # the family's entity, when the family operates it
+    family_control: bool
+    share: float | None = Field(default=None, ge=0, le=100)
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    jurisdictions: list[str] = []
+    note: str | None = None
+    sources: Sources
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    def applies(self, jurisdiction: str, on: dt.date) -> bool:
+        """Whether this entry describes the product in ``jurisdiction`` on ``on``."""
+        if self.from_ is not None and on < self.from_:
+            return False
+        if self.to is not None and on >= self.to:
+            return False
+        if not self.jurisdictions:
+            return True
+        return any(jurisdiction == j or jurisdiction.startswith(j + "-") for j in self.jurisdictions)
+
+
 class Product(Strict):
     id: Id
     name: str
     category: Category
     entity: Id | None = None  # defaults to the family's parent entity
+    operators: list[ProductOperator] = []  # product-level control over time and by jurisdiction
     note: str | None = None
     sources: Sources
+
+    def operator(self, jurisdiction: str, on: dt.date) -> ProductOperator | None:
+        """The operator entry in force for ``jurisdiction`` on ``on`` (the most specific one), if any."""
+        found = [o for o in self.operators if o.applies(jurisdiction, on)]
+        if not found:
+            return None
+        return max(found, key=lambda o: (max((len(j) for j in o.jurisdictions), default=0), o.from_ or dt.date.min))
 
 
 SignatureKind = Literal[
@@ -223,6 +281,11 @@ class Coverage(Strict):
     entities: list[Id] = []  # empty: every entity of the families
     exclude_products: list[Id] = []
     exclude_entities: list[Id] = []
+    # How the instrument defines what it covers: "vendor-control" (applications or equipment of companies
+    # the family controls: it stops covering a product in a jurisdiction where the family no longer
+    # controls it) or "named-product" (it names the product or service itself: it keeps covering it
+    # whoever operates it).
+    basis: Literal["vendor-control", "named-product"] = "vendor-control"
     note: str | None = None  # the covered-products wording of the instrument
 
 
@@ -239,10 +302,10 @@ class Restriction(Strict):
     effective: dt.date | None = None  # when it starts to bind; default: adopted
     ends: dt.date | None = None  # lifted, expired or superseded
     superseded_by: Id | None = None
-    binds: list[Id] = Field(min_length=1)  # profile tags
+    binds: list[Id] = []  # profile tags (empty only for an instrument that binds no one)
     binds_text: str  # whom it binds, in the instrument's words
     covers: Coverage
-    obligations: list[Obligation] = Field(min_length=1)
+    obligations: list[Obligation] = []  # empty only for an instrument that binds no one
     text: str  # what it says, short
     notes: list[str] = []
     sources: Sources
@@ -261,6 +324,12 @@ class Restriction(Strict):
             raise ValueError("effective date is before the adopted date")
         if self.ends and self.ends < self.adopted:
             raise ValueError("ends date is before the adopted date")
+        if self.legal_force.binds_anyone and not self.binds:
+            raise ValueError("binds: a restriction needs at least one profile tag "
+                             "(only legal_force never-in-force or context may bind no one)")
+        if self.legal_force.binds_anyone and not self.obligations:
+            raise ValueError("obligations: a restriction needs at least one obligation "
+                             "(only legal_force never-in-force or context may have none)")
         for o in self.obligations:
             if o.effective is not None and o.effective_offset_days is not None:
                 raise ValueError("an obligation has both effective and effective_offset_days")
