@@ -71,7 +71,9 @@ def test_obligation_profiles_are_binds_tags(reg):
 
 def test_non_binding_instruments_are_advisory_only(reg):
     for r in reg.restrictions.values():
-        if not r.legal_force.binding:
+        if not r.legal_force.binds_anyone:  # never in force, or context: nothing to do at all
+            assert r.obligations == [] and r.binds == [], r.id
+        elif not r.legal_force.binding:
             assert {o.requirement for o in r.obligations} == {"advisory"}, r.id
 
 

@@ -190,8 +190,9 @@ def test_bis_final_determination_us_person_advisory_only(reg, matcher):
     # before it takes effect: an upcoming note, no finding
     r0 = run(reg, kes, "us-person", "2024-07-01")
     assert not by_restriction(r0, "us-bis-kaspersky-final-determination-2024")
+    # one upcoming note per stage, each with its own date
     assert [u["effective"] for u in r0.upcoming if u["restriction"] == "us-bis-kaspersky-final-determination-2024"] \
-        == ["2024-07-20"]
+        == ["2024-07-20", "2024-09-29"]
 
 
 def test_far_52_204_23_report_window_one_then_three_business_days(reg, matcher):

@@ -21,7 +21,7 @@ Rules:
   ``covers`` all admit it.  A detection of a former member of the family (relation
   ``former-affiliate``) counts as a product of the family on dates when the entity still belonged
   to it (between the entity's ``from`` and ``to`` dates).
-* As of date D: not adopted yet -> nothing; adopted, not yet effective -> an ``upcoming`` note;
+* As of date D: not adopted yet -> nothing; adopted, not yet effective -> ``upcoming`` notes (one per start date);
   ended (``ends`` <= D) or superseded (the superseding restriction is in force on D) -> nothing.
 * Product-level control: a product's ``operators`` (registry data) say who operates it in which
   jurisdictions over which dates.  When, in the restriction's jurisdiction on date D, the product is
@@ -56,7 +56,7 @@ from banscan.policy.dates import (
     window_deadline,
 )
 from banscan.registry import Registry
-from banscan.registry.schema import Entity, Obligation, Profile, ProductOperator, Restriction
+from banscan.registry.schema import Entity, Obligation, ProductOperator, Profile, Restriction
 
 __all__ = [
     "PolicyResult",
@@ -317,13 +317,15 @@ def evaluate(
                 applicable = [o for o in r.obligations if _obligation_applies(o, profile, d, relation)]
                 if not applicable:
                     continue
+                # upcoming: one note per later start date (before the restriction takes effect, every obligation
+                # is later; each stage is announced with its own date)
+                later = applicable if status == "adopted" else [o for o in applicable if as_of < obligation_start(r, o)]
+                for start in sorted({max(obligation_start(r, o), restriction_effective(r)) for o in later}):
+                    result.upcoming.append(_upcoming(
+                        r, start, [o for o in later if max(obligation_start(r, o), restriction_effective(r)) == start],
+                        d, profile))
                 if status == "adopted":
-                    result.upcoming.append(_upcoming(r, restriction_effective(r), applicable, d, profile))
                     continue
-                later = [o for o in applicable if as_of < obligation_start(r, o)]
-                for start in sorted({obligation_start(r, o) for o in later}):
-                    result.upcoming.append(
-                        _upcoming(r, start, [o for o in later if obligation_start(r, o) == start], d, profile))
                 seen: set[str] = set()
                 for o in applicable:
                     if not obligation_active(r, o, as_of):

@@ -27,6 +27,9 @@ FORCE_COLOURS = {
     LegalForce.NON_BINDING_RESOLUTION.value: "#92c5de",
     LegalForce.EXPORT_CONTROL.value: "#878787",
     LegalForce.BILL.value: "#bababa",
+    LegalForce.REGULATOR_COORDINATED_SUSPENSION.value: "#9ecae1",
+    LegalForce.NEVER_IN_FORCE.value: "#d9d9d9",
+    LegalForce.CONTEXT.value: "#e7e1ef",
 }
 
 
@@ -74,6 +77,7 @@ def timeline_rows(family: str, registry: Registry, profile: Profile | None = Non
             "instrument": r.instrument,
             "legal_force": r.legal_force.value,
             "binding": r.legal_force.binding,
+            "binds_anyone": r.legal_force.binds_anyone,
             "adopted": r.adopted.isoformat(),
             "effective": restriction_effective(r).isoformat(),
             "deadlines": sorted({d.isoformat() for o in r.obligations if (d := obligation_due(r, o))}),
@@ -122,7 +126,8 @@ def render_chart(rows: list[dict[str, Any]], family_name: str, out: Path,
         adopted = dt.date.fromisoformat(r["adopted"])
         if adopted < eff:
             ax.plot([adopted, eff], [y, y], color=colour, lw=2, ls=":", alpha=alpha)  # type: ignore[arg-type]
-        ax.plot([eff, end], [y, y], color=colour, lw=6, alpha=0.55 * alpha, solid_capstyle="butt")  # type: ignore[arg-type]
+        if r.get("binds_anyone", True) and eff < end:  # no in-force bar for what never bound anyone
+            ax.plot([eff, end], [y, y], color=colour, lw=6, alpha=0.55 * alpha, solid_capstyle="butt")  # type: ignore[arg-type]
         for e in r["events"]:
             d = dt.date.fromisoformat(e["date"])
             style = {"adopted": ("o", "white"), "effective": ("^", colour), "deadline": ("D", "black"),
