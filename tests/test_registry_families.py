@@ -93,8 +93,8 @@ def test_subsidiaries_and_brands():
     reg = registry.load()
     assert _entity(reg, "hikvision", "ezviz").role == "subsidiary"
     assert _entity(reg, "dahua", "huacheng").role == "subsidiary"  # Imou
-    assert _entity(reg, "hytera", "sepura").role == "subsidiary"
-    assert _entity(reg, "hytera", "teltronic").role == "subsidiary"
+    assert _entity(reg, "hytera", "norsat").role == "subsidiary"
+    assert _entity(reg, "hytera", "hytera mobilfunk").role == "subsidiary"
     assert _entity(reg, "huawei", "hisilicon").role == "subsidiary"
 
 
@@ -168,7 +168,8 @@ def test_oui_table_has_no_look_alikes(reg):
         if a.family == "hikvision":
             assert org.startswith("hangzhou")
         if a.family == "zte":
-            assert "zte" in org.split() or org.startswith(("zhongxing telecom", "shanghai zte"))
+            assert "zte" in org.split() or org.startswith(("zhongxing telecom", "shanghai zte")) \
+                or (org.startswith("nubia") and a.entity == "nubia")
 
 
 def test_oui_table_entities_and_prefixes(reg):

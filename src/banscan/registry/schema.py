@@ -9,6 +9,8 @@ Files (YAML) under ``registry/data``:
 * ``restrictions/<id>.yaml``  one :class:`Restriction`
 * ``profiles/<id>.yaml``      one :class:`Profile`
 * ``generated/oui.json``      IEEE assignments, written by ``scripts/gen_oui.py`` (never by hand)
+* ``generated/domains.json``  the families' domains, written by ``scripts/gen_domains.py`` from a community list
+* ``generated/pen.json``      IANA enterprise numbers, written by ``scripts/gen_pen.py``
 
 An overlay file given with ``--registry FILE`` is a YAML document with any of the top-level
 keys ``families``, ``restrictions``, ``profiles``, ``signatures`` (signatures added to an
@@ -106,8 +108,39 @@ class Alias(Strict):
     sources: Sources
 
 
+class Period(Strict):
+    """One stretch of time during which the family controlled an entity.
+
+    ``from`` is the first day of control, ``to`` the day control ended (exclusive: on ``to`` the
+    entity is no longer the family's).  Either may be open.
+    """
+
+    from_: dt.date | None = Field(default=None, alias="from")
+    to: dt.date | None = None
+    note: str | None = None
+    sources: Sources
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _order(self) -> Period:
+        if self.from_ and self.to and self.to <= self.from_:
+            raise ValueError("'to' must be after 'from'")
+        return self
+
+    def contains(self, day: dt.date) -> bool:
+        return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
+
+
 class Entity(Strict):
-    """A legal entity or brand inside a family, with the dates it belonged to it."""
+    """A legal entity or brand inside a family, with the dates it belonged to it.
+
+    ``from``/``to`` give one period of control (``to`` exclusive).  An entity that left and came
+    back (nubia: a ZTE subsidiary until 2017-08-17 and again from 2020-12-28) lists its periods
+    under ``periods`` instead; the two forms are exclusive.  ``successor`` names to whom the
+    entity was sold when it left.  :meth:`spans` gives the periods in either form, and
+    :meth:`member_on` answers "was it the family's on that day?".
+    """
 
     id: Id
     name: str  # legal name, e.g. "AO Kaspersky Lab"
@@ -116,10 +149,39 @@ class Entity(Strict):
     country: str | None = None
     from_: dt.date | None = Field(default=None, alias="from")
     to: dt.date | None = None
+    periods: list[Period] = []
+    successor: str | None = None  # to whom it was sold, e.g. "Sword Bidco Ltd (Epiris)"
     note: str | None = None
     sources: Sources
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _dates(self) -> Entity:
+        if self.periods and (self.from_ is not None or self.to is not None):
+            raise ValueError("give either 'from'/'to' or 'periods', not both")
+        if self.from_ and self.to and self.to <= self.from_:
+            raise ValueError("'to' must be after 'from'")
+        spans = sorted(self.periods, key=lambda p: p.from_ or dt.date.min)
+        for a, b in zip(spans, spans[1:], strict=False):
+            if a.to is None or (b.from_ is not None and b.from_ < a.to):
+                raise ValueError("periods overlap")
+        return self
+
+    def spans(self) -> list[tuple[dt.date | None, dt.date | None]]:
+        """The periods of control as (from, to) pairs, oldest first; [(None, None)] when undated."""
+        if self.periods:
+            return sorted(((p.from_, p.to) for p in self.periods), key=lambda s: s[0] or dt.date.min)
+        return [(self.from_, self.to)]
+
+    def member_on(self, day: dt.date) -> bool:
+        """True when the family controlled the entity on ``day``."""
+        return any((f is None or f <= day) and (t is None or day < t) for f, t in self.spans())
+
+    def left_on(self, day: dt.date) -> dt.date | None:
+        """The day control ended most recently before or on ``day`` (None if it never ended by then)."""
+        ends = [t for _, t in self.spans() if t is not None and t <= day]
+        return max(ends) if ends else None
 
 
 class ProductOperator(Strict):
@@ -370,6 +432,54 @@ class OuiTable(Strict):
     data_date: str
     generated_by: str
     assignments: list[OuiAssignment]
+
+
+# --------------------------------------------------------------------------- generated domains
+
+
+class DomainEntry(Strict):
+    domain: str = Field(min_length=3)
+    match: Literal["subdomains", "exact"]
+    family: Id
+    entity: Id | None = None
+    service: str
+    product: Id | None = None
+    list: str  # the community list the entry was read from
+    attributes: tuple[str, ...] = ()  # the list's attributes: cn, !cn, ads
+
+
+class DomainTable(Strict):
+    """The families' domains, written by ``scripts/gen_domains.py`` from v2fly/domain-list-community."""
+
+    source: str
+    repository: str
+    commit: str = Field(pattern=r"^[0-9a-f]{40}$")
+    data_date: str
+    generated_by: str
+    mapping: str
+    psl: str
+    domains: list[DomainEntry]
+    excluded: list[dict[str, str]] = []
+    not_followed: list[list[str]] = []
+
+
+# --------------------------------------------------------------------------- IANA enterprise numbers
+
+
+class PenAssignment(Strict):
+    number: int = Field(ge=0)
+    organization: str
+    family: Id
+    entity: Id | None = None
+
+
+class PenTable(Strict):
+    """IANA Private Enterprise Numbers of the families, written by ``scripts/gen_pen.py``."""
+
+    source: str
+    data_date: str
+    generated_by: str
+    assignments: list[PenAssignment]
 
 
 # --------------------------------------------------------------------------- overlay
