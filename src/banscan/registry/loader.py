@@ -13,10 +13,12 @@ from pydantic import BaseModel, ValidationError
 
 from banscan.errors import RegistryError
 from banscan.registry.schema import (
+    DomainTable,
     Family,
     FamilySignature,
     OuiTable,
     Overlay,
+    PenTable,
     Profile,
     Restriction,
 )
@@ -124,6 +126,8 @@ class RawRegistry:
         self.profiles: dict[str, Profile] = {}
         self.extra_signatures: list[FamilySignature] = []
         self.oui: OuiTable | None = None
+        self.domains: DomainTable | None = None
+        self.pen: PenTable | None = None
         self.files: list[tuple[str, bytes]] = []  # (name, content) for the digest
         self.origin: dict[str, str] = {}  # object id -> file it came from
 
@@ -155,6 +159,19 @@ def load_tree(root: Path, raw: RawRegistry, errors: list[str]) -> None:
             raw.oui = OuiTable.model_validate(json.loads(content))
         except (ValueError, ValidationError) as e:
             errors.append(f"{oui}: invalid IEEE assignment table: {str(e).splitlines()[0]}")
+    tables: tuple[tuple[str, type[BaseModel], str, str], ...] = (
+        ("domains.json", DomainTable, "domains", "domain table"),
+        ("pen.json", PenTable, "pen", "enterprise number table"))
+    for name, table_model, attr, what in tables:
+        path = root / "generated" / name
+        if not path.exists():
+            continue
+        content = path.read_bytes()
+        raw.files.append((f"generated/{name}", content))
+        try:
+            setattr(raw, attr, table_model.model_validate(json.loads(content)))
+        except (ValueError, ValidationError) as e:
+            errors.append(f"{path}: invalid {what}: {str(e).splitlines()[0]}")
 
 
 def _add(target: dict[str, Any], obj: Any, origin: str, raw: RawRegistry, errors: list[str]) -> None:
@@ -229,6 +246,19 @@ def check_references(raw: RawRegistry, errors: list[str]) -> None:
         for a in raw.oui.assignments:
             if a.family not in fams:
                 errors.append(f"generated/oui.json: {a.prefix}: unknown family '{a.family}'")
+    gen: list[tuple[str, str, str, str | None, str | None]] = []
+    if raw.domains:
+        gen += [("domains.json", d.domain, d.family, d.entity, d.product) for d in raw.domains.domains]
+    if raw.pen:
+        gen += [("pen.json", str(a.number), a.family, a.entity, None) for a in raw.pen.assignments]
+    for fname, key, fid, eid, prod_id in gen:
+        if fid not in fams:
+            errors.append(f"generated/{fname}: {key}: unknown family '{fid}'")
+            continue
+        if eid and eid not in {e.id for e in fams[fid].entities}:
+            errors.append(f"generated/{fname}: {key}: unknown entity '{eid}' of family '{fid}'")
+        if prod_id and prod_id not in {p.id for p in fams[fid].products}:
+            errors.append(f"generated/{fname}: {key}: unknown product '{prod_id}' of family '{fid}'")
 
 
 def digest(files: Iterable[tuple[str, bytes]]) -> str:
