@@ -15,8 +15,9 @@ Forms read:
 The asset of a results-log row is its ``hostIdentifier``, else ``hostname``, else
 ``decorations.hostname``.  The table is recognised from the row's columns (the query name is
 only a hint): programs, apps, deb/rpm/python/npm/homebrew packages, chrome_extensions and
-firefox_addons (INSTALLED); processes, services, systemd_units, drivers, kernel_modules and
-kernel_extensions (RUNTIME).  Rows of other tables are counted but not observed.  Rows with
+firefox_addons, file and authenticode (files on disk, with the PE original file name and the
+code-signing subject) (INSTALLED); processes, services, systemd_units, drivers, kernel_modules,
+kernel_extensions and prefetch (executables that ran) (RUNTIME).  Rows of other tables are counted but not observed.  Rows with
 action ``removed`` are software that is gone: they are counted and skipped.
 
 Results logs are the hot path: an event-form line that ``ctx.prefilter`` rejects is not parsed;
@@ -33,7 +34,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import CountingReader, json_error_message, put, s
+from banscan.sources._common import CountingReader, is_x500, json_error_message, put, s, x500_org
 from banscan.sources.base import ReadContext, text_head
 
 INSTALLED = EvidenceClass.INSTALLED
@@ -70,6 +71,12 @@ def classify(keys: Any, query_name: str = "") -> str | None:
         return "services"
     if "active_state" in k and "id" in k:
         return "systemd_units"
+    if "subject_name" in k and ("issuer_name" in k or "original_program_name" in k):
+        return "authenticode"
+    if "last_execution_time" in k or ("filename" in k and "accessed_files" in k):
+        return "prefetch"
+    if "filename" in k and "directory" in k and "path" in k:
+        return "file"
     if "pid" in k and ("cmdline" in k or "path" in k or "parent" in k or "name" in k):
         if "start_type" not in k:
             return "processes"
@@ -182,6 +189,33 @@ def _kmod(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return "kernel-module", f
 
 
+def _authenticode(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A signed file: its path, the signer (certificate subject) and the program name it was signed for."""
+    f: dict[str, str] = {}
+    subject = s(r.get("subject_name"))
+    put(f, F.PUBLISHER, x500_org(subject) if is_x500(subject) else subject)
+    put(f, F.NAME, r.get("original_program_name"))
+    put(f, F.PATH, r.get("path"))
+    return "file", f
+
+
+def _prefetch(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A Windows prefetch entry: an executable that ran (``filename``), even if it is gone since."""
+    f: dict[str, str] = {}
+    put(f, F.PROCESS, r.get("filename"))
+    put(f, F.PATH, r.get("path"))
+    return "process", f
+
+
+def _file(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+    """A file on disk; on Windows with the PE ``original_filename`` and version columns."""
+    f: dict[str, str] = {}
+    put(f, F.PATH, r.get("path"))
+    put(f, F.NAME, r.get("original_filename"))
+    put(f, F.VERSION, r.get("product_version") or r.get("file_version"))
+    return "file", f
+
+
 TABLES: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, str]]], EvidenceClass]] = {
     "programs": (_programs, INSTALLED),
     "apps": (_apps, INSTALLED),
@@ -198,6 +232,9 @@ TABLES: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, str]]], 
     "drivers": (_drivers, RUNTIME),
     "kernel_modules": (_kmod, RUNTIME),
     "kernel_extensions": (_kmod, RUNTIME),
+    "authenticode": (_authenticode, INSTALLED),
+    "file": (_file, INSTALLED),
+    "prefetch": (_prefetch, RUNTIME),
 }
 
 

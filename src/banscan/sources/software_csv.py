@@ -39,10 +39,11 @@ def _norm(h: str) -> str:
 NAME_COLS = [
     "displayname", "arpdisplayname0", "displayname0", "productname0", "software", "softwarename",
     "applicationname", "applicationtitle", "appname", "application", "productname", "name",
+    "filedescription", "originalfilename", "filename",  # Windows file inventories (PE version fields)
 ]
 PUBLISHER_COLS = [
     "publisher", "publisher0", "vendor", "softwarepublisher", "manufacturer", "developer",
-    "applicationpublisher", "apppublisher",
+    "applicationpublisher", "apppublisher", "companyname",
 ]
 VERSION_COLS = [
     "displayversion", "productversion0", "version0", "version", "softwareversion",
@@ -56,7 +57,7 @@ ASSET_COLS = [
     "computername", "netbiosname0", "assetname", "devicename", "mobiledevicename", "hostname",
     "machinename", "pscomputername", "computer", "device", "name0",
 ]
-PATH_COLS = ["installlocation", "installlocation0", "path", "installpath", "applicationpath"]
+PATH_COLS = ["installlocation", "installlocation0", "path", "installpath", "applicationpath", "filepath", "fullpath"]
 PLATFORM_COLS = ["platform", "os", "operatingsystem"]
 MOBILE_PLATFORMS = ("ios", "ipados", "android")
 _REVERSE_DNS = re.compile(r"^[A-Za-z][\w-]*(\.[\w-]+){2,}$")
