@@ -37,6 +37,7 @@ COMMAND_MODULES = (
     "banscan.cli.policy_cmd",
     "banscan.cli.store_cmd",
     "banscan.cli.report_cmd",
+    "banscan.cli.serve_cmd",
 )
 
 _DEBUG = "--debug" in sys.argv

@@ -138,3 +138,5 @@ finding_events = Table(
     Column("to_status", String(16), nullable=True),
     Column("detail", Text, nullable=False),  # JSON object
 )
+
+from banscan.store import service_tables as _service_tables  # noqa: E402,F401  (same metadata)

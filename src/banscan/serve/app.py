@@ -1,0 +1,150 @@
+"""The ASGI application: ``create_app`` builds it from a :class:`ServeConfig`.
+
+Other parts of banscan (the web dashboard) add themselves through ``routers``, ``mounts`` and
+``extensions`` (callables receiving the app and the :class:`Service`); everything shares one
+store, registry and scanner.  The OpenAPI description is at ``/api/openapi.json`` (read scope).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp
+
+from banscan import __version__
+from banscan.registry import Registry
+from banscan.serve.auth import bearer
+from banscan.serve.limits import BodyLimit
+from banscan.serve.service import ServeConfig, Service
+from banscan.store.core import Store
+
+log = logging.getLogger("banscan.serve")
+
+Extension = Callable[[FastAPI, Service], None]
+
+
+async def _periodic(svc: Service) -> None:
+    from banscan.serve.evaluation import evaluate
+
+    every = svc.config.evaluate_every
+    if svc.config.evaluate_at_startup:
+        try:
+            await asyncio.to_thread(evaluate, svc)
+        except Exception:  # noqa: BLE001 - keep serving; the next round retries
+            log.exception("evaluation at startup failed")
+    while every > 0:
+        await asyncio.sleep(every)
+        try:
+            await asyncio.to_thread(evaluate, svc)
+        except Exception:  # noqa: BLE001
+            log.exception("periodic evaluation failed")
+
+
+def create_app(config: ServeConfig, *, store: Store | None = None, registry: Registry | None = None,
+               routers: Sequence[APIRouter] = (), mounts: Sequence[tuple[str, ASGIApp]] = (),
+               extensions: Sequence[Extension] = ()) -> FastAPI:
+    from banscan.registry import load
+    from banscan.store import open_store
+
+    if registry is None:
+        registry = load(config.registry)
+    for p in config.profiles:
+        registry.profile(p)  # unknown profile: ProfileError now, not at the first scan
+    own_store = store is None
+    st = store if store is not None else open_store(config.db, actor="banscan-serve")
+    svc = Service(config, st, registry)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        tasks = [asyncio.create_task(_periodic(svc))]
+        from banscan.serve import osquery
+
+        tasks.append(asyncio.create_task(osquery.evaluator(svc)))
+        try:
+            yield
+        finally:
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            await asyncio.to_thread(osquery.drain, svc)
+            if own_store:
+                st.close()
+
+    app = FastAPI(title="banscan", version=__version__, lifespan=lifespan, openapi_url=None, docs_url=None,
+                  redoc_url=None,
+                  description="Findings of restricted vendors' products across an estate: osquery fleets and "
+                              "uploads report in; findings, decisions and the audit log are read and set here. "
+                              "Every route needs an API token (Authorization: Bearer TOKEN) with the scope it "
+                              "names in x-required-scope; osquery nodes use their node key.")
+    app.state.service = svc
+
+    from banscan.serve import api, osquery
+
+    app.include_router(api.router)
+    app.include_router(osquery.router)
+
+    @app.get("/api/openapi.json", include_in_schema=False)
+    def openapi(_p: Any = Depends(bearer)) -> JSONResponse:
+        schema = app.openapi()
+        schema.setdefault("components", {}).setdefault("securitySchemes", {})["bearer"] = {
+            "type": "http", "scheme": "bearer"}
+        return JSONResponse(schema)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Any:
+        response = await call_next(request)
+        if request.url.path.startswith("/api/"):
+            response.headers.setdefault("X-Content-Type-Options", "nosniff")
+            response.headers.setdefault("Cache-Control", "no-store")
+            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+        return response
+
+    for r in routers:
+        app.include_router(r)
+    for path, sub in mounts:
+        app.mount(path, sub)
+    for ext in extensions:
+        ext(app, svc)
+    app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
+    return app
+
+
+def default_extensions() -> list[Extension]:
+    """The web dashboard, when installed: ``banscan.web.install(app, service)``."""
+    try:
+        import banscan.web as web  # type: ignore[import-not-found,unused-ignore]
+    except ModuleNotFoundError as e:
+        if e.name not in ("banscan.web",):
+            raise
+        return []
+    install = getattr(web, "install", None)
+    return [install] if callable(install) else []
+
+
+def api_routes(app: FastAPI) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every HTTP route of ``app`` as (method, path, openapi_extra), including routers it includes
+    (for tests and documentation: each route must declare the scope it needs)."""
+    from fastapi.routing import APIRoute
+
+    out: list[tuple[str, str, dict[str, Any]]] = []
+
+    def walk(routes: Any, prefix: str) -> None:
+        for r in routes:
+            inner = getattr(r, "original_router", None)
+            if inner is not None:  # FastAPI >= 0.120 keeps included routers as branches
+                ctx = getattr(r, "include_context", None)
+                walk(inner.routes, prefix + (getattr(ctx, "prefix", "") or ""))
+            elif isinstance(r, APIRoute):
+                for m in sorted(r.methods or ()):
+                    out.append((m, prefix + r.path, dict(r.openapi_extra or {})))
+
+    walk(app.routes, "")
+    return out

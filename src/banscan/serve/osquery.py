@@ -1,0 +1,539 @@
+"""osquery's remote API (the ``tls`` enroll, config, logger and distributed plugins).
+
+Specification: https://osquery.readthedocs.io/en/stable/deployment/remote/ ("Remotely
+interfacing osquery") and https://osquery.readthedocs.io/en/stable/deployment/logging/ (result
+log formats: event, snapshot and batch; status logs).
+
+* ``POST /api/osquery/enroll``: the enroll secret (``--enroll-secret-file``) buys a node key;
+  the node becomes an asset named by its ``host_identifier``.
+* ``POST /api/osquery/config``: a schedule of the inventory queries banscan reads.
+* ``POST /api/osquery/log``: result logs (snapshot, differential batch or event form) update the
+  rows the node holds for each query; status logs are counted.  Bodies may be gzip-compressed.
+  The answer comes only after the batch is committed.
+* ``POST /api/osquery/distributed/read`` and ``/write``: "scan now" asks the node to run every
+  inventory query at once; the answers replace its rows.
+
+A node key that is missing or unknown gets ``{"node_invalid": true}`` (HTTP 200, as osquery's
+client re-enrolls only on a successful response carrying that flag).
+
+The node's evidence is kept row by row (``osquery_rows``), so a differential log adds and removes
+rows.  A node whose rows changed is marked dirty; an evaluator re-scans its full current rows
+through the same osquery reader, matcher and policy as ``banscan scan`` and records the scan in
+the store (which opens and resolves findings as for any other scan of the asset).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+import zlib
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.engine import Connection
+
+from banscan.serve.auth import service
+from banscan.serve.tokens import new_node_key, node_key_digest
+from banscan.store import db
+from banscan.store.service_tables import osquery_batches, osquery_nodes, osquery_rows
+
+log = logging.getLogger("banscan.serve.osquery")
+
+router = APIRouter(prefix="/api/osquery", tags=["osquery"])
+
+INVALID = {"node_invalid": True}
+OSQUERY_DOC = {"x-required-scope": "osquery-node",
+               "description": "Authenticated by the node key in the JSON body (enroll: by the enroll secret); "
+                              "an invalid key is answered {\"node_invalid\": true}."}
+
+# The inventory queries banscan reads: (table, platform, query).  Platform as osquery's
+# schedule 'platform' key; None runs everywhere.
+QUERIES: tuple[tuple[str, str | None, str], ...] = (
+    ("programs", "windows", "SELECT * FROM programs;"),
+    ("apps", "darwin", "SELECT * FROM apps;"),
+    ("deb_packages", "linux", "SELECT * FROM deb_packages;"),
+    ("rpm_packages", "linux", "SELECT * FROM rpm_packages;"),
+    ("python_packages", None, "SELECT * FROM python_packages;"),
+    ("npm_packages", None, "SELECT * FROM npm_packages;"),
+    ("homebrew_packages", "darwin", "SELECT * FROM homebrew_packages;"),
+    ("chrome_extensions", None, "SELECT * FROM users CROSS JOIN chrome_extensions USING (uid);"),
+    ("firefox_addons", None, "SELECT * FROM users CROSS JOIN firefox_addons USING (uid);"),
+    ("processes", None, "SELECT pid, name, path, cmdline FROM processes;"),
+    ("services", "windows", "SELECT * FROM services;"),
+    ("systemd_units", "linux", "SELECT * FROM systemd_units;"),
+    ("drivers", "windows", "SELECT * FROM drivers;"),
+    ("kernel_modules", "linux", "SELECT * FROM kernel_modules;"),
+    ("kernel_extensions", "darwin", "SELECT * FROM kernel_extensions;"),
+    ("arp_cache", None, "SELECT * FROM arp_cache;"),
+    ("interface_details", None, "SELECT * FROM interface_details;"),
+)
+QUERY_PREFIX = "banscan_"
+MAX_DECOMPRESSED = 256 << 20
+
+
+def schedule(interval: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for table, platform, sql in QUERIES:
+        q: dict[str, Any] = {"query": sql, "interval": interval, "removed": True}
+        if platform:
+            q["platform"] = platform
+        out[QUERY_PREFIX + table] = q
+    return out
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+# --------------------------------------------------------------------------- request bodies
+
+
+async def _json_body(request: Request) -> Any:
+    """The JSON body, gunzipped when sent compressed (never inflated past the body limit)."""
+    raw = await request.body()
+    limit = min(service(request).config.max_body_bytes * 4, MAX_DECOMPRESSED)
+    if request.headers.get("content-encoding", "").lower() == "gzip" or raw[:2] == b"\x1f\x8b":
+        d = zlib.decompressobj(wbits=47)  # gzip or zlib header
+        try:
+            data = d.decompress(raw, limit)
+        except zlib.error:
+            raise HTTPException(400, "the body is not valid gzip") from None
+        if d.unconsumed_tail:
+            raise HTTPException(413, f"the decompressed body is larger than {limit} bytes")
+        raw = data
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPException(400, "the body is not JSON") from None
+
+
+class Nodes:
+    """Node keys to (node id, asset), cached; last check-ins kept in memory and written in bulk."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, tuple[int, str]] = {}
+        self.seen: dict[int, str] = {}
+        self.lock = threading.Lock()
+
+    def lookup(self, svc: Any, key: Any) -> tuple[int, str] | None:
+        if not isinstance(key, str) or not key or len(key) > 200:
+            return None
+        digest = node_key_digest(key)
+        hit = self.cache.get(digest)
+        if hit is None:
+            with db.reading(svc.store.engine) as conn:
+                r = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.asset)
+                                 .where(osquery_nodes.c.node_key_hash == digest)).first()
+            if r is None:
+                return None
+            hit = (int(r.id), str(r.asset))
+            if len(self.cache) > 500_000:
+                self.cache.clear()
+            self.cache[digest] = hit
+        self.seen[hit[0]] = _now()
+        return hit
+
+    def forget(self, digest: str) -> None:
+        self.cache.pop(digest, None)
+
+    def flush_seen(self, svc: Any) -> None:
+        with self.lock:
+            seen, self.seen = self.seen, {}
+        if not seen:
+            return
+
+        def _tx(conn: Connection) -> None:
+            for nid, at in seen.items():
+                conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == nid).values(last_seen_at=at))
+
+        db.write(svc.store.engine, _tx)
+
+
+def nodes_of(svc: Any) -> Nodes:
+    n = getattr(svc, "_osquery_nodes", None)
+    if n is None:
+        n = svc._osquery_nodes = Nodes()
+    return n
+
+
+async def _node(request: Request, body: Any) -> tuple[int, str] | None:
+    svc = service(request)
+    key = body.get("node_key") if isinstance(body, dict) else None
+    node = await run_in_threadpool(nodes_of(svc).lookup, svc, key)
+    if node is None:
+        return None
+    wait = svc.node_limiter.allow(f"node:{node[0]}")
+    if wait:
+        raise HTTPException(429, "rate limit exceeded for this node", headers={"Retry-After": str(int(wait) + 1)})
+    return node
+
+
+# --------------------------------------------------------------------------- enroll, config
+
+
+def _asset_name(body: dict[str, Any]) -> str:
+    hid = body.get("host_identifier")
+    if isinstance(hid, str) and hid.strip():
+        return hid.strip()[:500]
+    details = body.get("host_details")
+    if isinstance(details, dict):
+        si = details.get("system_info")
+        if isinstance(si, dict):
+            for k in ("hostname", "computer_name", "uuid"):
+                v = si.get(k)
+                if isinstance(v, str) and v.strip():
+                    return v.strip()[:500]
+    raise HTTPException(400, "host_identifier is missing")
+
+
+def _platform(body: dict[str, Any]) -> str | None:
+    details = body.get("host_details")
+    if isinstance(details, dict):
+        for table, key in (("os_version", "platform"), ("platform_info", "platform"), ("osquery_info", "platform")):
+            t = details.get(table)
+            if isinstance(t, dict) and isinstance(t.get(key), str):
+                return str(t[key])[:64]
+    return None
+
+
+@router.post("/enroll", openapi_extra=OSQUERY_DOC, summary="osquery tls enroll: enroll secret → node key")
+async def enroll(request: Request) -> dict[str, Any]:
+    svc = service(request)
+    body = await _json_body(request)
+    secret = svc.config.enroll_secret
+    given = body.get("enroll_secret") if isinstance(body, dict) else None
+    if not secret or not isinstance(given, str) or not hmac.compare_digest(
+            given.strip().encode("utf-8", "surrogatepass"), secret.encode("utf-8")):
+        return INVALID
+    asset = _asset_name(body)
+    key, digest = new_node_key()
+    details = body.get("host_details") if isinstance(body.get("host_details"), dict) else {}
+    platform = _platform(body)
+
+    def _tx(conn: Connection) -> int:
+        r = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.node_key_hash)
+                         .where(osquery_nodes.c.host_identifier == asset)).first()
+        now = _now()
+        if r is not None:  # a node enrolling again (new install, lost key): same asset, new key
+            nodes_of(svc).forget(r.node_key_hash)
+            conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == r.id).values(
+                node_key_hash=digest, enrolled_at=now, platform=platform,
+                host_details=json.dumps(details, ensure_ascii=False)))
+            return int(r.id)
+        pk = conn.execute(osquery_nodes.insert().values(
+            node_key_hash=digest, asset=asset, host_identifier=asset, platform=platform,
+            host_details=json.dumps(details, ensure_ascii=False), enrolled_at=now, last_seen_at=now, dirty=0,
+            scan_requested=0)).inserted_primary_key
+        assert pk is not None
+        return int(pk[0])
+
+    await run_in_threadpool(db.write, svc.store.engine, _tx)
+    return {"node_key": key, "node_invalid": False}
+
+
+@router.post("/config", openapi_extra=OSQUERY_DOC, summary="osquery tls config: the inventory schedule")
+async def config(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    if await _node(request, body) is None:
+        return INVALID
+    svc = service(request)
+    return {"schedule": schedule(svc.config.osquery_interval), "node_invalid": False}
+
+
+# --------------------------------------------------------------------------- logs
+
+
+def _rowhash(row: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                          ).hexdigest()
+
+
+def _rows(v: Any) -> list[dict[str, Any]]:
+    return [r for r in v if isinstance(r, dict)] if isinstance(v, list) else []
+
+
+class Changes:
+    """What one request does to a node's rows, per query."""
+
+    def __init__(self) -> None:
+        self.replace: dict[str, list[dict[str, Any]]] = {}
+        self.added: dict[str, list[dict[str, Any]]] = {}
+        self.removed: dict[str, list[dict[str, Any]]] = {}
+        self.entries = 0
+
+    def snapshot(self, q: str, rows: list[dict[str, Any]]) -> None:
+        self.replace[q] = rows
+        self.added.pop(q, None)
+        self.removed.pop(q, None)
+
+    def add(self, q: str, rows: list[dict[str, Any]]) -> None:
+        if q in self.replace:
+            self.replace[q].extend(rows)
+        else:
+            self.added.setdefault(q, []).extend(rows)
+
+    def remove(self, q: str, rows: list[dict[str, Any]]) -> None:
+        if q in self.replace:
+            gone = {_rowhash(r) for r in rows}
+            self.replace[q] = [r for r in self.replace[q] if _rowhash(r) not in gone]
+        else:
+            self.removed.setdefault(q, []).extend(rows)
+
+    def result_entry(self, e: Any) -> None:
+        if not isinstance(e, dict):
+            return
+        q = e.get("name")
+        if not isinstance(q, str) or not q:
+            return
+        q = q[:200]
+        self.entries += 1
+        if "snapshot" in e:
+            self.snapshot(q, _rows(e.get("snapshot")))
+        elif isinstance(e.get("diffResults"), dict):
+            diff = e["diffResults"]
+            if str(e.get("counter", "")) == "0" and q not in self.replace:
+                # counter 0: the first run of a differential query, its 'added' is the whole state
+                self.snapshot(q, [])
+            self.remove(q, _rows(diff.get("removed")))
+            self.add(q, _rows(diff.get("added")))
+        elif isinstance(e.get("columns"), dict):
+            if e.get("action") == "removed":
+                self.remove(q, [e["columns"]])
+            else:
+                self.add(q, [e["columns"]])
+
+    @property
+    def empty(self) -> bool:
+        return not (self.replace or self.added or self.removed)
+
+
+def _apply(conn: Connection, node_id: int, ch: Changes) -> tuple[int, int]:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    ins = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(osquery_rows)
+    added = removed = 0
+    for q in ch.replace:
+        removed += conn.execute(delete(osquery_rows).where(and_(
+            osquery_rows.c.node_id == node_id, osquery_rows.c.query == q))).rowcount or 0
+    for q, rows in ch.removed.items():
+        hashes = list({_rowhash(r) for r in rows})
+        for i in range(0, len(hashes), 500):
+            removed += conn.execute(delete(osquery_rows).where(and_(
+                osquery_rows.c.node_id == node_id, osquery_rows.c.query == q,
+                osquery_rows.c.row_hash.in_(hashes[i:i + 500])))).rowcount or 0
+    values = []
+    for src in (ch.replace, ch.added):
+        for q, rows in src.items():
+            for r in rows:
+                values.append({"node_id": node_id, "query": q, "row_hash": _rowhash(r),
+                               "row": json.dumps(r, ensure_ascii=False)})
+    for i in range(0, len(values), 500):
+        res = conn.execute(ins.on_conflict_do_nothing(), values[i:i + 500])
+        added += res.rowcount if res.rowcount and res.rowcount > 0 else 0
+    return added, removed
+
+
+def ingest(svc: Any, node_id: int, log_type: str, ch: Changes, digest: str) -> dict[str, int]:
+    """Commit one log batch (rows, the batch record and the node's dirty mark) in one transaction."""
+    def _tx(conn: Connection) -> dict[str, int]:
+        added, removed = _apply(conn, node_id, ch) if not ch.empty else (0, 0)
+        now = _now()
+        conn.execute(osquery_batches.insert().values(node_id=node_id, received_at=now, log_type=log_type,
+                                                     entries=ch.entries, rows_added=added, rows_removed=removed,
+                                                     sha256=digest))
+        vals: dict[str, Any] = {"last_seen_at": now}
+        if added or removed or ch.replace:
+            vals["dirty"] = osquery_nodes.c.dirty + 1
+        conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == node_id).values(**vals))
+        return {"added": added, "removed": removed}
+
+    return db.write(svc.store.engine, _tx)
+
+
+@router.post("/log", openapi_extra=OSQUERY_DOC, summary="osquery tls logger: result and status logs")
+async def log_endpoint(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    node = await _node(request, body)
+    if node is None:
+        return INVALID
+    svc = service(request)
+    log_type = body.get("log_type")
+    data = body.get("data")
+    if log_type not in ("result", "status") or not isinstance(data, list):
+        raise HTTPException(400, "a log needs log_type (result or status) and a data list")
+    ch = Changes()
+    if log_type == "result":
+        for e in data:
+            ch.result_entry(e)
+    else:
+        ch.entries = len(data)
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode(
+        "utf-8", "surrogatepass")).hexdigest()
+    await run_in_threadpool(ingest, svc, node[0], log_type, ch, digest)
+    if not ch.empty:
+        wake(svc)
+    return {"node_invalid": False}
+
+
+# --------------------------------------------------------------------------- distributed
+
+
+DIST_PREFIX = "banscan_scan_"
+
+
+@router.post("/distributed/read", openapi_extra=OSQUERY_DOC, summary="osquery tls distributed read")
+async def distributed_read(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    node = await _node(request, body)
+    if node is None:
+        return INVALID
+    svc = service(request)
+
+    def _pending() -> tuple[bool, str | None]:
+        with db.reading(svc.store.engine) as conn:
+            r = conn.execute(select(osquery_nodes.c.scan_requested, osquery_nodes.c.platform)
+                             .where(osquery_nodes.c.id == node[0])).first()
+        return (bool(r and r.scan_requested), r.platform if r else None)
+
+    pending, platform = await run_in_threadpool(_pending)
+    if not pending:
+        return {"queries": {}, "node_invalid": False}
+    fam = _platform_family(platform)
+    queries = {DIST_PREFIX + t: sql for t, p, sql in QUERIES if p is None or fam is None or p == fam}
+    return {"queries": queries, "node_invalid": False}
+
+
+def _platform_family(platform: str | None) -> str | None:
+    if not platform:
+        return None
+    p = platform.lower()
+    if p in ("windows",):
+        return "windows"
+    if p in ("darwin",):
+        return "darwin"
+    return "linux" if p not in ("freebsd",) else None
+
+
+@router.post("/distributed/write", openapi_extra=OSQUERY_DOC, summary="osquery tls distributed write")
+async def distributed_write(request: Request) -> dict[str, Any]:
+    body = await _json_body(request)
+    node = await _node(request, body)
+    if node is None:
+        return INVALID
+    svc = service(request)
+    queries = body.get("queries")
+    statuses = body.get("statuses") if isinstance(body.get("statuses"), dict) else {}
+    ch = Changes()
+    if isinstance(queries, dict):
+        for qid, rows in queries.items():
+            if not isinstance(qid, str) or not qid.startswith(DIST_PREFIX):
+                continue
+            if str(statuses.get(qid, 0)) not in ("0", ""):
+                continue  # the query failed on the node: keep what we had
+            ch.entries += 1
+            ch.snapshot(QUERY_PREFIX + qid[len(DIST_PREFIX):], _rows(rows))
+    digest = hashlib.sha256(json.dumps(queries, sort_keys=True, ensure_ascii=False, default=str).encode(
+        "utf-8", "surrogatepass")).hexdigest()
+
+    def _tx() -> None:
+        ingest(svc, node[0], "distributed", ch, digest)
+        db.write(svc.store.engine, lambda c: c.execute(update(osquery_nodes).where(
+            osquery_nodes.c.id == node[0]).values(scan_requested=0)))
+
+    await run_in_threadpool(_tx)
+    wake(svc)
+    return {"node_invalid": False}
+
+
+# --------------------------------------------------------------------------- evaluation
+
+
+def _events(svc: Any) -> asyncio.Event:
+    ev = getattr(svc, "_osquery_wake", None)
+    if ev is None:
+        ev = svc._osquery_wake = asyncio.Event()
+    return ev
+
+
+def wake(svc: Any) -> None:
+    _events(svc).set()
+
+
+def node_result_bytes(asset: str, rows: list[tuple[str, str]]) -> bytes:
+    """A node's current rows as an osqueryd results log: one snapshot line per query."""
+    by_q: dict[str, list[Any]] = {}
+    for q, row in rows:
+        by_q.setdefault(q, []).append(json.loads(row))
+    unix = str(int(time.time()))
+    lines = [json.dumps({"name": q, "hostIdentifier": asset, "unixTime": unix, "action": "snapshot",
+                         "snapshot": rs}, ensure_ascii=False) for q, rs in sorted(by_q.items())]
+    return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
+
+
+def evaluate_dirty(svc: Any, limit: int = 50) -> int:
+    """Re-scan nodes whose rows changed and record the scans; returns how many were evaluated."""
+    engine = svc.store.engine
+    with db.reading(engine) as conn:
+        dirty = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.asset, osquery_nodes.c.dirty)
+                             .where(osquery_nodes.c.dirty > 0).order_by(osquery_nodes.c.id).limit(limit)).all()
+    store = svc.store_as("osquery")
+    for n in dirty:
+        try:
+            with db.reading(engine) as conn:
+                rows = [(r.query, r.row) for r in conn.execute(
+                    select(osquery_rows.c.query, osquery_rows.c.row).where(osquery_rows.c.node_id == n.id))]
+            if rows:
+                result = svc.scan_bytes(node_result_bytes(n.asset, rows), f"osquery:{n.asset}", n.asset, "osquery")
+                store.record(result, svc.registry)
+        except Exception:  # noqa: BLE001 - one node's failure must not stop the others
+            log.exception("evaluating osquery node %s failed", n.id)
+        _clear_dirty(engine, int(n.id), int(n.dirty))
+    return len(dirty)
+
+
+def _clear_dirty(engine: Any, node_id: int, generation: int) -> None:
+    """Clear the mark unless the node's rows changed again meanwhile."""
+    def _tx(c: Connection) -> None:
+        c.execute(update(osquery_nodes).where(and_(
+            osquery_nodes.c.id == node_id, osquery_nodes.c.dirty == generation)).values(dirty=0))
+
+    db.write(engine, _tx)
+
+
+def drain(svc: Any) -> None:
+    """Flush check-ins on shutdown (dirty nodes stay marked and are evaluated at the next start)."""
+    try:
+        nodes_of(svc).flush_seen(svc)
+    except Exception:  # noqa: BLE001 - shutting down
+        log.exception("could not record the last check-ins")
+
+
+async def evaluator(svc: Any) -> None:
+    """Evaluate dirty nodes as they come (and those left from before a restart)."""
+    ev = _events(svc)
+    last_flush = time.monotonic()
+    while True:
+        try:
+            n = await asyncio.to_thread(evaluate_dirty, svc)
+            if time.monotonic() - last_flush > 30:
+                last_flush = time.monotonic()
+                await asyncio.to_thread(nodes_of(svc).flush_seen, svc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep evaluating the other nodes next round
+            log.exception("osquery evaluation failed")
+            n = 0
+        if n == 0:
+            ev.clear()
+            try:
+                await asyncio.wait_for(ev.wait(), timeout=5.0)
+            except TimeoutError:
+                pass

@@ -1,0 +1,90 @@
+"""The service's shared state: settings, the store, the registry and one scanner.
+
+Scanning is what ``banscan scan`` does: the same readers (recognised by content), the same
+matcher, the same policy, recorded by the same store.  One scanner is shared under a lock (the
+work is CPU-bound; the lock keeps the matcher's counters consistent).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from banscan.registry import Registry
+from banscan.scan import InputReport, Scanner, ScanResult, _dedupe, _now
+from banscan.serve.limits import RateLimiter
+from banscan.serve.tokens import TokenVerifier
+from banscan.store.core import Store
+
+MIB = 1 << 20
+
+
+@dataclass
+class ServeConfig:
+    db: str
+    profiles: list[str] = field(default_factory=list)
+    registry: list[str] = field(default_factory=list)
+    enroll_secret: str | None = None
+    max_body_bytes: int = 64 * MIB
+    fail_on: str = "remove"
+    token_rate: float = 20.0  # requests per second per API token (average)
+    token_burst: float = 200.0
+    node_rate: float = 1.0  # requests per second per osquery node (average)
+    node_burst: float = 30.0
+    evaluate_every: float = 86_400.0  # seconds between continuous evaluations (0: never)
+    evaluate_at_startup: bool = True
+    osquery_interval: int = 3600  # seconds between runs of each scheduled inventory query
+    far: dict[str, Any] = field(default_factory=dict)
+
+
+class Service:
+    def __init__(self, config: ServeConfig, store: Store, registry: Registry) -> None:
+        self.config = config
+        self.store = store
+        self.registry = registry
+        self.verifier = TokenVerifier(store.engine)
+        self.token_limiter = RateLimiter(config.token_rate, config.token_burst)
+        self.node_limiter = RateLimiter(config.node_rate, config.node_burst)
+        self._scanner = Scanner(registry)
+        self._scan_lock = threading.Lock()
+        self.started_at = _now()
+
+    def store_as(self, actor: str) -> Store:
+        """The same database, with decisions and scans recorded under ``actor``."""
+        return Store(self.store.engine, clock=self.store.clock, actor=actor)
+
+    def set_registry(self, registry: Registry) -> None:
+        scanner = Scanner(registry)
+        with self._scan_lock:
+            self.registry = registry
+            self._scanner = scanner
+
+    def scan_streams(self, streams: list[tuple[str, IO[bytes]]], asset: str | None, forced: str | None,
+                     profiles: list[str] | None = None, as_of: dt.date | None = None) -> ScanResult:
+        """Scan uploaded inputs exactly as ``banscan scan`` scans files."""
+        from banscan import policy
+
+        started = _now()
+        with self._scan_lock:
+            reg = self.registry
+            profs = [reg.profile(p) for p in (self.config.profiles if profiles is None else profiles)]
+            reports: list[InputReport] = []
+            dets = []
+            for name, stream in streams:
+                r, d = self._scanner.scan_stream(stream, name, asset, forced)  # type: ignore[arg-type]
+                reports.append(r)
+                dets.extend(d)
+        result = ScanResult(registry=reg.meta(), profiles=[p.id for p in profs], as_of=as_of or self.today(),
+                            started_at=started, finished_at="", inputs=reports, detections=_dedupe(dets))
+        policy.apply(result, reg, profs)
+        result.finished_at = _now()
+        return result
+
+    def scan_bytes(self, data: bytes, name: str, asset: str | None, forced: str | None) -> ScanResult:
+        return self.scan_streams([(name, io.BytesIO(data))], asset, forced)
+
+    def today(self) -> dt.date:
+        return self.store.today()

@@ -1,0 +1,122 @@
+"""osquery's remote API against a live server: enroll, config, result logs (snapshot, then a
+differential that removes a product), the finding opening then resolving; invalid node keys."""
+
+from __future__ import annotations
+
+import json
+
+import servekit
+from sharedsamples import shared_sample
+
+KESL = {"name": "kesl", "version": "12.0.0.6672", "arch": "amd64", "source": "", "revision": "",
+        "maintainer": "AO Kaspersky Lab"}
+BASH = {"name": "bash", "version": "5.2.15", "arch": "amd64", "source": "", "revision": "3",
+        "maintainer": "Matthias Klose"}
+CURL = {"name": "curl", "version": "7.88.1", "arch": "amd64", "source": "", "revision": "10",
+        "maintainer": "Alessandro Ghedini"}
+
+
+def enroll(live: servekit.Live, host: str) -> str:
+    r = live.osquery("enroll", {"enroll_secret": servekit.ENROLL_SECRET, "host_identifier": host,
+                                "host_details": {"os_version": {"platform": "ubuntu"},
+                                                 "system_info": {"hostname": host}}})
+    assert r["node_invalid"] is False
+    return str(r["node_key"])
+
+
+def kaspersky_findings(live: servekit.Live, host: str, all_: bool = True) -> list[dict]:
+    r = live.get("/api/v1/findings", params={"asset": host, "all": all_})
+    assert r.status_code == 200, r.text
+    return [f for f in r.json()["findings"] if f["family"] == "kaspersky"]
+
+
+def test_enroll_config_snapshot_then_differential_removal(live: servekit.Live) -> None:
+    key = enroll(live, "ws-0042")
+    cfg = live.osquery("config", {"node_key": key})
+    assert cfg["node_invalid"] is False
+    assert cfg["schedule"]["banscan_deb_packages"]["query"] == "SELECT * FROM deb_packages;"
+    assert {"banscan_programs", "banscan_apps", "banscan_chrome_extensions", "banscan_arp_cache"} <= set(cfg["schedule"])
+
+    snapshot = {"name": "banscan_deb_packages", "hostIdentifier": "ws-0042", "calendarTime": "Mon Nov 30 10:00:00 2026 UTC",
+                "unixTime": 1796032800, "epoch": 0, "counter": 0, "numerics": False, "action": "snapshot",
+                "snapshot": [BASH, KESL, CURL]}
+    assert live.osquery("log", {"node_key": key, "log_type": "result", "data": [snapshot]}, gz=True) == {"node_invalid": False}
+    opened = live.wait_for(lambda: [f for f in kaspersky_findings(live, "ws-0042") if f["status"] == "open"])
+    assert {f["restriction"] for f in opened} >= {"us-dhs-bod-17-01"}
+    for f in opened:
+        assert {"id", "status", "family", "asset", "restriction", "requirement", "deadline"} <= set(f)
+
+    diff = {"name": "banscan_deb_packages", "hostIdentifier": "ws-0042", "calendarTime": "Mon Nov 30 11:00:00 2026 UTC",
+            "unixTime": 1796036400, "epoch": 0, "counter": 1, "numerics": False,
+            "diffResults": {"added": [], "removed": [KESL]}}
+    assert live.osquery("log", {"node_key": key, "log_type": "result", "data": [diff]}) == {"node_invalid": False}
+    resolved = live.wait_for(lambda: (fs := kaspersky_findings(live, "ws-0042"))
+                             and all(f["status"] == "resolved" for f in fs) and fs)
+    assert {f["id"] for f in resolved} == {f["id"] for f in opened}
+    hist = live.get("/api/v1/history", params={"asset": "ws-0042"}).json()
+    events = [c["event"] for s in hist["scans"] for c in s["changes"]]
+    assert "opened" in events and "resolved" in events
+
+
+def test_event_form_differential_adds_and_removes(live_sqlite: servekit.Live) -> None:
+    live = live_sqlite
+    key = enroll(live, "ws-7")
+    base = {"name": "banscan_deb_packages", "hostIdentifier": "ws-7", "unixTime": "1796032800", "epoch": "0"}
+    added = [dict(base, counter="1", action="added", columns=r) for r in (BASH, KESL)]
+    live.osquery("log", {"node_key": key, "log_type": "result", "data": added})
+    live.wait_for(lambda: [f for f in kaspersky_findings(live, "ws-7") if f["status"] == "open"])
+    live.osquery("log", {"node_key": key, "log_type": "result",
+                         "data": [dict(base, counter="2", action="removed", columns=KESL)]})
+    live.wait_for(lambda: (fs := kaspersky_findings(live, "ws-7")) and all(f["status"] == "resolved" for f in fs))
+
+
+def test_recorded_osqueryd_results_log_is_ingested(live_sqlite: servekit.Live) -> None:
+    """A real osqueryd results log (event form, deb_packages) posted as osquery's tls logger would."""
+    live = live_sqlite
+    path = shared_sample("osquery/elastic-osqueryd-results-deb_packages.excerpt.log")
+    entries = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    key = enroll(live, entries[0]["hostIdentifier"])
+    assert live.osquery("log", {"node_key": key, "log_type": "result", "data": entries}, gz=True)["node_invalid"] is False
+    status = {"hostIdentifier": entries[0]["hostIdentifier"], "calendarTime": "Thu Dec  7 17:57:33 2017 UTC",
+              "unixTime": "1512669453", "severity": "0", "filename": "scheduler.cpp", "line": "83",
+              "message": "Executing scheduled query pack_it-compliance_deb_packages", "version": "2.10.2"}
+    assert live.osquery("log", {"node_key": key, "log_type": "status", "data": [status]})["node_invalid"] is False
+    names = {e["columns"]["name"] for e in entries if e.get("action") == "added"}
+    assets = live.wait_for(lambda: [a for a in live.get("/api/v1/assets").json()["assets"]
+                                    if a["asset"] == entries[0]["hostIdentifier"]])
+    assert assets[0]["evidence"].get("installed")
+    from sqlalchemy import func, select
+
+    from banscan.serve.osquery import nodes_of  # noqa: F401 - the module under test
+    from banscan.store.service_tables import osquery_rows
+
+    with live.app.state.service.store.engine.connect() as c:
+        n = c.execute(select(func.count()).select_from(osquery_rows)).scalar()
+    assert n == len(names)
+
+
+def test_invalid_node_keys(live_sqlite: servekit.Live) -> None:
+    live = live_sqlite
+    for path in ("config", "log", "distributed/read", "distributed/write"):
+        assert live.osquery(path, {"node_key": "not-a-key", "log_type": "result", "data": []}) == {"node_invalid": True}
+        assert live.osquery(path, {}) == {"node_invalid": True}
+    assert live.osquery("enroll", {"enroll_secret": "wrong", "host_identifier": "x"}) == {"node_invalid": True}
+    assert live.osquery("enroll", {"host_identifier": "x"}) == {"node_invalid": True}
+
+
+def test_scan_now_through_distributed_queries(live_sqlite: servekit.Live) -> None:
+    live = live_sqlite
+    key = enroll(live, "ws-9")
+    assert live.osquery("distributed/read", {"node_key": key})["queries"] == {}
+    r = live.post("/api/v1/nodes/ws-9/scan", scope="decide")
+    assert r.status_code == 200, r.text
+    q = live.osquery("distributed/read", {"node_key": key})["queries"]
+    assert q["banscan_scan_deb_packages"] == "SELECT * FROM deb_packages;"
+    assert "banscan_scan_programs" not in q  # a Linux node is not asked for Windows tables
+    live.osquery("distributed/write", {"node_key": key, "queries": {"banscan_scan_deb_packages": [BASH, KESL],
+                                                                      "banscan_scan_rpm_packages": []},
+                                       "statuses": {"banscan_scan_deb_packages": 0, "banscan_scan_rpm_packages": 0}})
+    live.wait_for(lambda: [f for f in kaspersky_findings(live, "ws-9") if f["status"] == "open"])
+    assert live.osquery("distributed/read", {"node_key": key})["queries"] == {}
+    nodes = live.get("/api/v1/nodes").json()["nodes"]
+    assert [n["asset"] for n in nodes] == ["ws-9"]
