@@ -31,7 +31,9 @@ def restriction_json(r: Any) -> dict[str, Any]:
         "instrument": r.instrument, "citation": r.citation, "legal_force": r.legal_force.value,
         "binding": r.legal_force.binding, "confidence": r.confidence.value,
         "families": list(r.covers.families), "categories": [c.value for c in r.covers.categories],
-        "relations": list(r.covers.relations), "binds": list(r.binds), "binds_text": r.binds_text,
+        "relations": list(r.covers.relations), "basis": r.covers.basis,
+        "binds": list(r.binds), "binds_text": r.binds_text,
+        "binds_no_one": r.legal_force.why_nothing_binds,
         "adopted": _d(r.adopted), "effective": _d(r.effective or r.adopted), "ends": _d(r.ends),
         "superseded_by": r.superseded_by,
         "obligations": [
@@ -47,7 +49,7 @@ def family_json(f: Any, reg: Registry) -> dict[str, Any]:
     return {
         "id": f.id, "name": f.name, "country": f.country, "default_category": f.default_category.value,
         "entities": [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in f.entities],
-        "products": [p.model_dump(mode="json", exclude_none=True) for p in f.products],
+        "products": [p.model_dump(mode="json", by_alias=True, exclude_none=True) for p in f.products],
         "signatures": len([s for s in reg.signatures if s.family == f.id and not s.negative]),
         "negative_signatures": len([s for s in reg.signatures if s.family == f.id and s.negative]),
         "oui_assignments": len([a for a in reg.oui if a.family == f.id]),
