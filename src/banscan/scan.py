@@ -10,21 +10,31 @@ import datetime as dt
 import hashlib
 import io
 import os
-import shutil
 import socket
+import stat
 import sys
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, BinaryIO
 
 from banscan import __version__
+from banscan.errors import ConfigError
 from banscan.match import Matcher
 from banscan.model import Detection, Finding, Observation, Problem
 from banscan.progress import NullProgress, Progress
 from banscan.registry import Registry
 from banscan.sources import HEAD_BYTES, ReadContext, Source, by_name, detect
+from banscan.sources.encoding import (
+    Transcoder,
+    clean_observation,
+    clean_problem,
+    clean_text,
+    decode_head,
+    detect_encoding,
+    display_path,
+)
+from banscan.sources.limits import LimitExceeded, Limits
 
 REPORT_SCHEMA = "https://banscan.dev/schema/report-1.json"
 REPORT_SCHEMA_VERSION = "1.0.0"
@@ -39,6 +49,7 @@ class ScanRequest:
     profiles: tuple[str, ...] = ()
     as_of: dt.date | None = None  # None: today
     format: str | None = None  # force one source for every input
+    limits: Limits | None = None  # reader limits (None: defaults and BANSCAN_LIMIT_* variables)
 
 
 @dataclass
@@ -156,8 +167,14 @@ class _HashingReader(io.RawIOBase):
         return n or 0
 
 
-def _walk(path: Path) -> Iterator[Path]:
-    for root, dirs, files in os.walk(path):
+def _walk(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
+    """Files under ``path`` (hidden ones left out), sorted; a directory that cannot be listed is
+    recorded in ``errors`` as (directory, reason)."""
+
+    def onerror(e: OSError) -> None:
+        errors.append((str(e.filename or path), e.strerror or str(e)))
+
+    for root, dirs, files in os.walk(path, onerror=onerror):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for f in sorted(files):
             if not f.startswith("."):
@@ -170,64 +187,118 @@ def _default_asset(path: str) -> str:
     return Path(path).name.split(".")[0] or path
 
 
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"), (stat.S_ISDIR, "a directory"))
+
+
+def _file_kind(mode: int) -> str:
+    for test, what in _KINDS:
+        if test(mode):
+            return what
+    return "not a regular file"
+
+
 class Scanner:
     """Reads inputs one at a time, keeping only detections in memory."""
 
-    def __init__(self, registry: Registry, progress: Progress | None = None) -> None:
+    def __init__(self, registry: Registry, progress: Progress | None = None,
+                 limits: Limits | None = None) -> None:
         self.registry = registry
         self.matcher = Matcher(registry)
         self.progress = progress or NullProgress()
+        self.limits = limits or Limits()
 
     def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
                     walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
-        head = stream.read(HEAD_BYTES)
-        report = InputReport(path=path, format=None)
+        shown = display_path(path)
+        report = InputReport(path=shown, format=None)
         try:
-            source: Source | None = by_name(forced) if forced else detect(head, path)
+            head = stream.read(min(HEAD_BYTES, self.limits.max_sniff_bytes))
+        except OSError as e:
+            report.errors.append(f"{shown}: cannot read: {e.strerror or e}")
+            return report, []
+        sniff_head, encoding = decode_head(head)
+        try:
+            source: Source | None = by_name(forced) if forced else detect(sniff_head, path)
         except KeyError:
-            report.errors.append(f"{path}: unknown format '{forced}'")
+            report.errors.append(f"{shown}: unknown format '{forced}'")
             return report, []
         if source is None:
             what = "empty file" if not head.strip() else "not a recognised inventory format"
             if walked:
                 report.skipped = what
             else:
-                report.errors.append(f"{path}: {what} (see 'banscan sources' for the formats banscan reads)")
+                report.errors.append(f"{shown}: {what} (see 'banscan sources' for the formats banscan reads)")
             report.sha256 = hashlib.sha256(head).hexdigest() if len(head) < HEAD_BYTES else None
             return report, []
         report.format = source.name
-        ctx = ReadContext(path=path, asset=asset or _default_asset(path), prefilter=self.matcher.prefilter)
-        task = self.progress.start(path, size)
-        hashing = _HashingReader(_Chain(head, stream), self.progress, task)  # type: ignore[arg-type]
-        buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
+        default_asset, _ = clean_text(asset or _default_asset(shown))
+        ctx = ReadContext(path=shown, asset=default_asset, prefilter=self.matcher.prefilter,
+                          limits=self.limits)
+        task = self.progress.start(shown, size)
+        hashing = _HashingReader(_Chain(head, stream), self.progress, task)
+        transcoder: Transcoder | None = None
+        if encoding is not None:
+            transcoder = Transcoder(hashing, encoding, detect_encoding(head)[1])  # type: ignore[index]
+            buffered = io.BufferedReader(transcoder, buffer_size=1 << 20)
+            if encoding == "utf-8-sig":
+                ctx.deviation("input starts with a UTF-8 byte-order mark; ignored")
+            else:
+                ctx.deviation(f"input is {encoding.upper()} text; read as such")
+        else:
+            buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
         dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
+        if transcoder is not None and transcoder.replaced:
+            report.deviations.append(f"bytes that are not valid {encoding.upper()} were replaced with U+FFFD")
         # hash whatever the source did not read, so the digest covers the whole input
-        while buffered.read(1 << 20):
-            pass
+        try:
+            while hashing.read(1 << 20):
+                pass
+            report.sha256 = hashing.sha.hexdigest()
+        except (OSError, ValueError) as e:
+            report.errors.append(f"{shown}: cannot read to its end: {e}")
         self.progress.finish(task)
-        report.sha256 = hashing.sha.hexdigest()
         report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
         return report, dets
 
     def _consume(self, items: Iterator[Observation | Problem], ctx: ReadContext, report: InputReport,
                  failure: str) -> list[Detection]:
-        """Match what a reader yields, record its problems, and fill the input's counts."""
+        """Match what a reader yields, record its problems, and fill the input's counts.
+
+        An exception inside a reader ends that input only: it becomes the input's error, naming
+        the place reached; every other input is still read.
+        """
         dets: list[Detection] = []
+        last: str = ""
         try:
             for item in items:
                 if isinstance(item, Observation):
+                    item = clean_observation(item, ctx)
+                    last = item.source.locator
                     ctx.seen(item)
                     dets.extend(self.matcher.match(item))
                 elif isinstance(item, Problem):
-                    report.errors.append(str(item))
+                    report.errors.append(str(clean_problem(item)))
                     if item.fatal:
                         break
+        except LimitExceeded as e:
+            report.errors.append(f"{ctx.path}: {clean_text(str(e))[0]}")
         except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
-            report.errors.append(f"{ctx.path}: {failure}: {type(e).__name__}: {e}")
+            where = f" after {last}" if last else ""
+            msg = clean_text(f"{type(e).__name__}: {e}")[0]
+            report.errors.append(f"{ctx.path}: {failure}{where}: {msg}")
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                try:
+                    close()
+                except Exception:  # noqa: BLE001 - closing a failed reader must not fail the scan
+                    pass
+        ctx.finish_notes()
         report.observations = ctx.observations
-        report.deviations = list(ctx.deviations)
-        report.assets = {a: sorted(c) for a, c in ctx.assets.items()}
+        report.deviations.extend(clean_text(d)[0] for d in ctx.deviations if d not in report.deviations)
+        report.assets = {clean_text(a)[0]: sorted(c) for a, c in ctx.assets.items()}
         return dets
 
     def scan_host(self, asset: str | None) -> tuple[InputReport, list[Detection]]:
@@ -235,7 +306,7 @@ class Scanner:
 
         name = asset or socket.gethostname()
         report = InputReport(path=f"{HOST_INPUT}{name}", format="host")
-        ctx = ReadContext(path=report.path, asset=name, prefilter=None)
+        ctx = ReadContext(path=report.path, asset=name, prefilter=None, limits=self.limits)
         task = self.progress.start(f"this machine ({name})", None)
         dets = self._consume(scan_host(ctx), ctx, report, "host scan failed")
         self.progress.finish(task)
@@ -245,31 +316,61 @@ class Scanner:
                     stdin: IO[bytes] | None = None) -> Iterator[tuple[InputReport, list[Detection]]]:
         for raw in inputs:
             if raw == "-":
+                # read as a stream: nothing is spooled, and an unrecognised stream stops at its head
                 data = stdin if stdin is not None else sys.stdin.buffer
-                with tempfile.SpooledTemporaryFile(max_size=16 << 20) as spool:
-                    shutil.copyfileobj(data, spool, 1 << 20)
-                    spool.seek(0)
-                    yield self.scan_stream(spool, "-", asset, forced)  # type: ignore[arg-type]
+                yield self.scan_stream(data, "-", asset, forced)  # type: ignore[arg-type]
                 continue
             p = Path(raw)
             if p.is_dir():
-                for f in _walk(p):
+                errors: list[tuple[str, str]] = []
+                for f in _walk(p, errors):
                     yield from self._scan_file(f, str(f), asset, forced, walked=True)
+                for d, why in errors:
+                    shown = display_path(d)
+                    yield InputReport(path=shown, format=None,
+                                      errors=[f"{shown}: cannot read directory: {why}"]), []
             else:
                 yield from self._scan_file(p, raw, asset, forced, walked=False)
 
     def _scan_file(self, p: Path, name: str, asset: str | None, forced: str | None,
                    walked: bool) -> Iterator[tuple[InputReport, list[Detection]]]:
+        shown = display_path(name)
+        # refuse FIFOs, devices and sockets by type, before opening: opening a FIFO blocks until
+        # a writer comes, and a device may never end.  A FIFO named explicitly is read (it is how
+        # a shell passes a command's output, as with '-').
         try:
-            fh = p.open("rb")
+            mode = os.stat(p).st_mode
         except OSError as e:
-            yield InputReport(path=name, format=None, errors=[f"{name}: cannot open: {e.strerror or e}"]), []
+            yield InputReport(path=shown, format=None, errors=[f"{shown}: cannot open: {e.strerror or e}"]), []
+            return
+        if not stat.S_ISREG(mode) and (walked or not stat.S_ISFIFO(mode)):
+            why = f"{_file_kind(mode)}, not a regular file"
+            if walked:
+                yield InputReport(path=shown, format=None, skipped=why), []
+            else:
+                yield InputReport(path=shown, format=None, errors=[f"{shown}: refused: {why}"]), []
+            return
+        try:
+            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+        except OSError as e:
+            yield InputReport(path=shown, format=None, errors=[f"{shown}: cannot open: {e.strerror or e}"]), []
+            return
+        try:
+            st = os.fstat(fd)
+            if not stat.S_ISREG(st.st_mode) and (walked or not stat.S_ISFIFO(st.st_mode)):
+                os.close(fd)
+                why = f"{_file_kind(st.st_mode)}, not a regular file"
+                yield InputReport(path=shown, format=None, errors=[f"{shown}: refused: {why}"]), []
+                return
+            if hasattr(os, "set_blocking"):
+                os.set_blocking(fd, True)
+            fh = os.fdopen(fd, "rb")
+        except OSError as e:
+            os.close(fd)
+            yield InputReport(path=shown, format=None, errors=[f"{shown}: cannot open: {e.strerror or e}"]), []
             return
         with fh:
-            try:
-                size = os.fstat(fh.fileno()).st_size
-            except OSError:
-                size = None
+            size = st.st_size if stat.S_ISREG(st.st_mode) else None
             yield self.scan_stream(fh, name, asset, forced, walked=walked, size=size)
 
 
@@ -304,7 +405,13 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
     started = _now()
     as_of = request.as_of or dt.date.today()
     profiles = [registry.profile(p) for p in request.profiles]  # unknown profile: ProfileError before reading
-    scanner = Scanner(registry, progress)
+    limits = request.limits
+    if limits is None:
+        try:
+            limits = Limits.load()
+        except ValueError as e:
+            raise ConfigError(str(e)) from None
+    scanner = Scanner(registry, progress, limits)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:

@@ -9,6 +9,7 @@ from typing import Any, BinaryIO
 import ijson
 
 from banscan.model import F
+from banscan.sources.limits import LimitExceeded, Limits, guard_json
 
 # --------------------------------------------------------------------------------------------
 # JSON
@@ -20,10 +21,14 @@ def ptr(*parts: object) -> str:
 
 
 class CountingReader:
-    """Wraps a binary stream and counts the bytes handed to the parser."""
+    """Wraps a binary stream and counts the bytes handed to the parser.
 
-    def __init__(self, raw: BinaryIO) -> None:
-        self.raw = raw
+    With ``limits``, the bytes are first checked by a :class:`~banscan.sources.limits.JsonGuard`
+    (nesting, number and string sizes), so that the JSON parser never sees input past a limit.
+    """
+
+    def __init__(self, raw: BinaryIO | Any, limits: Limits | None = None) -> None:
+        self.raw = guard_json(raw, limits) if limits is not None else raw
         self.pos = 0
 
     def read(self, n: int = -1) -> bytes:
@@ -51,6 +56,8 @@ def build(events: Iterator[tuple[str, str, Any]], event: str, value: Any) -> Any
 
 
 def json_error_message(exc: Exception, reader: CountingReader) -> str:
+    if isinstance(exc, LimitExceeded):
+        return str(exc)
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return f"invalid or truncated JSON near byte offset {reader.pos}: {text}"
 

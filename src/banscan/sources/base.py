@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from typing import BinaryIO, Protocol, runtime_checkable
 
 from banscan.model import EvidenceClass, Locator, Observation, Problem
+from banscan.sources.limits import Limits
 
 HEAD_BYTES = 65536
+MAX_RECORD_NOTES = 20  # record-level errors noted one by one; the rest are counted
 
 
 @dataclass
@@ -39,6 +41,8 @@ class ReadContext:
     observations: int = 0  # records read, including skipped ones
     assets: dict[str, set[str]] = field(default_factory=dict)  # asset -> evidence classes seen
     deviations: list[str] = field(default_factory=list)
+    limits: Limits = field(default_factory=Limits)
+    records_skipped: int = 0  # records skipped for a record-level error (noted in deviations)
     _last_seen: Observation | None = field(default=None, repr=False)
 
     def loc(self, locator: str) -> Locator:
@@ -61,6 +65,19 @@ class ReadContext:
     def deviation(self, message: str) -> None:
         if message not in self.deviations:
             self.deviations.append(message)
+
+    def record_error(self, locator: str, message: str) -> None:
+        """One record could not be read: it is skipped, the rest of the input is read, and the
+        input's deviations say so (the first few one by one, then a count)."""
+        self.records_skipped += 1
+        if self.records_skipped <= MAX_RECORD_NOTES:
+            self.deviation(f"{locator}: record skipped: {message}")
+
+    def finish_notes(self) -> None:
+        """Called once the input is read: the count of record-level errors not listed."""
+        more = self.records_skipped - MAX_RECORD_NOTES
+        if more > 0:
+            self.deviation(f"{more} more record(s) skipped for errors like the ones above")
 
 
 @runtime_checkable

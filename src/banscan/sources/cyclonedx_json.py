@@ -81,11 +81,11 @@ class CycloneDxJsonSource:
         t = text_head(head).lstrip()
         return t.startswith("{") and '"bomFormat"' in t and '"CycloneDX"' in t
 
-    def _prescan(self, stream: BinaryIO) -> tuple[dict[str, Any] | None, str | None]:
+    def _prescan(self, stream: BinaryIO, ctx: ReadContext) -> tuple[dict[str, Any] | None, str | None]:
         """metadata.component and metadata.timestamp, read before the components."""
         meta: dict[str, Any] | None = None
         ts: str | None = None
-        events = ijson.parse(stream)
+        events = ijson.parse(CountingReader(stream, ctx.limits))
         try:
             for prefix, event, value in events:
                 if prefix == "metadata.component" and event == "start_map":
@@ -105,13 +105,13 @@ class CycloneDxJsonSource:
         try:
             if stream.seekable():
                 start = stream.tell()
-                meta, ts = self._prescan(stream)
+                meta, ts = self._prescan(stream, ctx)
                 stream.seek(start)
                 prescanned = True
         except (OSError, ValueError):
             prescanned = False
         asset = asset_of(meta) or ctx.asset
-        reader = CountingReader(stream)
+        reader = CountingReader(stream, ctx.limits)
         events = ijson.parse(reader)
         index = 0
         seen_components = False

@@ -24,6 +24,7 @@ from defusedxml.ElementTree import iterparse
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import CountingReader, purl_fields, put, s
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import LimitExceeded
 
 _BOM_NS = re.compile(r"<bom\b[^>]*cyclonedx\.org/schema/bom", re.S)
 
@@ -112,6 +113,8 @@ class CycloneDxXmlSource:
                             yield Problem(ctx.loc(path), f"root element is <{name}>, not <bom>", fatal=True)
                             return
                     stack.append((name, path, {}, el))
+                    if len(stack) > ctx.limits.max_depth:
+                        raise LimitExceeded("max_depth", ctx.limits.max_depth, f"XML nesting at {path[:120]}...")
                     continue
                 _, path, _, _ = stack.pop()
                 depth = len(stack)

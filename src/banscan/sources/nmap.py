@@ -47,6 +47,7 @@ import defusedxml.ElementTree as DET
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources.arp import norm_mac
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import LimitExceeded
 
 JOIN = " | "
 _SSL_TEXT = {
@@ -247,6 +248,9 @@ class NmapSource:
                                              forbid_entities=True, forbid_external=True):
                 if event == "start":
                     depth += 1
+                    if depth > ctx.limits.max_depth:
+                        raise LimitExceeded("max_depth", ctx.limits.max_depth,
+                                            f"XML nesting in /nmaprun/host[{n}]" if n else "XML nesting")
                     if depth == 1:
                         root = elem
                         if elem.tag != "nmaprun":
@@ -266,15 +270,20 @@ class NmapSource:
                 if status is not None and status.get("state") not in (None, "up"):
                     ctx.observations += 1
                 else:
-                    fields = host_fields(elem)
-                    asset = (fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME)
-                             or ctx.asset)
-                    if not (fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME)):
+                    try:
+                        fields = host_fields(elem)
+                        when = _ts(elem.get("endtime") or elem.get("starttime"), ctx)
+                    except Exception as exc:  # noqa: BLE001 - one bad host is skipped, the rest is read
+                        ctx.record_error(loc.locator, f"{type(exc).__name__}: {exc}")
+                        fields = None
+                    if fields is None:
+                        pass
+                    elif not (fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME)):
                         yield Problem(loc, "host without an address")
                     else:
+                        asset = fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME) or ctx.asset
                         obs = Observation(kind="device", asset=asset, fields=fields, source=loc,
-                                          evidence_class=EvidenceClass.NETWORK_DEVICE,
-                                          observed_at=_ts(elem.get("endtime") or elem.get("starttime")))
+                                          evidence_class=EvidenceClass.NETWORK_DEVICE, observed_at=when)
                         ctx.seen(obs)
                         yield obs
                 elem.clear()
@@ -291,12 +300,17 @@ class NmapSource:
                           fatal=True)
 
 
-def _ts(v: str | None) -> str | None:
-    if not v or not v.isdigit():
+def _ts(v: str | None, ctx: ReadContext | None = None) -> str | None:
+    if not v or not v.isascii() or not v.isdigit():
         return None
     from datetime import datetime
 
-    return datetime.fromtimestamp(int(v), tz=UTC).isoformat().replace("+00:00", "Z")
+    try:
+        return datetime.fromtimestamp(int(v[:20]), tz=UTC).isoformat().replace("+00:00", "Z")
+    except (OverflowError, OSError, ValueError):
+        if ctx is not None:
+            ctx.deviation(f"host time {v[:40]!r} is not a valid Unix time; the host is read without it")
+        return None
 
 
 SOURCE = NmapSource()

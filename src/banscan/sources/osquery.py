@@ -36,6 +36,8 @@ import ijson
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import CountingReader, is_x500, json_error_message, put, s, x500_org
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import LimitExceeded, bounded_lines, long_line_message
+from banscan.sources.osquery_net import ARP_CACHE, INTERFACE_DETAILS, network_row, table_of
 
 INSTALLED = EvidenceClass.INSTALLED
 RUNTIME = EvidenceClass.RUNTIME
@@ -96,7 +98,7 @@ def classify(keys: Any, query_name: str = "") -> str | None:
                 return t
         if "path" in k and "author" in k:
             return "python_packages"
-    return None
+    return table_of(k)
 
 
 def _programs(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
@@ -216,6 +218,15 @@ def _file(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
     return "file", f
 
 
+def _network(table: str) -> Callable[[dict[str, Any]], tuple[str, dict[str, str]]]:
+    cols = ("address", "mac", "permanent") if table == ARP_CACHE else ("interface", "mac", "type")
+
+    def conv(r: dict[str, Any]) -> tuple[str, dict[str, str]]:
+        return "device", network_row(cols, r) or {}
+
+    return conv
+
+
 TABLES: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, str]]], EvidenceClass]] = {
     "programs": (_programs, INSTALLED),
     "apps": (_apps, INSTALLED),
@@ -235,7 +246,11 @@ TABLES: dict[str, tuple[Callable[[dict[str, Any]], tuple[str, dict[str, str]]], 
     "authenticode": (_authenticode, INSTALLED),
     "file": (_file, INSTALLED),
     "prefetch": (_prefetch, RUNTIME),
+    ARP_CACHE: (_network(ARP_CACHE), EvidenceClass.NETWORK_DEVICE),
+    INTERFACE_DETAILS: (_network(INTERFACE_DETAILS), EvidenceClass.NETWORK_DEVICE),
 }
+# tables whose rows carry no product evidence when a row has nothing usable: counted, not a problem
+_QUIET = frozenset({ARP_CACHE, INTERFACE_DETAILS})
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -261,7 +276,9 @@ _TS_CACHE: dict[Any, str | None] = {}
 
 def _when(doc: dict[str, Any]) -> str | None:
     ut = doc.get("unixTime")
-    if ut is None:
+    if ut is None or not isinstance(ut, (int, str, float)) or isinstance(ut, bool):
+        return None
+    if isinstance(ut, str) and (len(ut) > 20 or not ut.strip().isdigit()):
         return None
     got = _TS_CACHE.get(ut, "")
     if got != "":
@@ -325,31 +342,50 @@ class OsquerySource:
 
     # ---------------------------------------------------------------------------------- read
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+        # the first byte that is not white space decides: '[' is osqueryi --json output
+        peek = getattr(stream, "peek", None)
+        first_byte = b""
+        if peek is not None:
+            while True:
+                chunk = peek(1)
+                if not chunk:
+                    break
+                stripped = chunk.lstrip(b" \t\r\n")
+                if stripped:
+                    first_byte = stripped[:1]
+                    break
+                stream.read(len(chunk))
+        if first_byte == b"[":
+            yield from self._read_array(stream, ctx)
+            return
+        lines = bounded_lines(stream, ctx.limits)
         first = b""
         lineno = 0
-        for raw in stream:
-            lineno += 1
+        for lineno, raw in lines:
+            if raw is None:
+                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                continue
             if raw.strip():
                 first = raw
                 break
         if not first:
             return
-        stripped = first.lstrip(b"\xef\xbb\xbf").strip()
-        if stripped.startswith(b"["):
+        stripped_first = first.strip()
+        if stripped_first.startswith(b"["):
             yield from self._read_array(_Prepend(first, stream), ctx)
             return
         try:
-            d = json.loads(stripped)
-        except ValueError:
+            d = json.loads(stripped_first)
+        except (ValueError, RecursionError):
             d = None
         if isinstance(d, dict):
-            yield from self._read_lines(first, lineno, stream, ctx)
+            yield from self._read_lines(first, lineno, lines, ctx)
         else:
             yield from self._read_documents(first, lineno, stream, ctx)
 
     # osqueryi --json ------------------------------------------------------------------------
     def _read_array(self, stream: Any, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        reader = CountingReader(stream)
+        reader = CountingReader(stream, ctx.limits)
         keys: Any = None
         table: str | None = None
         i = -1
@@ -366,7 +402,10 @@ class OsquerySource:
                     unknown += 1
                     ctx.observations += 1
                     continue
-                yield from self._row(row, table, ctx.asset, None, f"/{i}", ctx)
+                try:
+                    yield from self._row(row, table, ctx.asset, None, f"/{i}", ctx)
+                except Exception as exc:  # noqa: BLE001 - one bad row is skipped, the rest is read
+                    ctx.record_error(f"/{i}", f"{type(exc).__name__}: {exc}")
         except (ijson.JSONError, ijson.IncompleteJSONError, ValueError) as exc:
             yield Problem(ctx.loc(f"/{i + 1}"), json_error_message(exc, reader), fatal=True)
             return
@@ -375,18 +414,19 @@ class OsquerySource:
 
     # results log, one JSON object per line -------------------------------------------------
     def _read_lines(
-        self, first: bytes, first_lineno: int, stream: BinaryIO, ctx: ReadContext
+        self, first: bytes, first_lineno: int, lines: Iterator[tuple[int, bytes | None]], ctx: ReadContext
     ) -> Iterator[Observation | Problem]:
         prefilter = ctx.prefilter
         tables: dict[str, str | None] = {}  # query name -> table
         removed = 0
         unknown = 0
-        lineno = first_lineno - 1
         default = ctx.asset
         pending: dict[tuple[str, EvidenceClass], int] = {}  # skipped rows, flushed at the end
         try:
-            for raw in _chain_first(first, stream):
-                lineno += 1
+            for lineno, raw in _chain_first(first_lineno, first, lines):
+                if raw is None:
+                    ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                    continue
                 try:
                     line = raw.decode("utf-8")
                 except UnicodeDecodeError:
@@ -409,23 +449,25 @@ class OsquerySource:
                         if table is None:
                             unknown += 1
                             continue
-                        i = line.find('"hostIdentifier":"')
-                        if i >= 0:
-                            asset = line[i + 18 : line.find('"', i + 18)]
-                        else:
-                            asset = (
-                                _str_after(line, '"hostIdentifier"')
-                                or _str_after(line, '"hostname"')
-                                or default
-                            )
-                        key = (asset, TABLES[table][1])
-                        pending[key] = pending.get(key, 0) + 1
-                        continue
+                        if table not in _QUIET:  # network rows are never prefiltered
+                            i = line.find('"hostIdentifier":"')
+                            if i >= 0:
+                                asset = line[i + 18 : line.find('"', i + 18)]
+                            else:
+                                asset = (
+                                    _str_after(line, '"hostIdentifier"')
+                                    or _str_after(line, '"hostname"')
+                                    or default
+                                )
+                            key = (asset, TABLES[table][1])
+                            pending[key] = pending.get(key, 0) + 1
+                            continue
+                        ok = True
                 if not line.strip():
                     continue
                 try:
                     doc = json.loads(line)
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:
                     if not line.endswith("\n"):
                         yield Problem(
                             ctx.loc(f"line {lineno}"),
@@ -435,7 +477,11 @@ class OsquerySource:
                         return
                     yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON at line {lineno}: {exc}")
                     continue
-                r, u, probs = yield from self._doc(doc, f"line {lineno} ", tables, ctx, skip=not ok)
+                try:
+                    r, u, probs = yield from self._doc(doc, f"line {lineno} ", tables, ctx, skip=not ok)
+                except Exception as exc:  # noqa: BLE001 - one bad record is skipped, the rest is read
+                    ctx.record_error(f"line {lineno}", f"{type(exc).__name__}: {exc}")
+                    continue
                 removed += r
                 unknown += u
                 yield from probs
@@ -448,7 +494,7 @@ class OsquerySource:
     def _table_of_line(self, line: str, qname: str) -> str | None:
         try:
             doc = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             return None
         cols = doc.get("columns") if isinstance(doc, dict) else None
         return classify(cols.keys(), qname) if isinstance(cols, dict) else None
@@ -457,7 +503,11 @@ class OsquerySource:
     def _read_documents(
         self, first: bytes, first_lineno: int, stream: BinaryIO, ctx: ReadContext
     ) -> Iterator[Observation | Problem]:
-        data = first + stream.read()
+        cap = ctx.limits.max_document_bytes
+        data = first + stream.read(cap + 1 - len(first))
+        if len(data) > cap:
+            raise LimitExceeded("max_document_bytes", cap,
+                                "pretty-printed osquery results are read whole")
         text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
         dec = json.JSONDecoder()
         pos = 0
@@ -470,10 +520,10 @@ class OsquerySource:
                 break
             try:
                 doc, end = dec.raw_decode(text, pos)
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 at = getattr(exc, "pos", pos)
                 line = first_lineno + text.count("\n", 0, at)
-                offset = len(text[:at].encode("utf-8"))
+                offset = len(text[:at].encode("utf-8", "surrogatepass"))
                 yield Problem(
                     ctx.loc(f"line {line}"),
                     f"invalid or truncated JSON at line {line}, byte offset {offset}: {exc}",
@@ -482,12 +532,17 @@ class OsquerySource:
                 return
             docs.append((first_lineno + text.count("\n", 0, pos), doc))
             pos = end
+        del text, data
         tables: dict[str, str | None] = {}
         removed = unknown = 0
         single = len(docs) == 1
         for line, doc in docs:
             prefix = "" if single else f"line {line} "
-            r, u, probs = yield from self._doc(doc, prefix, tables, ctx, skip=False)
+            try:
+                r, u, probs = yield from self._doc(doc, prefix, tables, ctx, skip=False)
+            except Exception as exc:  # noqa: BLE001 - one bad record is skipped, the rest is read
+                ctx.record_error(f"line {line}", f"{type(exc).__name__}: {exc}")
+                continue
             removed += r
             unknown += u
             yield from probs
@@ -549,8 +604,13 @@ class OsquerySource:
         conv, ec = TABLES[table]
         kind, fields = conv(row)
         if not fields:
+            if table in _QUIET:  # an incomplete or multicast neighbour, a loopback interface
+                ctx.skipped(asset, ec)
+                return
             yield Problem(ctx.loc(loc), f"{table} row has no usable columns")
             return
+        if table == ARP_CACHE:  # a neighbour is an asset of its own
+            asset = fields.get(F.IP) or fields.get(F.MAC) or asset
         fields["osquery_table"] = table
         yield Observation(kind, asset, fields, ctx.loc(loc), ec, when)
 
@@ -578,9 +638,12 @@ class _Prepend:
         return self.stream.read(n)
 
 
-def _chain_first(first: bytes, stream: BinaryIO) -> Iterator[bytes]:
-    yield first
-    yield from stream
+def _chain_first(first_lineno: int, first: bytes,
+                 rest: Iterator[tuple[int, bytes | None]]) -> Iterator[tuple[int, bytes | None]]:
+    """The first line, then the others (never delegating to the stream itself: closing this
+    generator must not close the input)."""
+    yield first_lineno, first
+    yield from rest  # a line generator: closing it leaves the stream open
 
 
 SOURCE = OsquerySource()

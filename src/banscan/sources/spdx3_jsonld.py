@@ -63,7 +63,7 @@ class Spdx3JsonLdSource:
         )
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        reader = CountingReader(stream)
+        reader = CountingReader(stream, ctx.limits)
         events = ijson.parse(reader)
         agents: dict[str, str] = {}
         pending: list[tuple[int, dict[str, Any]]] = []

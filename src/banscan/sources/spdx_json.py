@@ -81,7 +81,7 @@ class SpdxJsonSource:
         return t.startswith("{") and '"spdxVersion"' in t and '"SPDX-2.' in t
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        reader = CountingReader(stream)
+        reader = CountingReader(stream, ctx.limits)
         events = ijson.parse(reader)
         index = 0
         created: str | None = None

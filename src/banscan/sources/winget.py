@@ -32,7 +32,7 @@ class WingetExportSource:
         return "winget-packages.schema" in t or ('"Sources"' in t and '"PackageIdentifier"' in t)
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        reader = CountingReader(stream)
+        reader = CountingReader(stream, ctx.limits)
         src_i = -1
         pkg_i = -1
         source_name = ""

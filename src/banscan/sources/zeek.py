@@ -54,6 +54,7 @@ from typing import Any, BinaryIO
 
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import bounded_lines, long_line_message
 
 NT = EvidenceClass.NETWORK_TRAFFIC
 ND = EvidenceClass.NETWORK_DEVICE
@@ -101,7 +102,7 @@ def _iso(ts: Any) -> str | None:
             return None
     try:
         return datetime.fromtimestamp(float(ts), tz=UTC).isoformat().replace("+00:00", "Z")
-    except (OverflowError, OSError, ValueError):
+    except (OverflowError, OSError, ValueError, TypeError):
         return None
 
 
@@ -425,17 +426,23 @@ class ZeekSource:
         return "ts" in rec and log_kind(_flat_keys(rec)) is not None
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        first = stream.readline()
-        if first.startswith(b"\xef\xbb\xbf"):
-            first = first[3:]
-        if first.startswith(b"#"):
-            yield from self._read_tsv(first, stream, ctx)
-        else:
-            yield from self._read_json(first, stream, ctx)
+        lines = bounded_lines(stream, ctx.limits)
+        for lineno, raw in lines:
+            if raw is None:
+                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                continue
+            if raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if raw.startswith(b"#"):
+                yield from self._read_tsv(_chain(lineno, raw, lines), ctx)
+            else:
+                yield from self._read_json(_chain(lineno, raw, lines), ctx)
+            return
 
     # -- TSV ----------------------------------------------------------------------------------
 
-    def _read_tsv(self, first: bytes, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+    def _read_tsv(self, lines: Iterator[tuple[int, bytes | None]],
+                  ctx: ReadContext) -> Iterator[Observation | Problem]:
         sep = "\t"
         set_sep = ","
         empty = "(empty)"
@@ -451,24 +458,26 @@ class ZeekSource:
         vector_cols: set[int] = set()
         cols: list[tuple[int, str, bool]] | None = None
         warned_unknown = False
-        lineno = 0
 
-        def lines() -> Iterator[bytes]:
-            yield first
-            yield from stream
-
-        for raw in lines():
-            lineno += 1
+        for lineno, raw in lines:
+            if raw is None:
+                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                continue
             if raw.startswith(b"#"):
-                h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                h = raw.rstrip(b"\r\n").decode("utf-8", "replace").replace("\x00", "\ufffd")
                 if h.startswith("#separator"):
                     v = h[len("#separator"):].strip() or "\\x09"
                     sep = _unescape(v) if v.startswith("\\x") else v
+                    if not sep or sep in ("\r", "\n"):
+                        ctx.deviation(f"#separator {v!r} cannot separate fields; a tab is used")
+                        sep = "\t"
                     continue
                 name, _, val = h[1:].partition(sep)
                 cols = None
                 if name == "set_separator":
                     set_sep = _unescape(val)
+                    if not set_sep:
+                        ctx.deviation("#set_separator is empty; each set is read as one value")
                 elif name == "empty_field":
                     empty = val
                 elif name == "unset_field":
@@ -493,8 +502,9 @@ class ZeekSource:
                                    if t.startswith(("vector[", "set[", "table["))}
                 continue
             if fields is None:
-                yield Problem(ctx.loc(f"line {lineno}"), "Zeek TSV data line before the #fields header", fatal=True)
-                return
+                if raw.strip():
+                    ctx.record_error(f"line {lineno}", "Zeek TSV data line before the #fields header")
+                continue
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line:
                 continue
@@ -524,27 +534,30 @@ class ZeekSource:
                 if v == unset:
                     continue
                 if is_vec:
-                    rec[name_] = [] if v == empty else [_unescape(x) for x in v.split(set_sep)]
+                    if v == empty:
+                        rec[name_] = []
+                    elif set_sep:
+                        rec[name_] = [_unescape(x) for x in v.split(set_sep)]
+                    else:
+                        rec[name_] = [_unescape(v)]
                 else:
                     if v == empty:
                         v = ""
                     rec[name_] = _unescape(v) if "\\" in v else v
-            yield from self._emit(kind, handler, rec, lineno, ctx)  # type: ignore[arg-type]
+            yield from self._emit_safe(kind, handler, rec, lineno, ctx)
 
     # -- JSON lines ---------------------------------------------------------------------------
 
-    def _read_json(self, first: bytes, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
+    def _read_json(self, lines: Iterator[tuple[int, bytes | None]],
+                   ctx: ReadContext) -> Iterator[Observation | Problem]:
         prefilter = ctx.prefilter
-        lineno = 0
         kind_by_path: dict[str, str | None] = {}
         last_kind: str | None = None
 
-        def lines() -> Iterator[bytes]:
-            yield first
-            yield from stream
-
-        for raw in lines():
-            lineno += 1
+        for lineno, raw in lines:
+            if raw is None:
+                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                continue
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
@@ -567,13 +580,17 @@ class ZeekSource:
                 continue
             try:
                 rec = json.loads(line)
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:
                 yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON: {e}")
                 continue
             if not isinstance(rec, dict):
                 yield Problem(ctx.loc(f"line {lineno}"), "JSON line is not an object")
                 continue
-            rec = _flatten(rec)
+            try:
+                rec = _flatten(rec)
+            except RecursionError:
+                ctx.record_error(f"line {lineno}", "JSON record nested too deeply")
+                continue
             if kind is None:
                 p = rec.get("_path")  # type: ignore[assignment]
                 kind = log_kind([], p) if isinstance(p, str) else log_kind(set(rec))
@@ -582,7 +599,17 @@ class ZeekSource:
                 ctx.observations += 1
                 continue
             last_kind = kind
-            yield from self._emit(kind, HANDLERS[kind], rec, lineno, ctx)
+            yield from self._emit_safe(kind, HANDLERS[kind], rec, lineno, ctx)
+
+    def _emit_safe(self, kind: str, handler: Callable[[Rec, ReadContext], Out], rec: Rec, lineno: int,
+                   ctx: ReadContext) -> Iterator[Observation]:
+        """One record's observations; a record that cannot be read is skipped and noted."""
+        try:
+            out = list(self._emit(kind, handler, rec, lineno, ctx))
+        except Exception as exc:  # noqa: BLE001 - one bad record must not end the file
+            ctx.record_error(f"line {lineno}", f"{type(exc).__name__}: {exc}")
+            return
+        yield from out
 
     def _emit(self, kind: str, handler: Callable[[Rec, ReadContext], Out], rec: Rec, lineno: int,
               ctx: ReadContext) -> Iterator[Observation]:
@@ -598,6 +625,12 @@ class ZeekSource:
             obs = Observation(kind=okind, asset=asset, fields=f, source=loc, evidence_class=ec, observed_at=at)
             ctx.seen(obs)
             yield obs
+
+
+def _chain(lineno: int, first: bytes,
+           rest: Iterator[tuple[int, bytes | None]]) -> Iterator[tuple[int, bytes | None]]:
+    yield lineno, first
+    yield from rest  # a line generator: closing it leaves the stream open
 
 
 def _json_str_value(line: str, key: str) -> str | None:

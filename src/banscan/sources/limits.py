@@ -1,0 +1,240 @@
+"""Bounds on what a reader may spend on one input, and the guards that enforce them.
+
+Inventory files are hostile input: a reader must never crash the process, never hold more
+than a bounded amount per record, and never spend more than linear time.  Every bound here
+has a name; the error that reports it names that limit and how to change it.
+
+==========================  ==================================  ===============================
+limit                       environment variable                meaning
+==========================  ==================================  ===============================
+``max_depth``               ``BANSCAN_LIMIT_MAX_DEPTH``         nesting of JSON arrays/objects
+                                                                and XML elements
+``max_number_digits``       ``BANSCAN_LIMIT_MAX_NUMBER_DIGITS`` digits of one JSON number (at
+                                                                most 4300, Python's own bound)
+``max_line_bytes``          ``BANSCAN_LIMIT_MAX_LINE_BYTES``    one line of a line-oriented input
+``max_field_bytes``         ``BANSCAN_LIMIT_MAX_FIELD_BYTES``   one JSON string / one value
+``max_field_chars``         ``BANSCAN_LIMIT_MAX_FIELD_CHARS``   one observation field (longer
+                                                                values are cut and noted)
+``max_document_bytes``      ``BANSCAN_LIMIT_MAX_DOCUMENT_BYTES`` inputs that must be read whole
+                                                                (pretty-printed osquery results)
+``max_sniff_bytes``         ``BANSCAN_LIMIT_MAX_SNIFF_BYTES``   bytes read to recognise a format
+==========================  ==================================  ===============================
+
+The same names are accepted in a ``[limits]`` table of ``banscan.toml``; the environment wins
+over the file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from typing import Any, BinaryIO
+
+PY_INT_DIGITS = 4300  # CPython's int <-> str conversion bound (sys.get_int_max_str_digits)
+
+
+class LimitExceeded(ValueError):
+    """An input went past one of the :class:`Limits`; the message names the limit."""
+
+    def __init__(self, limit: str, value: int, what: str) -> None:
+        self.limit = limit
+        self.value = value
+        super().__init__(
+            f"{what}: exceeds the {limit} limit ({value}; raise it with "
+            f"BANSCAN_LIMIT_{limit.upper()} or [limits] {limit} in banscan.toml)"
+        )
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_depth: int = 256
+    max_number_digits: int = 1000
+    max_line_bytes: int = 4 << 20
+    max_field_bytes: int = 16 << 20
+    max_field_chars: int = 65536
+    max_document_bytes: int = 256 << 20
+    max_sniff_bytes: int = 65536
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"limit {f.name} must be a positive integer, not {v!r}")
+        if self.max_number_digits > PY_INT_DIGITS:
+            raise ValueError(f"limit max_number_digits must be at most {PY_INT_DIGITS}")
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def load(cls, table: Mapping[str, Any] | None = None,
+             environ: Mapping[str, str] | None = None) -> Limits:
+        """Defaults, overridden by a ``[limits]`` table, overridden by the environment.
+
+        Raises ValueError naming the bad key or value.
+        """
+        values: dict[str, int] = {}
+        for key, v in (table or {}).items():
+            if key not in cls.names():
+                raise ValueError(f"[limits]: unknown limit '{key}' (known: {', '.join(cls.names())})")
+            if not isinstance(v, int) or isinstance(v, bool):
+                raise ValueError(f"[limits] {key}: {v!r} is not an integer")
+            values[key] = v
+        env = os.environ if environ is None else environ
+        for key in cls.names():
+            raw = env.get(f"BANSCAN_LIMIT_{key.upper()}")
+            if raw is None or not raw.strip():
+                continue
+            try:
+                values[key] = int(raw.strip())
+            except ValueError:
+                raise ValueError(f"BANSCAN_LIMIT_{key.upper()}: '{raw}' is not an integer") from None
+        return replace(cls(), **values)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON guard: structure checked in C-speed passes before the parser sees the bytes
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.S)
+_BRACKETS = re.compile(rb"[\[\]{}]")
+
+
+class JsonGuard:
+    """A read-through wrapper that raises :class:`LimitExceeded` before a JSON parser is handed
+    nesting deeper than ``max_depth``, a number longer than ``max_number_digits`` digits or a
+    string longer than ``max_field_bytes``.  The bytes passed on are the bytes read.
+
+    ijson's C backend crashes the interpreter on an integer of more than 4300 digits, and every
+    event-based parser's cost grows with the square of the nesting depth (each event carries
+    its full prefix), so both are refused here, at the first byte past the limit.
+    """
+
+    def __init__(self, raw: Any, limits: Limits) -> None:
+        self.raw = raw
+        self.limits = limits
+        self.pos = 0  # bytes handed on
+        self.depth = 0
+        self.in_string = False
+        self.escape = False  # the previous chunk ended inside a string on a backslash
+        self.string_len = 0
+        self.digits = 0  # digits at the end of the previous chunk (outside strings)
+
+    def read(self, n: int = -1) -> bytes:
+        b = self.raw.read(n)
+        if b:
+            self._check(b)
+            self.pos += len(b)
+        return b
+
+    def _check(self, b: bytes) -> None:
+        lim = self.limits
+        i = 0
+        if self.in_string:
+            if self.escape:
+                i = 1
+                self.escape = False
+            m = _STRING_REST.match(b, i)
+            end = m.end() if m else i
+            if end < len(b) and b[end:end + 1] == b'"':
+                self.in_string = False
+                i = end + 1
+            else:
+                if end == len(b) - 1:  # a backslash as the chunk's last byte
+                    self.escape = True
+                self.string_len += len(b) - i
+                if self.string_len > lim.max_field_bytes:
+                    raise LimitExceeded("max_field_bytes", lim.max_field_bytes,
+                                        f"JSON string at byte offset {self.pos}")
+                return
+        rest = _STRING.sub(b"_", b[i:]) if i < len(b) else b""
+        q = rest.find(b'"')
+        tail = b""
+        if q >= 0:  # a string that continues into the next chunk
+            tail = rest[q + 1:]
+            rest = rest[:q]
+        # numbers: the longest digit run, including the run carried over from the last chunk
+        if rest:
+            lead = len(rest) - len(rest.lstrip(b"0123456789"))
+            if self.digits and lead:
+                if self.digits + lead > lim.max_number_digits:
+                    raise LimitExceeded("max_number_digits", lim.max_number_digits,
+                                        f"JSON number near byte offset {self.pos}")
+            if re.search(rb"[0-9]{%d}" % (lim.max_number_digits + 1), rest):
+                raise LimitExceeded("max_number_digits", lim.max_number_digits,
+                                    f"JSON number near byte offset {self.pos}")
+            trail = len(rest) - len(rest.rstrip(b"0123456789"))
+            if q < 0:
+                self.digits = (self.digits + trail) if trail == len(rest) else trail
+            else:
+                self.digits = 0
+            opens = rest.count(b"[") + rest.count(b"{")
+            closes = rest.count(b"]") + rest.count(b"}")
+            if self.depth + opens <= lim.max_depth:
+                self.depth = max(0, self.depth + opens - closes)
+            else:
+                for m in _BRACKETS.finditer(rest):
+                    if m.group() in (b"[", b"{"):
+                        self.depth += 1
+                        if self.depth > lim.max_depth:
+                            raise LimitExceeded("max_depth", lim.max_depth,
+                                                f"JSON nesting near byte offset {self.pos + i + m.start()}")
+                    elif self.depth:
+                        self.depth -= 1
+        if q >= 0:
+            self.in_string = True
+            self.digits = 0
+            self.string_len = len(tail)
+            stripped = tail.rstrip(b"\\")
+            self.escape = (len(tail) - len(stripped)) % 2 == 1
+            if self.string_len > lim.max_field_bytes:
+                raise LimitExceeded("max_field_bytes", lim.max_field_bytes,
+                                    f"JSON string at byte offset {self.pos}")
+
+
+def guard_json(stream: BinaryIO | Any, limits: Limits) -> JsonGuard:
+    return JsonGuard(stream, limits)
+
+
+def json_text_ok(text: str | bytes, limits: Limits) -> None:
+    """Check one complete JSON text (e.g. a line) against the limits; raises LimitExceeded."""
+    g = JsonGuard(None, limits)
+    g._check(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+
+
+# ---------------------------------------------------------------------------------------------
+# bounded lines
+
+
+def bounded_lines(stream: Any, limits: Limits) -> Any:
+    """``(line number, bytes)`` for each line of ``stream``; a line longer than
+    ``max_line_bytes`` is read past (never held) and given as ``(line number, None)``."""
+    cap = limits.max_line_bytes
+    readline = stream.readline
+    lineno = 0
+    while True:
+        raw = readline(cap + 1)
+        if not raw:
+            return
+        lineno += 1
+        if len(raw) > cap and not raw.endswith(b"\n"):
+            skipped = len(raw)
+            while True:
+                more = readline(1 << 16)
+                skipped += len(more)
+                if not more or more.endswith(b"\n"):
+                    break
+                if skipped > limits.max_document_bytes:
+                    raise LimitExceeded("max_document_bytes", limits.max_document_bytes,
+                                        f"line {lineno} (no line end found)")
+            yield lineno, None
+            continue
+        yield lineno, raw
+
+
+def long_line_message(lineno: int, limits: Limits) -> str:
+    return (f"line {lineno} is longer than the max_line_bytes limit ({limits.max_line_bytes}); "
+            f"skipped (raise it with BANSCAN_LIMIT_MAX_LINE_BYTES or [limits] max_line_bytes)")
