@@ -236,21 +236,24 @@ class Scanner:
         ctx = ReadContext(path=shown, asset=default_asset, prefilter=self.matcher.prefilter,
                           limits=self.limits)
         task = self.progress.start(shown, size)
-        hashing = _HashingReader(_Chain(head, stream), self.progress, task)
+        hashing = _HashingReader(_Chain(head, stream), self.progress, task)  # type: ignore[arg-type]
         transcoder: Transcoder | None = None
+        encoding_name = (encoding or "").upper()
+        buffered: io.BufferedReader[Any]
         if encoding is not None:
-            transcoder = Transcoder(hashing, encoding, detect_encoding(head)[1])  # type: ignore[index]
+            bom = detect_encoding(head)
+            transcoder = Transcoder(hashing, encoding, bom[1] if bom else 0)
             buffered = io.BufferedReader(transcoder, buffer_size=1 << 20)
             if encoding == "utf-8-sig":
                 ctx.deviation("input starts with a UTF-8 byte-order mark; ignored")
             else:
-                ctx.deviation(f"input is {encoding.upper()} text; read as such")
+                ctx.deviation(f"input is {encoding_name} text; read as such")
         else:
             buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
         dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         if transcoder is not None and transcoder.replaced:
-            report.deviations.append(f"bytes that are not valid {encoding.upper()} were replaced with U+FFFD")
+            report.deviations.append(f"bytes that are not valid {encoding_name} were replaced with U+FFFD")
         # hash whatever the source did not read, so the digest covers the whole input
         try:
             while hashing.read(1 << 20):

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
 import ijson
+import re2
 
 from banscan.model import F
 from banscan.sources.limits import LimitExceeded, Limits, guard_json
@@ -93,7 +93,7 @@ def put(fields: dict[str, str], key: str, value: Any) -> None:
 _NS_SLASH = {"golang", "composer", "github", "bitbucket", "swift", "docker", "huggingface", "cocoapods"}
 
 
-def purl_fields(fields: dict[str, str], purl: str) -> None:
+def purl_fields(fields: dict[str, str], purl: Any) -> None:
     """Set purl, ecosystem and package from a Package URL (leniently: a bad purl is kept as-is)."""
     purl = s(purl)
     if not purl:
@@ -120,12 +120,15 @@ def purl_fields(fields: dict[str, str], purl: str) -> None:
     put(fields, F.PACKAGE, pkg)
 
 
-_X500_RE = re.compile(r"(?:^|,)\s*(O|CN)\s*=\s*(\"[^\"]*\"|[^,]*)", re.IGNORECASE)
-_GUIDISH = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+_X500_RE = re2.compile(r"(?i)(?:^|,)\s*(O|CN)\s*=\s*(\"[^\"]*\"|[^,]*)")
+_GUIDISH = re2.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
+
+
+_X500_START = re2.compile(r"(?i)^\s*(CN|O|OU|L|S|C)\s*=")
 
 
 def is_x500(value: str) -> bool:
-    return bool(re.match(r"^\s*(CN|O|OU|L|S|C)\s*=", value, re.IGNORECASE))
+    return bool(_X500_START.match(value))
 
 
 def x500_org(value: str) -> str:
@@ -140,8 +143,8 @@ def x500_org(value: str) -> str:
     return "" if _GUIDISH.match(org) else org
 
 
-_PARTY_RE = re.compile(r"^\s*(Organization|Person|Tool)\s*:\s*", re.IGNORECASE)
-_CONTACT_RE = re.compile(r"\s*(\([^()]*\)|<[^<>]*>)\s*$")
+_PARTY_RE = re2.compile(r"(?i)^\s*(Organization|Person|Tool)\s*:\s*")
+_CONTACT_RE = re2.compile(r"\s*(\([^()]*\)|<[^<>]*>)\s*$")
 
 
 def spdx_party(value: Any) -> str:

@@ -18,8 +18,10 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import re2
+
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 
 _HEX = re.compile(r"[0-9a-fA-F]+")
 
@@ -58,18 +60,18 @@ _MACRE = r"(?P<mac>[0-9A-Fa-f]{1,2}(?:[:-][0-9A-Fa-f]{1,2}){5}|[0-9a-fA-F]{4}\.[
 
 # ip neigh: "192.168.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE", "fe80::1 dev eth0 lladdr .. router STALE",
 #           "192.168.1.9 dev eth0  FAILED"
-IP_NEIGH = re.compile(rf"^{_IP}\s+dev\s+(?P<iface>\S+)(?:\s+lladdr\s+{_MACRE})?(?:\s+\S+)*\s*$")
+IP_NEIGH = re2.compile(rf"^{_IP}\s+dev\s+(?P<iface>\S+)(?:\s+lladdr\s+{_MACRE})?(?:\s+\S+)*\s*$")
 # arp -a (Linux/BSD/macOS): "? (192.168.1.1) at aa:bb:cc:dd:ee:ff [ether] on eth0",
 #                           "host.lan (10.0.0.1) at <incomplete> on eth0"
-ARP_A = re.compile(rf"^(?P<host>\S+)\s+\({_IP}\)\s+at\s+(?:{_MACRE}|<incomplete>|\(incomplete\))(?:\s+\[\w+\])?(?:\s+\S+)*?(?:\s+on\s+(?P<iface>\S+))?.*$")
+ARP_A = re2.compile(rf"^(?P<host>\S+)\s+\({_IP}\)\s+at\s+(?:{_MACRE}|<incomplete>|\(incomplete\))(?:\s+\[\w+\])?(?:\s+\S+)*?(?:\s+on\s+(?P<iface>\S+))?.*$")
 # Windows arp -a: "  192.168.1.1           aa-bb-cc-dd-ee-ff     dynamic"
-WIN_ROW = re.compile(rf"^\s+{_IP}\s+{_MACRE}\s+(?P<type>dynamic|static|dynamique|statique|dynamisch|statisch|\w+)\s*$")
-WIN_IFACE = re.compile(r"^\s*(?:Interface|Schnittstelle)\s*:\s*(?P<addr>\S+)\s+-+\s+(?P<idx>0x[0-9a-fA-F]+)")
-WIN_HEADER = re.compile(r"^\s+(?:Internet Address|Internetadresse|Adresse Internet)\s+")
+WIN_ROW = re2.compile(rf"^\s+{_IP}\s+{_MACRE}\s+(?P<type>dynamic|static|dynamique|statique|dynamisch|statisch|\w+)\s*$")
+WIN_IFACE = re2.compile(r"^\s*(?:Interface|Schnittstelle)\s*:\s*(?P<addr>\S+)\s+-+\s+(?P<idx>0x[0-9a-fA-F]+)")
+WIN_HEADER = re2.compile(r"^\s+(?:Internet Address|Internetadresse|Adresse Internet)\s+")
 # arp -n / /proc/net/arp: "192.168.1.1  ether  aa:bb:cc:dd:ee:ff  C  eth0",
 #                         "192.168.1.1  0x1  0x2  aa:bb:cc:dd:ee:ff  *  eth0"
-ARP_N = re.compile(rf"^{_IP}\s+(?:ether|0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+|\(incomplete\))\s+(?:{_MACRE}\s+)?(?:\S+\s+)*?(?P<iface>\S+)\s*$")
-HEADERS = re.compile(r"^(?:Address\s+HWtype|IP address\s+HW type)")
+ARP_N = re2.compile(rf"^{_IP}\s+(?:ether|0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+|\(incomplete\))\s+(?:{_MACRE}\s+)?(?:\S+\s+)*?(?P<iface>\S+)\s*$")
+HEADERS = re2.compile(r"^(?:Address\s+HWtype|IP address\s+HW type)")
 
 _PATTERNS = (IP_NEIGH, ARP_A, WIN_ROW, ARP_N)
 
@@ -113,7 +115,7 @@ class ArpSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         iface_ctx: str | None = None
-        for lineno, raw in enumerate(stream, 1):
+        for lineno, raw in read_lines(stream, ctx):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]

@@ -105,3 +105,15 @@ def text_head(head: bytes) -> str:
         except Exception:  # noqa: BLE001 - sniffing never fails
             return ""
     return head.decode("utf-8", errors="replace")
+
+
+def read_lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[tuple[int, bytes]]:
+    """``(line number, raw line)`` of a line-oriented input, each at most ``max_line_bytes``
+    long: a longer line is skipped (never held in memory) and noted as a record-level error."""
+    from banscan.sources.limits import bounded_lines, long_line_message
+
+    for lineno, raw in bounded_lines(stream, ctx.limits):
+        if raw is None:
+            ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+            continue
+        yield lineno, raw

@@ -13,11 +13,11 @@ component is emitted and cleared.  Locators are XPath-like and 1-based:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
+import re2
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
@@ -26,7 +26,7 @@ from banscan.sources._common import CountingReader, purl_fields, put, s
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import LimitExceeded
 
-_BOM_NS = re.compile(r"<bom\b[^>]*cyclonedx\.org/schema/bom", re.S)
+_BOM_NS = re2.compile(r"(?s)<bom\b[^>]*cyclonedx\.org/schema/bom")
 
 
 def local(tag: str) -> str:
@@ -125,9 +125,9 @@ class CycloneDxXmlSource:
                 ):
                     fields = xml_component_fields(el)
                     if path == "/bom/metadata/component":
-                        n, v = fields.get(F.NAME, ""), fields.get(F.VERSION, "")  # type: ignore[assignment]
-                        if n:
-                            asset = f"{n}@{v}" if v else n  # type: ignore[assignment]
+                        nm, v = fields.get(F.NAME, ""), fields.get(F.VERSION, "")
+                        if nm:
+                            asset = f"{nm}@{v}" if v else nm
                     if F.NAME in fields or F.PURL in fields:
                         obs = Observation("component", asset, fields, ctx.loc(path), EvidenceClass.SBOM, ts)
                         yield obs

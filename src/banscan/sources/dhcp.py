@@ -21,22 +21,24 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import re2
+
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources.arp import norm_mac
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 
-_V4_START = re.compile(r"^\s*lease\s+(?P<ip>[0-9.]+)\s*\{")
-_V6_START = re.compile(r'^\s*(?P<kind>ia-na|ia-ta|ia-pd)\s+(?P<id>"(?:[^"\\]|\\.)*"|\S+)\s*\{')
-_V6_ADDR = re.compile(r"^\s*(?P<kind>iaaddr|iaprefix)\s+(?P<addr>[0-9A-Fa-f:./]+)\s*\{")
-_HW = re.compile(r"^\s*hardware\s+\S+\s+(?P<mac>[0-9A-Fa-f:]+)\s*;")
-_HOST = re.compile(r'^\s*client-hostname\s+"(?P<v>(?:[^"\\]|\\.)*)"\s*;')
-_VCI = re.compile(r'^\s*(?:set\s+vendor-class-identifier\s*=|vendor-class-identifier|option\s+vendor-class-identifier)\s*"(?P<v>(?:[^"\\]|\\.)*)"\s*;')
-_DUID = re.compile(r'^\s*set\s+clientduid\s*=\s*"(?P<v>[^"]*)"\s*;')
-_DNSMASQ = re.compile(
+_V4_START = re2.compile(r"^\s*lease\s+(?P<ip>[0-9.]+)\s*\{")
+_V6_START = re2.compile(r'^\s*(?P<kind>ia-na|ia-ta|ia-pd)\s+(?P<id>"(?:[^"\\]|\\.)*"|\S+)\s*\{')
+_V6_ADDR = re2.compile(r"^\s*(?P<kind>iaaddr|iaprefix)\s+(?P<addr>[0-9A-Fa-f:./]+)\s*\{")
+_HW = re2.compile(r"^\s*hardware\s+\S+\s+(?P<mac>[0-9A-Fa-f:]+)\s*;")
+_HOST = re2.compile(r'^\s*client-hostname\s+"(?P<v>(?:[^"\\]|\\.)*)"\s*;')
+_VCI = re2.compile(r'^\s*(?:set\s+vendor-class-identifier\s*=|vendor-class-identifier|option\s+vendor-class-identifier)\s*"(?P<v>(?:[^"\\]|\\.)*)"\s*;')
+_DUID = re2.compile(r'^\s*set\s+clientduid\s*=\s*"(?P<v>[^"]*)"\s*;')
+_DNSMASQ = re2.compile(
     r"^(?P<exp>\d+)\s+(?P<mac>[0-9A-Fa-f]{1,2}(?::[0-9A-Fa-f]{1,2}){5}|[0-9A-Fa-f:-]+|\d+)\s+"
     r"(?P<ip>[0-9.]+|[0-9A-Fa-f:]+)\s+(?P<host>\S+)\s+(?P<cid>\S+)\s*$"
 )
-_DNSMASQ_DUID = re.compile(r"^duid\s+\S+\s*$")
+_DNSMASQ_DUID = re2.compile(r"^duid\s+\S+\s*$")
 
 
 def _unq(s: str) -> str:
@@ -69,13 +71,15 @@ class DhcpdLeasesSource:
         block: dict | None = None  # v4 lease or v6 ia
         sub: dict | None = None  # v6 iaaddr
         v6_items: list[dict] = []
-        for lineno, raw in enumerate(stream, 1):
+        for lineno, raw in read_lines(stream, ctx):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             s = line.strip()
             if not s or s.startswith("#"):
                 continue
-            # a block may close on the same line as content ("}lease ...")
-            while s.startswith("}"):
+            # a block may close on the same line as content ("}lease ..."); one pass over the
+            # leading braces (a line of many '}' must not cost a copy of the line per brace)
+            i, n, unbalanced = 0, len(s), False
+            while i < n and s[i] == "}":
                 depth -= 1
                 if depth == 0 and block is not None:
                     yield from self._emit(block, v6_items, ctx)
@@ -83,10 +87,16 @@ class DhcpdLeasesSource:
                 elif depth == 1 and sub is not None:
                     v6_items.append(sub)
                     sub = None
-                s = s[1:].strip()
+                i += 1
+                while i < n and s[i] in " \t":
+                    i += 1
                 if depth < 0:
-                    yield Problem(ctx.loc(f"line {lineno}"), "unbalanced '}'")
+                    unbalanced = True
                     depth = 0
+            if unbalanced:
+                yield Problem(ctx.loc(f"line {lineno}"), "unbalanced '}'")
+            if i:
+                s = s[i:]
             if not s:
                 continue
             if depth == 0:
@@ -184,8 +194,10 @@ class DnsmasqLeasesSource:
         return ok >= 1
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        for lineno, raw in enumerate(stream, 1):
+        for lineno, raw in read_lines(stream, ctx):
             s = raw.decode("utf-8", "replace").strip()
+            if lineno == 1:
+                s = s.lstrip("\ufeff")
             if not s or _DNSMASQ_DUID.match(s):
                 continue
             m = _DNSMASQ.match(s)

@@ -16,23 +16,24 @@ through ``ctx.prefilter`` first; lines it rules out are counted for the client w
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import re2
+
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 
 NT = EvidenceClass.NETWORK_TRAFFIC
 
-BIND = re.compile(
+BIND = re2.compile(
     r"client\s+(?:@0x[0-9a-fA-F]+\s+)?(?P<ip>[0-9A-Fa-f:.]+)#\d+(?:\s+\([^)]*\))?:\s+"
     r"(?:view\s+\S+:\s+)?query:\s+(?P<name>\S+)\s+(?P<class>\S+)\s+(?P<type>\S+)"
 )
-BIND_CLIENT = re.compile(r"client\s+(?:@0x[0-9a-fA-F]+\s+)?(?P<ip>[0-9A-Fa-f:.]+)#")
-DNSMASQ = re.compile(r"dnsmasq(?:\[\d+\])?:\s+(?:\d+\s+)?(?:[0-9A-Fa-f:.]+/\d+\s+)?query\[(?P<type>[^\]]+)\]\s+(?P<name>\S+)\s+from\s+(?P<ip>[0-9A-Fa-f:.]+)")
-DNSMASQ_ANY = re.compile(r"dnsmasq(?:\[\d+\])?:\s")
-DNSMASQ_FROM = re.compile(r"\sfrom\s+(?P<ip>[0-9A-Fa-f:.]+)\s*$")
+BIND_CLIENT = re2.compile(r"client\s+(?:@0x[0-9a-fA-F]+\s+)?(?P<ip>[0-9A-Fa-f:.]+)#")
+DNSMASQ = re2.compile(r"dnsmasq(?:\[\d+\])?:\s+(?:\d+\s+)?(?:[0-9A-Fa-f:.]+/\d+\s+)?query\[(?P<type>[^\]]+)\]\s+(?P<name>\S+)\s+from\s+(?P<ip>[0-9A-Fa-f:.]+)")
+DNSMASQ_ANY = re2.compile(r"dnsmasq(?:\[\d+\])?:\s")
+DNSMASQ_FROM = re2.compile(r"\sfrom\s+(?P<ip>[0-9A-Fa-f:.]+)\s*$")
 
 
 class DnsQueryLogSource:
@@ -54,7 +55,7 @@ class DnsQueryLogSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         prefilter = ctx.prefilter
-        for lineno, raw in enumerate(stream, 1):
+        for lineno, raw in read_lines(stream, ctx):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if not line.strip():
                 continue

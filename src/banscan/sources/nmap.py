@@ -43,6 +43,7 @@ from xml.etree.ElementTree import Element, ParseError
 
 import defusedxml
 import defusedxml.ElementTree as DET
+import re2
 
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources.arp import norm_mac
@@ -50,6 +51,7 @@ from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import LimitExceeded
 
 JOIN = " | "
+_PROLOG = re2.compile(r"(?s)<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s+[^\[>]*(?:\[.*?\]\s*)?>")
 _SSL_TEXT = {
     "Subject": {"organizationName": F.TLS_SUBJECT_ORG, "commonName": F.TLS_SUBJECT_CN},
     "Issuer": {"organizationName": F.TLS_ISSUER_ORG},
@@ -236,7 +238,7 @@ class NmapSource:
         if i < 0:
             return False
         # nothing but prolog (declaration, comments, PIs, doctype) before the root
-        prolog = re.sub(r"<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s+[^\[>]*(?:\[.*?\]\s*)?>", "", t[:i], flags=re.S)
+        prolog = _PROLOG.sub("", t[:i])
         return not prolog.strip()
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:

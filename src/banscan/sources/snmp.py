@@ -34,9 +34,11 @@ import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import re2
+
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources.arp import norm_mac
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 
 SYS = "1.3.6.1.2.1.1."
 SYS_DESCR = "1.3.6.1.2.1.1.1.0"
@@ -75,12 +77,12 @@ SYMBOLS = {
     "netSnmpAgentOIDs": "1.3.6.1.4.1.8072.3.2", "linux": "1.3.6.1.4.1.8072.3.2.10",
 }
 
-WALK_LINE = re.compile(
+WALK_LINE = re2.compile(
     r"^(?P<oid>\.?[0-9]+(?:\.[0-9]+)+|iso(?:\.[0-9]+)+|[A-Za-z][\w-]*::[A-Za-z][\w-]*(?:\.[\w.\"-]*)?(?:\[[^\]]*\])*)"
     r"\s+=\s*(?P<rest>.*)$"
 )
-REC_LINE = re.compile(r"^(?P<oid>\.?[0-9]+(?:\.[0-9]+)+)\|(?P<tag>[0-9]+[a-z]*(?::\w+)?)\|(?P<val>.*)$")
-TYPED = re.compile(r"^(?P<type>[A-Za-z][A-Za-z0-9 -]*?):\s?(?P<val>.*)$")
+REC_LINE = re2.compile(r"^(?P<oid>\.?[0-9]+(?:\.[0-9]+)+)\|(?P<tag>[0-9]+[a-z]*(?::\w+)?)\|(?P<val>.*)$")
+TYPED = re2.compile(r"^(?P<type>[A-Za-z][A-Za-z0-9 -]*?):\s?(?P<val>.*)$")
 
 
 def norm_oid(s: str) -> str:
@@ -268,16 +270,26 @@ class SnmpWalkSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         agent = _Agent()
-        cur: list | None = None  # [oid, type, value, line]
+        cur: list | None = None  # [oid, type, value parts, line, quoted string still open, size]
+        cap = ctx.limits.max_field_bytes
 
         def flush() -> None:
             if cur is not None:
-                t, v = cur[1], cur[2]
+                t, v = cur[1], "\n".join(cur[2])
                 if t == "OID":
                     v = norm_oid(v)
                 agent.put(cur[0], v, cur[3])
 
-        for lineno, raw in enumerate(stream, 1):
+        def more(part: str) -> None:
+            # continuation lines are collected, then joined once (no copy of the value per line)
+            assert cur is not None
+            if cur[5] + len(part) > cap:
+                ctx.deviation(f"a value longer than the max_field_bytes limit ({cap}) was cut")
+                return
+            cur[2].append(part)
+            cur[5] += len(part) + 1
+
+        for lineno, raw in read_lines(stream, ctx):
             text = _text(raw.rstrip(b"\r\n"), ctx)
             if lineno == 1 and text.startswith("\ufeff"):
                 text = text[1:]
@@ -294,18 +306,18 @@ class SnmpWalkSource:
                     and not (len(v) < len(m.group("rest")) and m.group("rest").rstrip().endswith('"'))
                 if quoted_open:
                     v = m.group("rest").split(":", 1)[1].strip()[1:]
-                cur = [oid, t, v, lineno, quoted_open]
+                cur = [oid, t, [v], lineno, quoted_open, len(v)]
                 continue
             if cur is not None:
                 # continuation of a multi-line value
                 if cur[4]:
                     if text.rstrip().endswith('"') and not text.rstrip().endswith('\\"'):
-                        cur[2] += "\n" + text.rstrip()[:-1]
+                        more(text.rstrip()[:-1])
                         cur[4] = False
                     else:
-                        cur[2] += "\n" + text
+                        more(text)
                 elif text.strip():
-                    cur[2] += "\n" + text
+                    more(text)
                 continue
             if text.strip() and not text.lstrip().startswith("#"):
                 yield Problem(ctx.loc(f"line {lineno}"), "not an snmpwalk line")
@@ -329,8 +341,10 @@ class SnmprecSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         agent = _Agent()
-        for lineno, raw in enumerate(stream, 1):
+        for lineno, raw in read_lines(stream, ctx):
             line = raw.rstrip(b"\r\n")
+            if lineno == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]
             if not line.strip() or line.lstrip().startswith(b"#"):
                 continue
             m = REC_LINE.match(line.decode("latin-1"))

@@ -29,7 +29,7 @@ from typing import BinaryIO
 
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import is_x500, put, s, x500_org
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 
 
 def _norm(h: str) -> str:
@@ -103,12 +103,10 @@ def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
         return
     if first.startswith(codecs.BOM_UTF8):
         first = first[3:]
-    lineno = 0
     pending = first
-    for raw in stream:
+    for lineno, raw in read_lines(stream, ctx):
         if pending:
             raw, pending = pending + raw, b""
-        lineno += 1
         try:
             yield raw.decode("utf-8")
         except UnicodeDecodeError:

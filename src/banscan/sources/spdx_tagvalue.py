@@ -12,16 +12,17 @@ Such departures are recorded as deviations.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from typing import BinaryIO
 
+import re2
+
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import purl_fields, put, spdx_party
-from banscan.sources.base import ReadContext, text_head
+from banscan.sources.base import ReadContext, read_lines, text_head
 from banscan.sources.spdx_json import check_created
 
-_SNIFF = re.compile(r"^\s*SPDXVersion:\s*SPDX-2\.", re.M)
+_SNIFF = re2.compile(r"(?m)^[ \t]*SPDXVersion:\s*SPDX-2\.")
 _SECTION_STARTS = ("PackageName", "FileName", "SnippetSPDXID", "LicenseID")
 
 
@@ -50,8 +51,7 @@ class SpdxTagValueSource:
         in_text = False
         lineno = 0
         bad_bytes = False
-        for raw in stream:
-            lineno += 1
+        for lineno, raw in read_lines(stream, ctx):
             try:
                 line = raw.decode("utf-8")
             except UnicodeDecodeError:

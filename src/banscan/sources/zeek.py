@@ -544,7 +544,7 @@ class ZeekSource:
                     if v == empty:
                         v = ""
                     rec[name_] = _unescape(v) if "\\" in v else v
-            yield from self._emit_safe(kind, handler, rec, lineno, ctx)
+            yield from self._emit_safe(kind or "", handler, rec, lineno, ctx)
 
     # -- JSON lines ---------------------------------------------------------------------------
 
@@ -561,7 +561,7 @@ class ZeekSource:
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
-            kind = None
+            kind: str | None = None
             # cheap kind/asset detection before a full parse
             pi = line.find('"_path":"')
             if pi >= 0:
@@ -592,8 +592,8 @@ class ZeekSource:
                 ctx.record_error(f"line {lineno}", "JSON record nested too deeply")
                 continue
             if kind is None:
-                p = rec.get("_path")  # type: ignore[assignment]
-                kind = log_kind([], p) if isinstance(p, str) else log_kind(set(rec))
+                pv = rec.get("_path")
+                kind = log_kind([], pv) if isinstance(pv, str) else log_kind(set(rec))
             if kind is None:
                 ctx.deviation("Zeek JSON records of an unread log type; counted only")
                 ctx.observations += 1
