@@ -7,6 +7,7 @@ banscan.toml key       environment variable    meaning
 ``profile``            ``BANSCAN_PROFILE``     organisation profile id(s), comma-separated
 ``registry``           ``BANSCAN_REGISTRY``    overlay registry file(s), ``os.pathsep``-separated
 ``fail_on``            ``BANSCAN_FAIL_ON``     requirement level that sets exit code 1
+``[limits]`` table     ``BANSCAN_LIMIT_*``     reader limits (banscan.sources.limits.Limits)
 ``[far]`` table        --                      contract/order numbers etc. for FAR report drafts
 =====================  ======================  ==========================================
 
@@ -38,6 +39,7 @@ class Settings:
     registry: list[str] = field(default_factory=list)
     fail_on: str = "remove"
     far: dict[str, Any] = field(default_factory=dict)
+    limits: dict[str, Any] = field(default_factory=dict)  # [limits] table: reader limits
     config_file: str | None = None
 
 
@@ -56,7 +58,7 @@ def load_settings(db: str | None = None, profiles: list[str] | None = None,
         except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as e:
             raise ConfigError(f"{path}: invalid banscan.toml: {e}") from None
         s.config_file = str(path)
-        unknown = set(data) - {"db", "profile", "registry", "fail_on", "far"}
+        unknown = set(data) - {"db", "profile", "registry", "fail_on", "far", "limits"}
         if unknown:
             raise ConfigError(f"{path}: unknown key(s): {', '.join(sorted(unknown))}")
         if "db" in data:
@@ -72,6 +74,10 @@ def load_settings(db: str | None = None, profiles: list[str] | None = None,
             s.fail_on = str(data["fail_on"])
         if "far" in data and isinstance(data["far"], dict):
             s.far = dict(data["far"])
+        if "limits" in data:
+            if not isinstance(data["limits"], dict):
+                raise ConfigError(f"{path}: limits must be a table ([limits])")
+            s.limits = dict(data["limits"])
     elif config:
         raise ConfigError(f"{config}: no such configuration file")
     env = os.environ

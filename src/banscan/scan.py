@@ -254,13 +254,15 @@ class Scanner:
         dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         if transcoder is not None and transcoder.replaced:
             report.deviations.append(f"bytes that are not valid {encoding_name} were replaced with U+FFFD")
-        # hash whatever the source did not read, so the digest covers the whole input
-        try:
-            while hashing.read(1 << 20):
-                pass
-            report.sha256 = hashing.sha.hexdigest()
-        except (OSError, ValueError) as e:
-            report.errors.append(f"{shown}: cannot read to its end: {e}")
+        # hash whatever the source did not read, so the digest covers the whole input (not when
+        # reading stopped at an error on a stream of unknown length: it may never end)
+        if size is not None or not report.errors:
+            try:
+                while hashing.read(1 << 20):
+                    pass
+                report.sha256 = hashing.sha.hexdigest()
+            except (OSError, ValueError) as e:
+                report.errors.append(f"{shown}: cannot read to its end: {e}")
         self.progress.finish(task)
         report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
         return report, dets
@@ -353,8 +355,11 @@ class Scanner:
             else:
                 yield InputReport(path=shown, format=None, errors=[f"{shown}: refused: {why}"]), []
             return
+        # O_NONBLOCK: a regular file swapped for a FIFO after the check must not block the open
+        # (a FIFO named explicitly is opened blocking: it is read once its writer comes)
+        nonblock = 0 if stat.S_ISFIFO(mode) else getattr(os, "O_NONBLOCK", 0)
         try:
-            fd = os.open(p, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+            fd = os.open(p, os.O_RDONLY | nonblock | getattr(os, "O_NOCTTY", 0))
         except OSError as e:
             yield InputReport(path=shown, format=None, errors=[f"{shown}: cannot open: {e.strerror or e}"]), []
             return
@@ -365,7 +370,7 @@ class Scanner:
                 why = f"{_file_kind(st.st_mode)}, not a regular file"
                 yield InputReport(path=shown, format=None, errors=[f"{shown}: refused: {why}"]), []
                 return
-            if hasattr(os, "set_blocking"):
+            if nonblock:
                 os.set_blocking(fd, True)
             fh = os.fdopen(fd, "rb")
         except OSError as e:

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import platformdirs
 import typer
@@ -26,6 +26,7 @@ from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, ConfigError
 from banscan.model import Confidence, Requirement
 from banscan.scan import ScanRequest, ScanResult, run
 from banscan.sources import SOURCES
+from banscan.sources.limits import Limits
 
 LAST_REPORT = Path(platformdirs.user_cache_dir("banscan", appauthor=False)) / "last-report.json"
 _OPEN = ("open", "planned")
@@ -99,8 +100,12 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--format: unknown format '{fmt}' (choose from {', '.join(reports.names())})") from None
         if input_format and input_format not in {src.name for src in SOURCES}:
             raise ConfigError(f"--input-format: unknown format '{input_format}' (see 'banscan sources')")
+        try:
+            limits = Limits.load(s.limits)
+        except ValueError as e:
+            raise ConfigError(f"{s.config_file or 'banscan.toml'}: {e}") from None
         request = ScanRequest(inputs=tuple(inputs or ()), host=host, asset=asset, profiles=tuple(s.profiles),
-                              as_of=parse_date(as_of), format=input_format)
+                              as_of=parse_date(as_of), format=input_format, limits=limits)
         progress = None
         if sys.stderr.isatty():
             from banscan.progress import RichProgress
@@ -130,8 +135,14 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sources", help="List the input formats banscan reads, and how each is recognised.")
     def sources(fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table") -> None:
-        rows = [{"name": s.name, "description": s.description, "documentation_url": s.documentation_url}
-                for s in SOURCES]
+        rows: list[dict[str, Any]] = []
+        for src in SOURCES:
+            row: dict[str, Any] = {"name": src.name, "description": src.description,
+                                   "documentation_url": src.documentation_url}
+            tables = getattr(src, "tables", None)
+            if tables:
+                row["tables"] = list(tables)
+            rows.append(row)
         if fmt == "json":
             json.dump({"sources": rows}, sys.stdout, indent=2)
             sys.stdout.write("\n")
@@ -141,5 +152,8 @@ def register(app: typer.Typer) -> None:
 
         t = Table("format", "what it reads", "specification")
         for r in rows:
-            t.add_row(r["name"], r["description"], r["documentation_url"])
+            what = r["description"]
+            if r.get("tables"):
+                what += "\ntables: " + ", ".join(r["tables"])
+            t.add_row(r["name"], what, r["documentation_url"])
         Console().print(t)

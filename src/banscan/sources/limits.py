@@ -122,12 +122,43 @@ class JsonGuard:
         self.escape = False  # the previous chunk ended inside a string on a backslash
         self.string_len = 0
         self.digits = 0  # digits at the end of the previous chunk (outside strings)
+        self.pending: LimitExceeded | None = None
+
+    def _state(self) -> tuple[int, bool, bool, int, int]:
+        return self.depth, self.in_string, self.escape, self.string_len, self.digits
+
+    def _restore(self, st: tuple[int, bool, bool, int, int]) -> None:
+        self.depth, self.in_string, self.escape, self.string_len, self.digits = st
 
     def read(self, n: int = -1) -> bytes:
+        if self.pending is not None:
+            raise self.pending
         b = self.raw.read(n)
-        if b:
+        if not b:
+            return b
+        st = self._state()
+        try:
             self._check(b)
-            self.pos += len(b)
+        except LimitExceeded as exc:
+            # hand on the bytes before the offending one, so that the records before it are
+            # read; the next read raises.  (Each check is monotonic in the prefix: bisect.)
+            lo, hi = 0, len(b)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                self._restore(st)
+                try:
+                    self._check(b[:mid])
+                    lo = mid
+                except LimitExceeded:
+                    hi = mid
+            self._restore(st)
+            if lo == 0:
+                raise
+            self._check(b[:lo])
+            self.pending = exc
+            self.pos += lo
+            return b[:lo]
+        self.pos += len(b)
         return b
 
     def _check(self, b: bytes) -> None:

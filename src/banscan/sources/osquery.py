@@ -17,8 +17,11 @@ The asset of a results-log row is its ``hostIdentifier``, else ``hostname``, els
 only a hint): programs, apps, deb/rpm/python/npm/homebrew packages, chrome_extensions and
 firefox_addons, file and authenticode (files on disk, with the PE original file name and the
 code-signing subject) (INSTALLED); processes, services, systemd_units, drivers, kernel_modules,
-kernel_extensions and prefetch (executables that ran) (RUNTIME).  Rows of other tables are counted but not observed.  Rows with
-action ``removed`` are software that is gone: they are counted and skipped.
+kernel_extensions and prefetch (executables that ran) (RUNTIME); arp_cache (each neighbour is
+an asset of its own, named by its address) and interface_details (the host's own adapters) give
+network-device observations (see :mod:`banscan.sources.osquery_net`).  Every table is read the
+same way in both shapes.  Rows of other tables are counted but not observed.  Rows with action
+``removed`` are software that is gone: they are counted and skipped.
 
 Results logs are the hot path: an event-form line that ``ctx.prefilter`` rejects is not parsed;
 its asset is sliced out of the raw text and the table comes from a per-query-name cache.
@@ -317,6 +320,11 @@ class OsquerySource:
     description = "osquery results: osqueryi --json output and osqueryd results logs (event/snapshot/batch)"
     documentation_url = "https://osquery.readthedocs.io/en/stable/deployment/logging/"
 
+    @property
+    def tables(self) -> tuple[str, ...]:
+        """The osquery tables whose rows are observed, in both shapes."""
+        return tuple(TABLES)
+
     def sniff(self, head: bytes, path: str) -> bool:
         t = text_head(head).lstrip()
         if t.startswith("{"):
@@ -335,8 +343,9 @@ class OsquerySource:
                 row, _ = json.JSONDecoder().raw_decode(body)
             except ValueError:
                 return False
+            # osquery 5 prints typed numbers with --json; older releases print every value as text
             return isinstance(row, dict) and all(
-                isinstance(v, str) for v in row.values()
+                v is None or isinstance(v, (str, int, float, bool)) for v in row.values()
             ) and classify(row.keys()) is not None
         return False
 
@@ -433,6 +442,8 @@ class OsquerySource:
                     line = raw.decode("utf-8", errors="replace")
                     ctx.deviation("input is not valid UTF-8; undecodable bytes replaced")
                 ok = prefilter is None or prefilter(line)
+                if not ok and not line.endswith("\n") and not line.rstrip().endswith("}"):
+                    ok = True  # the input ends inside this line: parse it, to report it
                 if not ok:
                     ci = line.find('"columns"')
                     if ci >= 0:
@@ -604,7 +615,10 @@ class OsquerySource:
         conv, ec = TABLES[table]
         kind, fields = conv(row)
         if not fields:
-            if table in _QUIET:  # an incomplete or multicast neighbour, a loopback interface
+            if table == ARP_CACHE:  # an incomplete or multicast neighbour: read, no device
+                ctx.observations += 1
+                return
+            if table in _QUIET:  # an interface without a unicast MAC (loopback, tunnel)
                 ctx.skipped(asset, ec)
                 return
             yield Problem(ctx.loc(loc), f"{table} row has no usable columns")

@@ -464,7 +464,10 @@ class ZeekSource:
                 ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
                 continue
             if raw.startswith(b"#"):
-                h = raw.rstrip(b"\r\n").decode("utf-8", "replace").replace("\x00", "\ufffd")
+                h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+                if "\x00" in h:
+                    ctx.deviation(f"line {lineno}: NUL bytes in a header line were replaced with U+FFFD")
+                    h = h.replace("\x00", "\ufffd")
                 if h.startswith("#separator"):
                     v = h[len("#separator"):].strip() or "\\x09"
                     sep = _unescape(v) if v.startswith("\\x") else v
