@@ -24,7 +24,7 @@ from sharedsamples import shared_sample
 
 from banscan import report as reports
 from banscan.registry import Registry, load
-from banscan.scan import ScanRequest, ScanResult, Scanner, run
+from banscan.scan import Scanner, ScanRequest, ScanResult, run
 from banscan.sources import detect, osquery
 from banscan.sources.base import ReadContext
 from banscan.sources.encoding import clean_text, detect_encoding
