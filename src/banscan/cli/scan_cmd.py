@@ -102,8 +102,8 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--input-format: unknown format '{input_format}' (see 'banscan sources')")
         try:
             limits = Limits.load(s.limits)
-        except ValueError as e:
-            raise ConfigError(f"{s.config_file or 'banscan.toml'}: {e}") from None
+        except ValueError as bad:
+            raise ConfigError(f"{s.config_file or 'banscan.toml'}: {bad}") from None
         request = ScanRequest(inputs=tuple(inputs or ()), host=host, asset=asset, profiles=tuple(s.profiles),
                               as_of=parse_date(as_of), format=input_format, limits=limits)
         progress = None
