@@ -353,3 +353,15 @@ def test_explain_says_why_montana_binds_no_one(tmp_path: Path, reg, matcher, cap
     assert code == 0, err
     info = {i["id"]: i for i in json.loads(out)["information"]}
     assert info["us-mt-sb419-2023"]["binds_no_one"].startswith("never in force")
+
+
+def test_timeline_shows_when_pafaca_stops_covering_the_us_app(reg):
+    from banscan.policy.timeline import timeline_rows
+
+    rows = {r["id"]: r for r in timeline_rows("bytedance", reg)}
+    pafaca = [e for e in rows["us-pafaca-2024"]["events"] if e["kind"] == "change"]
+    assert [(e["date"], e["what"].split(":")[0]) for e in pafaca] == [("2026-01-22", "no longer covers TikTok here")]
+    act = [e for e in rows["us-no-tiktok-gov-devices-act-2022"]["events"] if e["kind"] == "change"]
+    assert [e["date"] for e in act] == ["2026-01-22"] and act[0]["what"].startswith("still covers TikTok")
+    assert not [e for e in rows["uk-tiktok-gov-devices-2023"]["events"] if e["kind"] == "change"]  # GB: unaffected
+    assert not [e for e in rows["us-mt-sb419-2023"]["events"] if e["kind"] == "change"]  # never in force

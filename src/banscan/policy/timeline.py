@@ -42,8 +42,34 @@ def short_label(r: Restriction, width: int = 46) -> str:
     return f"{r.jurisdiction} · {cite}"
 
 
-def _events(r: Restriction) -> list[dict[str, Any]]:
+def _operator_events(r: Restriction, registry: Registry | None) -> list[dict[str, Any]]:
+    """Dates on which a covered product passed out of its family's control in the restriction's jurisdiction."""
+    if registry is None or not r.legal_force.binds_anyone:
+        return []
+    out: list[dict[str, Any]] = []
+    for fid in r.covers.families:
+        fam = registry.families.get(fid)
+        if fam is None:
+            continue
+        own = {p.id for p in fam.products}
+        named = set(r.covers.products) & own
+        for p in fam.products:
+            if named and p.id not in named:
+                continue
+            for op in p.operators:
+                if op.family_control or op.from_ is None or not op.applies(r.jurisdiction, op.from_):
+                    continue
+                if r.covers.basis == "vendor-control":
+                    what = f"no longer covers {p.name} here: operated by {op.name}, outside the family"
+                else:
+                    what = f"still covers {p.name} (it names the product), now operated by {op.name}"
+                out.append({"date": op.from_, "kind": "change", "what": what})
+    return out
+
+
+def _events(r: Restriction, registry: Registry | None = None) -> list[dict[str, Any]]:
     ev: list[dict[str, Any]] = [{"date": r.adopted, "kind": "adopted", "what": "adopted"}]
+    ev += _operator_events(r, registry)
     eff = restriction_effective(r)
     if eff != r.adopted:
         ev.append({"date": eff, "kind": "effective", "what": "takes effect"})
@@ -86,7 +112,7 @@ def timeline_rows(family: str, registry: Registry, profile: Profile | None = Non
             "ends": r.ends.isoformat() if r.ends else None,
             "superseded_by": r.superseded_by,
             "binds": list(r.binds),
-            "events": [{**e, "date": e["date"].isoformat()} for e in _events(r)],
+            "events": [{**e, "date": e["date"].isoformat()} for e in _events(r, registry)],
             "sources": list(r.sources),
         }
         if profile is not None:
