@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import inspect
+import random
 import re
 import subprocess
 import sys
 import time
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from banscan.match import Matcher
@@ -34,10 +38,12 @@ from banscan.registry import load
 
 HERE = Path(__file__).resolve().parent
 SOFTWARE_TSV = HERE / "accuracy" / "software.tsv"
+WINGET_TSV = HERE / "accuracy" / "winget.tsv"
+PEN_FILE = Path("/usr/share/wireshark/enterprises.tsv")
 IEEE_DIR = Path("/usr/share/ieee-data")
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv")
-TARGET_P = 0.98
-TARGET_R = 0.98
+TARGET_P = 0.99
+TARGET_R = 0.97
 POSITIVE = (Confidence.LIKELY, Confidence.CERTAIN)
 
 
@@ -398,20 +404,394 @@ def network(matcher: Matcher, show: int) -> dict[str, tuple[int, int, int]]:
     return {"oui-identified": (I, 0, T - I), "oui-local": (0, len(local_hits), 0), "lookalike": (0, LF, 0)}
 
 
+# =========================================================================== shared evaluator
+LEVELS: tuple[tuple[str, tuple[Confidence, ...]], ...] = (
+    ("likely+", (Confidence.LIKELY, Confidence.CERTAIN)),
+    ("possible+", (Confidence.POSSIBLE, Confidence.LIKELY, Confidence.CERTAIN)),
+)
+
+
+@dataclass
+class Item:
+    """One labelled observation: ``expected`` is a family id or '-' (no family)."""
+
+    obs: Observation
+    expected: str
+    rule: str
+    show: str
+
+
+@dataclass
+class Result:
+    tp: Counter[str] = field(default_factory=Counter)
+    fp: Counter[str] = field(default_factory=Counter)
+    fn: Counter[str] = field(default_factory=Counter)
+    kind_tp: Counter[str] = field(default_factory=Counter)
+    kind_fp: Counter[str] = field(default_factory=Counter)
+    rule_fp: Counter[str] = field(default_factory=Counter)
+    fps: list[str] = field(default_factory=list)
+    fns: list[str] = field(default_factory=list)
+
+    def totals(self) -> tuple[int, int, int]:
+        return sum(self.tp.values()), sum(self.fp.values()), sum(self.fn.values())
+
+
+class Kinds:
+    """Signature id -> signature kind (``oui`` for IEEE blocks)."""
+
+    def __init__(self, reg) -> None:
+        self.by_id = {s.id: s.kind for s in reg.signatures}
+
+    def __call__(self, sid: str) -> str:
+        if sid in self.by_id:
+            return self.by_id[sid]
+        if sid.startswith("ieee."):
+            return "oui"
+        parts = sid.split(".")
+        return parts[1] if len(parts) >= 3 else parts[0]
+
+
+def lead_kind(det, kinds: Kinds) -> str:
+    return kinds(det.evidence[0].signature) if det.evidence else "?"
+
+
+def evaluate(title: str, items: list[Item], matcher: Matcher, kinds: Kinds, show: int,
+             product_target: bool = True) -> dict[str, Result]:
+    """Precision and recall per confidence level, per family and per signature kind."""
+    print("-" * 100)
+    print(f"{title}: {len(items)} labelled observations, "
+          f"{sum(1 for i in items if i.expected != '-')} expected positives")
+    print("-" * 100)
+    res = {name: Result() for name, _ in LEVELS}
+    for it in items:
+        dets = matcher.match(it.obs)
+        for name, confs in LEVELS:
+            r = res[name]
+            got = {d.family: d for d in dets if d.confidence in confs}
+            if it.expected != "-":
+                if it.expected in got:
+                    r.tp[it.expected] += 1
+                    r.kind_tp[lead_kind(got[it.expected], kinds)] += 1
+                else:
+                    r.fn[it.expected] += 1
+                    why = ", ".join(f"{d.family}/{d.confidence.value}" for d in dets) or "nothing"
+                    r.fns.append(f"{it.show} expected={it.expected} -> {why}  [{it.rule}]")
+            for fam, d in got.items():
+                if fam != it.expected:
+                    r.fp[fam] += 1
+                    r.kind_fp[lead_kind(d, kinds)] += 1
+                    r.rule_fp[it.rule.split(" ", 1)[0]] += 1
+                    ev = ", ".join(e.signature for e in d.evidence[:2])
+                    r.fps.append(f"{it.show} expected={it.expected} -> {fam}/{d.confidence.value} [{ev}]  [{it.rule}]")
+    rows = []
+    for name, _ in LEVELS:
+        r = res[name]
+        for f in sorted(set(r.tp) | set(r.fp) | set(r.fn)):
+            tp, fp, fn = r.tp[f], r.fp[f], r.fn[f]
+            rows.append([name, f, tp, fp, fn, ratio(tp, tp + fp), ratio(tp, tp + fn)])
+        TP, FP, FN = r.totals()
+        mark = target_mark(TP, TP + FP, TP, TP + FN) if (product_target and name == "likely+") else ""
+        rows.append([name, "ALL", TP, FP, FN, ratio(TP, TP + FP), ratio(TP, TP + FN), mark])
+    print("Per confidence level and family")
+    print(table(["level", "family", "TP", "FP", "FN", "precision", "recall", "target"],
+                [r + [""] * (8 - len(r)) for r in rows]))
+    krows = []
+    for name, _ in LEVELS:
+        r = res[name]
+        for k in sorted(set(r.kind_tp) | set(r.kind_fp)):
+            tp, fp = r.kind_tp[k], r.kind_fp[k]
+            krows.append([name, k, tp, fp, ratio(tp, tp + fp)])
+    if krows:
+        print("\nPer confidence level and signature kind (the kind of the leading evidence)")
+        print(table(["level", "kind", "TP", "FP", "precision"], krows))
+    fp_rules = res["likely+"].rule_fp
+    if fp_rules:
+        print("\nFalse positives at likely+ per labelling rule: "
+              + ", ".join(f"{k} {v}" for k, v in fp_rules.most_common()))
+    for name, _ in LEVELS:
+        r = res[name]
+        for what, lst in (("false positives", r.fps), ("false negatives", r.fns)):
+            if lst and (name == "likely+" or what == "false positives"):
+                print(f"\n{name} {what}: {len(lst)}" + (f" (first {show})" if len(lst) > show else ""))
+                for line in lst[:show]:
+                    print("  " + line[:220])
+    print()
+    return res
+
+
+def _obs(kind: str, fields: dict[str, str], where: str) -> Observation:
+    return Observation(kind, "bench", fields, Locator("bench", where))
+
+
+# =========================================================================== C. winget index
+def winget_items() -> list[Item]:
+    items = []
+    with WINGET_TSV.open(encoding="utf-8", newline="") as fh:
+        header = fh.readline()
+        print(header.strip("# \n"))
+        for i, row in enumerate(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\")):
+            fields = {F.ECOSYSTEM: "winget", F.PACKAGE: row["package_id"], F.NAME: row["name"]}
+            items.append(Item(_obs("package", fields, f"winget {i}"), row["expected_family"], row["label_note"],
+                              f"winget {row['package_id']!r} {row['name']!r}"))
+    return items
+
+
+# =========================================================================== D. domains and the PSL
+def domain_items(reg, seed: int = 20261201) -> tuple[list[Item], list[Item]]:
+    """(positives from the community list, traps): traps are Honor's domains, family marks as a user's
+    site under the PSL's private suffixes (shared hosting), family domains as a label inside someone
+    else's domain, and 'not'+mark names."""
+    from publicsuffixlist import PublicSuffixList
+
+    psl = PublicSuffixList()
+    t = reg.domains
+    pos: list[Item] = []
+    traps: list[Item] = []
+    if t is None:
+        print("no generated/domains.json in the registry")
+        return pos, traps
+    print(f"domain table: {len(t.domains)} domains from {t.repository} @{t.commit[:12]} ({t.data_date})")
+
+    def dns(name: str, exp: str, rule: str) -> Item:
+        return Item(_obs("dns", {F.DOMAIN: name}, name), exp, rule, f"dns {name!r}")
+
+    for d in t.domains:
+        pos.append(dns(d.domain, d.family, f"community-list ({d.list})"))
+        if d.match == "subdomains":
+            pos.append(dns(f"x1.{d.domain}", d.family, f"community-list ({d.list}, subdomain)"))
+    for tr in t.traps:
+        traps.append(dns(tr["domain"], "-", "trap-list (honor)"))
+        traps.append(dns(f"www.{tr['domain']}", "-", "trap-list (honor)"))
+    private = sorted(_private_suffixes())
+    rng = random.Random(seed)
+    marks = sorted({reg_label for d in t.domains
+                    if (rd := psl.privatesuffix(d.domain)) and (reg_label := rd.split(".")[0]) in
+                    {"kaspersky", "huawei", "hikvision", "bytedance", "tiktok", "deepseek", "zte", "douyin",
+                     "feishu", "larksuite", "volcengine", "ezviz", "nubia", "huaweicloud", "capcut"}})
+    for suffix in rng.sample(private, min(150, len(private))):
+        for m in marks:
+            traps.append(dns(f"{m}.{suffix}", "-", "psl-private-suffix (a user's site on shared hosting)"))
+    regs = sorted({rd for d in t.domains if (rd := psl.privatesuffix(d.domain)) == d.domain})
+    for rd in rng.sample(regs, min(200, len(regs))):
+        traps.append(dns(f"{rd}.example.net", "-", "inside-another-domain"))
+        traps.append(dns(f"{rd}.evil-cdn.com", "-", "inside-another-domain"))
+        traps.append(dns(f"not{rd}", "-", "prefixed-look-alike"))
+    return pos, traps
+
+
+def _private_suffixes() -> set[str]:
+    """The private-section suffixes of the PSL that publicsuffixlist ships (shared hosting, dynamic DNS)."""
+    import publicsuffixlist
+
+    path = Path(publicsuffixlist.__file__).parent / "public_suffix_list.dat"
+    out: set[str] = set()
+    private = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if "===BEGIN PRIVATE DOMAINS===" in line:
+            private = True
+        if not private or not line or line.startswith("//") or line[0] in "*!":
+            continue
+        if line.isascii():
+            out.add(line.strip())
+    return out
+
+
+# =========================================================================== E. IANA enterprise numbers
+FAMILY_WORDS = re.compile(r"huawei|hikvision|hikrobot|ezviz|dahua|hytera|kaspersky|bytedance|tiktok|deepseek|"
+                          r"sepura|teltronic|norsat|sinclair tech|zhongxing|zte|\bhik|lorex|honor|h3c|uniview|"
+                          r"hisilicon|imou|amcrest|nubia")
+
+
+def pen_items(reg) -> tuple[list[Item], list[Item], list[Item], list[Item]]:
+    """(family numbers, look-alike numbers, family names as organisation text, look-alike names)."""
+    nums: list[Item] = []
+    lnums: list[Item] = []
+    names: list[Item] = []
+    lnames: list[Item] = []
+    t = reg.pen
+    if t is None:
+        print("no generated/pen.json in the registry")
+        return nums, lnums, names, lnames
+    print(f"enterprise-number table: {len(t.assignments)} numbers ({t.data_date}); look-alikes from {PEN_FILE}")
+    mapped = {a.number: a for a in t.assignments}
+    for a in t.assignments:
+        oid = f"1.3.6.1.4.1.{a.number}.1.2"
+        nums.append(Item(_obs("snmp", {F.SYS_OBJECT_ID: oid}, oid), a.family, "iana-table", f"sysObjectID {oid}"))
+        names.append(Item(_obs("snmp", {F.PUBLISHER: a.organization}, a.organization), a.family, "iana-name",
+                          f"organisation {a.organization!r}"))
+    if not PEN_FILE.exists():
+        print(f"missing {PEN_FILE} (apt-get install -y libwireshark-data): no look-alike numbers")
+        return nums, lnums, names, lnames
+    for line in PEN_FILE.read_text(encoding="utf-8").splitlines():
+        num, _, org = line.partition("\t")
+        if not num.isdigit() or int(num) in mapped or not FAMILY_WORDS.search(org.lower()):
+            continue
+        oid = f"1.3.6.1.4.1.{num}.1.2"
+        lnums.append(Item(_obs("snmp", {F.SYS_OBJECT_ID: oid}, oid), "-", f"iana-look-alike ({org[:40]})",
+                          f"sysObjectID {oid} ({org[:50]})"))
+        lnames.append(Item(_obs("snmp", {F.PUBLISHER: org}, org), "-", "iana-look-alike-name",
+                           f"organisation {org[:60]!r}"))
+    return nums, lnums, names, lnames
+
+
+def ieee_name_items(reg) -> tuple[list[Item], list[Item]]:
+    """IEEE organisation names as organisation text: the table's organisations, and the look-alikes."""
+    fam_orgs = {a.organization: a.family for a in reg.oui}
+    pos = [Item(_obs("device", {F.OUI_VENDOR: o}, o), f, "ieee-table-name", f"oui_vendor {o!r}")
+           for o, f in sorted(fam_orgs.items())]
+    traps = []
+    for _, _, o in sorted(set(ieee_rows())):
+        if o in fam_orgs or lookalike_group(o) is None:
+            continue
+        traps.append(Item(_obs("device", {F.OUI_VENDOR: o}, o), "-", "ieee-look-alike-name", f"oui_vendor {o!r}"))
+    uniq = {i.show: i for i in traps}
+    return pos, list(uniq.values())
+
+
+# =========================================================================== F. ownership over time
+def make_matcher(reg, as_of: dt.date | None) -> Matcher:
+    if as_of is not None and "as_of" in inspect.signature(Matcher).parameters:
+        return Matcher(reg, as_of=as_of)  # type: ignore[call-arg]
+    return Matcher(reg)
+
+
+def dated(reg, show: int) -> tuple[int, int, int, int]:
+    """For every entity with dates: its identifiers (IEEE blocks, enterprise numbers, its name) on days
+    inside and outside its periods.  Outside: no likely+ detection of the family (target 0).  Inside:
+    a likely+ detection (recall)."""
+    print("=" * 100)
+    print("F. OWNERSHIP OVER TIME: identifiers of dated entities inside and outside their periods")
+    print("=" * 100)
+    as_of_ok = "as_of" in inspect.signature(Matcher).parameters
+    today = dt.date.today()
+    if not as_of_ok:
+        print("the matcher takes no as-of date: every day below is judged as the matcher judges today\n")
+    cases: list[tuple[str, str, str, Observation]] = []  # family, entity, label, observation
+    ents = [(f.id, e) for f in reg.families.values() for e in f.entities if any(a or b for a, b in e.spans())]
+    for fid, e in ents:
+        for a in reg.oui:
+            if a.family == fid and a.entity == e.id:
+                mac = fmt(macs_in(a.prefix)[0])
+                cases.append((fid, e.id, f"MAC {mac} ({a.organization})", _obs("device", {F.MAC: mac}, mac)))
+        for p in (reg.pen.assignments if reg.pen else []):
+            if p.family == fid and p.entity == e.id:
+                oid = f"1.3.6.1.4.1.{p.number}.1"
+                cases.append((fid, e.id, f"sysObjectID {oid}", _obs("snmp", {F.SYS_OBJECT_ID: oid}, oid)))
+        if "(" not in e.name:  # a descriptive entity name ("Honor (Huawei sub-brand ...)") is no publisher
+            cases.append((fid, e.id, f"publisher {e.name!r}",
+                          _obs("software", {F.NAME: "Device software", F.PUBLISHER: e.name}, e.name)))
+    days_of: dict[str, list[dt.date]] = {}
+    for _fid, e in ents:
+        days: set[dt.date] = {today}
+        for a, b in e.spans():
+            if a:
+                days |= {a - dt.timedelta(days=1), a}
+            if b:
+                days |= {b - dt.timedelta(days=1), b, b + dt.timedelta(days=365)}
+        days_of[e.id] = sorted(d for d in days if d <= today)
+    matchers: dict[dt.date, Matcher] = {}
+    inside = inside_found = outside = outside_flagged = 0
+    rows: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
+    bad: list[str] = []
+    missed: list[str] = []
+    for fid, eid, label, obs in cases:
+        ent = reg.entity(fid, eid)
+        for day in days_of[eid]:
+            m = matchers.get(day) or matchers.setdefault(day, make_matcher(reg, day))
+            dets = [d for d in m.match(obs) if d.family == fid]
+            flagged = any(d.confidence in (Confidence.LIKELY, Confidence.CERTAIN) for d in dets)
+            r = rows[f"{fid}/{eid}"]
+            if ent.member_on(day):
+                inside += 1
+                r[0] += 1
+                if flagged:
+                    inside_found += 1
+                    r[1] += 1
+                else:
+                    missed.append(f"{day} {fid}/{eid} {label} -> "
+                                  + (", ".join(d.confidence.value for d in dets) or "nothing"))
+            else:
+                outside += 1
+                r[2] += 1
+                if flagged:
+                    outside_flagged += 1
+                    r[3] += 1
+                    bad.append(f"{day} {fid}/{eid} {label} -> "
+                               + ", ".join(f"{d.relation.value}/{d.confidence.value}" for d in dets))
+    print(table(["entity", "checks in period", "found likely+", "checks outside", "flagged likely+"],
+                [[k, *v] for k, v in sorted(rows.items())]))
+    print(f"\noutside the periods: {outside} checks, {outside_flagged} flagged at likely+ (target 0)")
+    for b in bad[:show]:
+        print("  flagged:", b)
+    print(f"inside the periods: {inside} checks, {inside_found} found at likely+")
+    for m_ in missed[:show]:
+        print("  missed:", m_)
+    print()
+    return inside, inside_found, outside, outside_flagged
+
+
+def labelled_sets(reg, matcher: Matcher, show: int) -> dict[str, dict[str, Result]]:
+    print("=" * 100)
+    print("C-E. LABELLED REAL-WORLD SETS, per confidence level, family and kind")
+    print("=" * 100)
+    kinds = Kinds(reg)
+    out: dict[str, dict[str, Result]] = {}
+    rows = []
+    with SOFTWARE_TSV.open(encoding="utf-8", newline="") as fh:
+        for i, row in enumerate(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE), start=2):
+            if row["expected_family"] == "?":
+                continue
+            rows.append(Item(observation(row, i), row["expected_family"], row["label_note"].split(";", 1)[-1].strip(),
+                             f"{row['ecosystem']} {row['name'][:60]!r}"))
+    out["package lists and Windows samples (software.tsv)"] = evaluate(
+        "A'. software.tsv (PyPI, npm, NuGet, Maven, Windows inventories)", rows, matcher, kinds, show)
+    out["winget index"] = evaluate("C. winget package index (publisher namespace labels)", winget_items(), matcher,
+                                   kinds, show)
+    pos, traps = domain_items(reg)
+    out["domains: community list"] = evaluate("D1. domains of the community list (table wiring)", pos, matcher,
+                                              kinds, show)
+    out["domains: PSL and look-alike traps"] = evaluate("D2. domain traps (Honor, PSL private suffixes, "
+                                                        "look-alikes)", traps, matcher, kinds, show, False)
+    nums, lnums, names, lnames = pen_items(reg)
+    out["IANA numbers"] = evaluate("E1. IANA enterprise numbers of the families (sysObjectID)", nums, matcher,
+                                   kinds, show)
+    out["IANA look-alike numbers"] = evaluate("E2. IANA look-alike numbers", lnums, matcher, kinds, show, False)
+    out["IANA names"] = evaluate("E3. IANA organisation names of the families (organisation text)", names,
+                                 matcher, kinds, show)
+    out["IANA look-alike names"] = evaluate("E4. IANA look-alike organisation names", lnames, matcher, kinds,
+                                            show, False)
+    ipos, itraps = ieee_name_items(reg)
+    out["IEEE names"] = evaluate("E5. IEEE organisation names of the families (oui_vendor text)", ipos, matcher,
+                                 kinds, show)
+    out["IEEE look-alike names"] = evaluate("E6. IEEE look-alike organisation names", itraps, matcher, kinds,
+                                            show, False)
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--part", choices=("software", "network", "all"), default="all")
+    ap.add_argument("--part", choices=("software", "network", "sets", "dates", "all"), default="all")
     ap.add_argument("--show", type=int, default=20, help="how many false positives/negatives to list")
+    ap.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
+                    help="judge as of this day (default: today), when the matcher takes a date")
     a = ap.parse_args(argv)
     reg = load()
-    matcher = Matcher(reg)
+    matcher = make_matcher(reg, a.as_of)
     print(f"registry {reg.version} sha256 {reg.sha256[:12]}; {len(reg.signatures)} signatures, "
-          f"{len(reg.oui)} OUI assignments\n")
+          f"{len(reg.oui)} OUI assignments; matcher "
+          + ("as of " + str(getattr(matcher, "as_of", None)) if hasattr(matcher, "as_of") else "without dates")
+          + "\n")
     res: dict[str, tuple[int, int, int]] = {}
+    sets: dict[str, dict[str, Result]] = {}
+    dates: tuple[int, int, int, int] | None = None
     if a.part in ("software", "all"):
         res.update(software(matcher, a.show))
     if a.part in ("network", "all"):
         res.update(network(matcher, a.show))
+    if a.part in ("sets", "all"):
+        sets = labelled_sets(reg, matcher, a.show)
+    if a.part in ("dates", "all"):
+        dates = dated(reg, a.show)
     print("=" * 100)
     print("OVERALL")
     print("=" * 100)
@@ -428,6 +808,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"OUI assignments          : identified {i}, missed {m}  (target: missed 0)")
         print(f"locally administered MACs: matched {res['oui-local'][1]}  (target 0)")
         print(f"look-alike assignments   : flagged {res['lookalike'][1]}  (target 0)")
+    if sets:
+        rows = []
+        for name, r in sets.items():
+            for level, _ in LEVELS:
+                tp, fp, fn = r[level].totals()
+                rows.append([name, level, tp, fp, fn, ratio(tp, tp + fp), ratio(tp, tp + fn)])
+        print()
+        print(table(["set", "level", "TP", "FP", "FN", "precision", "recall"], rows))
+        prod = [r["likely+"].totals() for n, r in sets.items()
+                if n in ("package lists and Windows samples (software.tsv)", "winget index")]
+        tp, fp, fn = (sum(x[k] for x in prod) for k in range(3))
+        print(f"\nproducts (software.tsv + winget) at likely+: precision {ratio(tp, tp + fp)} recall "
+              f"{ratio(tp, tp + fn)}  target >= {TARGET_P} / >= {TARGET_R}: {target_mark(tp, tp + fp, tp, tp + fn)}")
+        tp, _, fn = sets["IANA numbers"]["likely+"].totals()
+        print(f"IANA numbers of the families found at likely+: {tp} of {tp + fn}  (target: all)")
+        la = sum(sets[n]["possible+"].totals()[1] for n in sets if "look-alike" in n or "traps" in n)
+        print(f"look-alikes flagged at any level (domains, IANA, IEEE names): {la}  (target 0)")
+    if dates:
+        inside, found, outside, flagged = dates
+        print(f"dated entities: outside their periods flagged at likely+ {flagged} of {outside} (target 0); "
+              f"inside found {found} of {inside}")
     return 0
 
 

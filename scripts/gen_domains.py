@@ -226,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
         "domains": rows,
         "excluded": excluded,
         "not_followed": sorted({(d["list"], d["include"]) for d in not_followed}),
+        # registrable domains of the trap lists: never a family's (bench/accuracy.py checks it)
+        "traps": [{"domain": d, "reason": why} for d, why in sorted(trap_domains.items())],
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(table, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")

@@ -461,6 +461,7 @@ class DomainTable(Strict):
     domains: list[DomainEntry]
     excluded: list[dict[str, str]] = []
     not_followed: list[list[str]] = []
+    traps: list[dict[str, str]] = []  # registrable domains that are never the families' (e.g. Honor after its sale)
 
 
 # --------------------------------------------------------------------------- IANA enterprise numbers
