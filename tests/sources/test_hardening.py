@@ -151,6 +151,78 @@ def test_json_guard_checks_across_chunk_boundaries() -> None:
             feed(b'{"s": "' + b"x" * 60 + b'"}', size)
 
 
+def _reference_limit(data: bytes, lim: Limits) -> str | None:
+    """Byte-by-byte reference for the guard: the first limit passed, or None.  (A backslash
+    outside a string is invalid JSON, where a parser stops; it is taken to escape the next byte
+    there too.)"""
+    depth = run = slen = 0
+    in_str = esc = False
+    for c in data:
+        ch = bytes([c])
+        if esc and not in_str:
+            esc = False
+            run = 0
+            continue
+        if not in_str and ch == b"\\":
+            esc = True
+            continue
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == b"\\":
+                esc = True
+                slen += 1
+                continue
+            elif ch == b'"':
+                in_str = False
+                continue
+            slen += 1
+            if slen > lim.max_field_bytes:
+                return "max_field_bytes"
+            continue
+        if ch == b'"':
+            in_str, slen, run = True, 0, 0
+        elif ch.isdigit():
+            run += 1
+            if run > lim.max_number_digits:
+                return "max_number_digits"
+            continue
+        elif ch in b"[{":
+            depth += 1
+            if depth > lim.max_depth:
+                return "max_depth"
+        elif ch in b"]}":
+            depth = max(0, depth - 1)
+        run = 0
+    return None
+
+
+def test_json_guard_agrees_with_a_byte_by_byte_reference() -> None:
+    """Random mutations of a real SBOM, fed in random chunk sizes: the guard refuses exactly the
+    inputs the reference refuses, for the same limit."""
+    import random
+
+    base = shared_sample("cyclonedx/cdx-1.2-npm-cern-lhc-vdm-editor.json").read_bytes()[:3000]
+    lim = Limits(max_depth=8, max_number_digits=12, max_field_bytes=60)
+    rnd = random.Random(15)
+    inserts = [b"[", b"]", b"{", b"}", b'"', b"\\", b'\\"', b"1" * 7, b"x" * 30, b"[[[[", b"]]]]"]
+    for _ in range(400):
+        data = bytearray(base)
+        for _ in range(rnd.randint(1, 12)):
+            at = rnd.randrange(len(data))
+            data[at:at] = rnd.choice(inserts)
+        data = bytes(data)
+        want = _reference_limit(data, lim)
+        g = JsonGuard(io.BytesIO(data), lim)
+        got = None
+        try:
+            while g.read(rnd.choice((1, 5, 64, 700, 4096))):
+                pass
+        except LimitExceeded as e:
+            got = e.limit
+        assert got == want, (want, got, data)
+
+
 # --------------------------------------------------------------------------- 4. memory bounds
 
 
@@ -565,3 +637,14 @@ def test_read_context_notes_record_errors_then_counts() -> None:
         ctx.record_error(f"line {i}", "bad")
     ctx.finish_notes()
     assert len(ctx.deviations) == 21 and "5 more" in ctx.deviations[-1]
+
+
+def test_csv_cell_past_the_field_limit_skips_that_row(reg: Registry, tmp_path: Path) -> None:
+    src = shared_sample("windows/uninstall-keys-export-csv.csv")
+    lines = src.read_bytes().splitlines(keepends=True)
+    f = tmp_path / "inv.csv"
+    f.write_bytes(lines[0] + lines[1] + b'"' + b"x" * 200000 + b'",a,b\r\n' + b"".join(lines[2:]))
+    r = scan(reg, src, f)
+    assert not inp(r, f).errors
+    assert obs_count(r, f) == obs_count(r, src) > 1
+    assert any("line 3" in d and "field" in d for d in inp(r, f).deviations)

@@ -98,9 +98,11 @@ class Limits:
 # ---------------------------------------------------------------------------------------------
 # JSON guard: structure checked in C-speed passes before the parser sees the bytes
 
-_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*', re.S)
+_ESCAPE_PAIR = re.compile(rb"\\.", re.S)  # a backslash and the byte it escapes
 _BRACKETS = re.compile(rb"[\[\]{}]")
+_NOT_BRACKETS = bytes(i for i in range(256) if i not in b"[]{}")
+_TO_SQUARE = bytes.maketrans(b"{}", b"[]")
+_DIGIT_MARKS = bytes(0x31 if 0x30 <= i <= 0x39 else 0x30 for i in range(256))  # digit -> "1", else "0"
 
 
 class JsonGuard:
@@ -152,78 +154,101 @@ class JsonGuard:
                 except LimitExceeded:
                     hi = mid
             self._restore(st)
+            if lo:
+                self._check(b[:lo])
+            first = exc
+            saved = self._state()
+            try:
+                self._check(b[lo:hi])  # the offending byte: the limit it passes is the one named
+            except LimitExceeded as e:
+                first = e
+            self._restore(saved)
             if lo == 0:
-                raise
-            self._check(b[:lo])
-            self.pending = exc
+                raise first from None
+            self.pending = first
             self.pos += lo
             return b[:lo]
         self.pos += len(b)
         return b
 
     def _check(self, b: bytes) -> None:
+        """Advance the state over ``b``; raise LimitExceeded at the first limit passed.
+
+        C-speed passes only: escape pairs removed, the chunk split at quotes (pieces alternate
+        between outside and inside strings), digits and brackets counted outside strings.
+        """
         lim = self.limits
-        i = 0
-        if self.in_string:
-            if self.escape:
-                i = 1
-                self.escape = False
-            m = _STRING_REST.match(b, i)
-            end = m.end() if m else i
-            if end < len(b) and b[end:end + 1] == b'"':
-                self.in_string = False
-                i = end + 1
-            else:
-                if end == len(b) - 1:  # a backslash as the chunk's last byte
-                    self.escape = True
-                self.string_len += len(b) - i
-                if self.string_len > lim.max_field_bytes:
-                    raise LimitExceeded("max_field_bytes", lim.max_field_bytes,
-                                        f"JSON string at byte offset {self.pos}")
-                return
-        rest = _STRING.sub(b"_", b[i:]) if i < len(b) else b""
-        q = rest.find(b'"')
-        tail = b""
-        if q >= 0:  # a string that continues into the next chunk
-            tail = rest[q + 1:]
-            rest = rest[:q]
-        # numbers: the longest digit run, including the run carried over from the last chunk
-        if rest:
-            lead = len(rest) - len(rest.lstrip(b"0123456789"))
-            if self.digits and lead:
-                if self.digits + lead > lim.max_number_digits:
-                    raise LimitExceeded("max_number_digits", lim.max_number_digits,
-                                        f"JSON number near byte offset {self.pos}")
-            if re.search(rb"[0-9]{%d}" % (lim.max_number_digits + 1), rest):
-                raise LimitExceeded("max_number_digits", lim.max_number_digits,
-                                    f"JSON number near byte offset {self.pos}")
-            trail = len(rest) - len(rest.rstrip(b"0123456789"))
-            if q < 0:
-                self.digits = (self.digits + trail) if trail == len(rest) else trail
-            else:
-                self.digits = 0
-            opens = rest.count(b"[") + rest.count(b"{")
-            closes = rest.count(b"]") + rest.count(b"}")
-            if self.depth + opens <= lim.max_depth:
-                self.depth = max(0, self.depth + opens - closes)
-            else:
-                for m in _BRACKETS.finditer(rest):
-                    if m.group() in (b"[", b"{"):
-                        self.depth += 1
-                        if self.depth > lim.max_depth:
-                            raise LimitExceeded("max_depth", lim.max_depth,
-                                                f"JSON nesting near byte offset {self.pos + i + m.start()}")
-                    elif self.depth:
-                        self.depth -= 1
-        if q >= 0:
-            self.in_string = True
-            self.digits = 0
-            self.string_len = len(tail)
-            stripped = tail.rstrip(b"\\")
-            self.escape = (len(tail) - len(stripped)) % 2 == 1
-            if self.string_len > lim.max_field_bytes:
+        if self.escape:  # the previous chunk ended on a backslash inside a string
+            b = b[1:]
+            self.escape = False
+        if b"\\" in b:
+            b = _ESCAPE_PAIR.sub(b"", b)
+            if b.endswith(b"\\"):  # an escape cut by the chunk's end
+                self.escape = True
+                b = b[:-1]
+        pieces = b.split(b'"')
+        starts_inside = self.in_string
+        inside = pieces[0::2] if starts_inside else pieces[1::2]
+        outside = pieces[1::2] if starts_inside else pieces[0::2]
+        ends_inside = starts_inside != (len(pieces) % 2 == 0)
+        # strings: only the first piece can continue one from before, only the last goes on
+        if inside:
+            longest = len(inside[0]) + (self.string_len if starts_inside else 0)
+            if len(inside) > 1:
+                # a string wholly inside this chunk is shorter than the chunk
+                longest = max(longest, len(inside[-1]) if len(b) <= lim.max_field_bytes
+                              else max(map(len, inside)))
+            if longest > lim.max_field_bytes:
                 raise LimitExceeded("max_field_bytes", lim.max_field_bytes,
-                                    f"JSON string at byte offset {self.pos}")
+                                    f"JSON string near byte offset {self.pos}")
+        if ends_inside:
+            last = inside[-1] if inside else b""
+            self.string_len = (self.string_len + len(last)) if (starts_inside and len(pieces) == 1) else len(last)
+        else:
+            self.string_len = 0
+        self.in_string = ends_inside
+        out = b"_".join(outside)
+        if not out:
+            return
+        # numbers: the longest digit run, with the run carried over from the last chunk
+        marks = out.translate(_DIGIT_MARKS)
+        run = lim.max_number_digits + 1
+        lead = len(marks) - len(marks.lstrip(b"1"))
+        if (self.digits and lead and not starts_inside and self.digits + lead >= run) or b"1" * run in marks:
+            raise LimitExceeded("max_number_digits", lim.max_number_digits,
+                                f"JSON number near byte offset {self.pos}")
+        trail = len(marks) - len(marks.rstrip(b"1"))
+        if ends_inside:
+            self.digits = 0
+        elif trail == len(marks) and not starts_inside and len(outside) == 1:
+            self.digits += trail
+        else:
+            self.digits = trail
+        # nesting: the brackets alone, as '[' and ']'; balanced pairs cancelled (one pass per
+        # level of nesting inside the chunk) leave ']' * closes + '[' * opens
+        br = out.translate(_TO_SQUARE, _NOT_BRACKETS)
+        if br:
+            rounds = 0
+            while b"[]" in br and rounds < 64:
+                br = br.replace(b"[]", b"")
+                rounds += 1
+            if b"[]" not in br:
+                closes = br.count(b"]")
+                opens = len(br) - closes
+                # no point of the chunk is deeper than depth + rounds + opens
+                if self.depth + rounds + opens <= lim.max_depth:
+                    self.depth = max(0, self.depth - closes) + opens
+                    return
+        else:
+            return
+        for m in _BRACKETS.finditer(out):
+            if m.group() in (b"[", b"{"):
+                self.depth += 1
+                if self.depth > lim.max_depth:
+                    raise LimitExceeded("max_depth", lim.max_depth,
+                                        f"JSON nesting near byte offset {self.pos}")
+            elif self.depth:
+                self.depth -= 1
 
 
 def guard_json(stream: BinaryIO | Any, limits: Limits) -> JsonGuard:

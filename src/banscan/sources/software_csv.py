@@ -159,17 +159,24 @@ class SoftwareCsvSource:
         delim, lay = det
         reader = csv.reader(lines, delimiter=delim)
         start = 2
-        try:
-            for row in reader:
-                where = f"line {start}"
-                start = reader.line_num + 2  # the header line was consumed before the reader
-                if not row or not any(c.strip() for c in row):
-                    continue
-                if len(row) != lay.width:
-                    ctx.deviation("some rows do not have as many cells as the header")
-                yield from self._row(row, lay, where, ctx)
-        except csv.Error as exc:
-            yield Problem(ctx.loc(f"line {start}"), f"malformed CSV at line {start}: {exc}", fatal=True)
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # one malformed record (e.g. a cell past the csv field limit)
+                ctx.record_error(f"line {start}", f"malformed CSV: {exc}")
+                if reader.line_num + 2 == start:  # nothing consumed: stop rather than spin
+                    break
+                start = reader.line_num + 2
+                continue
+            where = f"line {start}"
+            start = reader.line_num + 2  # the header line was consumed before the reader
+            if not row or not any(c.strip() for c in row):
+                continue
+            if len(row) != lay.width:
+                ctx.deviation("some rows do not have as many cells as the header")
+            yield from self._row(row, lay, where, ctx)
 
     def _row(self, row: list[str], lay: _Layout, where: str, ctx: ReadContext) -> Iterator[Observation | Problem]:
         def cell(i: int | None) -> str:
