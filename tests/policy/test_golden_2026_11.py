@@ -365,3 +365,33 @@ def test_timeline_shows_when_pafaca_stops_covering_the_us_app(reg):
     assert [e["date"] for e in act] == ["2026-01-22"] and act[0]["what"].startswith("still covers TikTok")
     assert not [e for e in rows["uk-tiktok-gov-devices-2023"]["events"] if e["kind"] == "change"]  # GB: unaffected
     assert not [e for e in rows["us-mt-sb419-2023"]["events"] if e["kind"] == "change"]  # never in force
+
+
+# --------------------------------------------------------------------------- dated ownership: Sepura
+
+
+def _sepura_radio():
+    return detection("hytera", product_id="sepura-radios", category="radio", relation=Relation.FORMER_AFFILIATE,
+                     entity_id="sepura", entity="Sepura Limited", asset="radio-9", name="Sepura SC20")
+
+
+def test_sepura_radio_first_seen_while_hytera_owned_sepura_vs_after_the_sale(reg):
+    need(reg, ("us-far-52-204-24-25-26", "us-ndaa19-s889"), ("us-federal-contractor",))
+    radio = _sepura_radio()
+    # first seen in 2021 (Hytera's subsidiary then): still covered when evaluated in 2023
+    bought = by_restriction(run(reg, radio, "us-federal-contractor", "2023-06-01", identified="2021-03-01"),
+                            "us-far-52-204-24-25-26")
+    assert Requirement.PROHIBITED in {f.requirement for f in bought}
+    note = next(x for x in bought[0].reasons if "Sepura Limited belonged to the hytera family" in x)
+    assert "2021-03-01" in note and "2017-05-24 to 2022-07-14" in note
+    # first seen in 2023, after the sale on 2022-07-14: not Hytera's product
+    assert not by_restriction(run(reg, radio, "us-federal-contractor", "2023-06-01", identified="2023-03-01"),
+                              "us-far-52-204-24-25-26")
+    # the day before and the day of the sale
+    assert by_restriction(run(reg, radio, "us-federal-contractor", "2023-06-01", identified="2022-07-13"),
+                          "us-far-52-204-24-25-26")
+    assert not by_restriction(run(reg, radio, "us-federal-contractor", "2023-06-01", identified="2022-07-14"),
+                              "us-far-52-204-24-25-26")
+    # no first-seen date known: the evaluation day decides
+    assert by_restriction(run(reg, radio, "us-federal-contractor", "2021-06-01"), "us-far-52-204-24-25-26")
+    assert not by_restriction(run(reg, radio, "us-federal-contractor", "2023-06-01"), "us-far-52-204-24-25-26")

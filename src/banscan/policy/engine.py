@@ -19,8 +19,8 @@ Rules:
 * A restriction binds a profile when one of its ``binds`` tags is among the profile's tags.
 * It covers a detection when the family, relation, category, product and entity scope rules of
   ``covers`` all admit it.  A detection of a former member of the family (relation
-  ``former-affiliate``) counts as a product of the family on dates when the entity still belonged
-  to it (between the entity's ``from`` and ``to`` dates).
+  ``former-affiliate``) counts as a product of the family when it was identified (first seen;
+  default: the as-of date) while the entity still belonged to it (its ``from``/``to`` or ``periods``).
 * As of date D: not adopted yet -> nothing; adopted, not yet effective -> ``upcoming`` notes (one per start date);
   ended (``ends`` <= D) or superseded (the superseding restriction is in force on D) -> nothing.
 * Product-level control: a product's ``operators`` (registry data) say who operates it in which
@@ -121,16 +121,19 @@ def _entity(registry: Registry, d: Detection) -> Entity | None:
     return registry.entity_by_name(d.family, d.entity)
 
 
-def effective_relation(d: Detection, entity: Entity | None, as_of: dt.date) -> str:
-    """The detection's relation to its family on ``as_of``.
+def effective_relation(d: Detection, entity: Entity | None, on: dt.date) -> str:
+    """The detection's relation to its family for a product identified on ``on``.
 
-    A former member's products count as the family's own products on dates when the entity still
-    belonged to the family (``from`` <= as_of < ``to``).
+    A former member's products count as the family's own products when the product was identified
+    (first seen; by default the evaluation day) while the entity belonged to the family: a Sepura
+    radio first seen in 2021 is Hytera's, one first seen after the 2022 sale is not.  Entities with
+    several periods of control (``periods``) are checked against each.
     """
     rel = d.relation.value
-    if rel == Relation.FORMER_AFFILIATE.value and entity is not None and entity.to is not None:
-        joined = entity.from_ is None or entity.from_ <= as_of
-        if joined and as_of < entity.to:
+    if rel == Relation.FORMER_AFFILIATE.value and entity is not None:
+        spans = entity.spans()
+        dated = any(t is not None for _, t in spans)
+        if dated and entity.member_on(on):
             return Relation.PRODUCT.value
     return rel
 
@@ -239,7 +242,8 @@ def _step(r: Restriction, o: Obligation, as_of: dt.date, identified: dt.date, cu
 
 
 def _reasons(r: Restriction, profile: Profile, tags: list[str], d: Detection, relation: str,
-             entity: Entity | None, o: Obligation, operator: ProductOperator | None = None) -> list[str]:
+             entity: Entity | None, o: Obligation, operator: ProductOperator | None = None,
+             identified: dt.date | None = None) -> list[str]:
     out = []
     tag_text = ", ".join(t for t in tags)
     if tags == [profile.id]:
@@ -250,9 +254,9 @@ def _reasons(r: Restriction, profile: Profile, tags: list[str], d: Detection, re
     out.append(f"covers {d.family} {d.category} products (restriction categories: {cats}); "
                f"relation {relation}: {_RELATION_WORDS.get(relation, relation)}")
     if relation != d.relation.value and entity is not None:
-        out.append(f"{entity.name} belonged to the {d.family} family on this date "
-                   f"(from {_iso(entity.from_) or 'its start'} to {_iso(entity.to)}), so its products count as "
-                   f"the family's own")
+        periods = "; ".join(f"from {_iso(f) or 'its start'} to {_iso(t) or 'now'}" for f, t in entity.spans())
+        out.append(f"{entity.name} belonged to the {d.family} family when this product was identified "
+                   f"({_iso(identified) or 'on the evaluation day'}; {periods}), so its products count as the family's own")
     if r.covers.products:
         out.append(f"the restriction names product {d.product_id}")
     if r.covers.exclude_products:
@@ -303,8 +307,8 @@ def evaluate(
         binding = [(r, t) for r, t in binding if t]
         for d in dets:
             entity = _entity(registry, d)
-            relation = effective_relation(d, entity, as_of)
             identified = _identified(d, as_of, identified_on)
+            relation = effective_relation(d, entity, identified)
             for r, tags in binding:
                 status = restriction_status(r, as_of, registry)
                 if status not in ("adopted", "in-force"):
@@ -340,7 +344,7 @@ def evaluate(
                         id=fid, detection=d.id, restriction=r.id, instrument=r.instrument,
                         citation=o.citation or r.citation, sources=list(r.sources), requirement=req,
                         deadline=_iso(deadline), profile=profile.id, legal_force=r.legal_force.value,
-                        action=o.action, reasons=_reasons(r, profile, tags, d, relation, entity, o, operator),
+                        action=o.action, reasons=_reasons(r, profile, tags, d, relation, entity, o, operator, identified),
                         steps=[_step(r, x, as_of, identified, o) for x in applicable],
                         report_window=o.window.model_dump() if o.window else None,
                         asset=d.asset, family=d.family,
