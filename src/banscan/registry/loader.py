@@ -213,6 +213,11 @@ def check_references(raw: RawRegistry, errors: list[str]) -> None:
                     errors.append(f"{where}: products[{p.id}].operators[{j}].entity: unknown entity '{op.entity}'")
                 if op.from_ and op.to and op.to <= op.from_:
                     errors.append(f"{where}: products[{p.id}].operators[{j}]: 'to' is not after 'from'")
+        for i, m in enumerate(f.marks):
+            if m.entity and m.entity not in ents:
+                errors.append(f"{where}: marks[{i}].entity: unknown entity '{m.entity}'")
+            if m.product and m.product not in prods:
+                errors.append(f"{where}: marks[{i}].product: unknown product '{m.product}'")
         for i, s in enumerate(f.signatures):
             if s.product and s.product not in prods:
                 errors.append(f"{where}: signatures[{i}].product: unknown product '{s.product}'")

@@ -216,6 +216,21 @@ class ProductOperator(Strict):
         return any(jurisdiction == j or jurisdiction.startswith(j + "-") for j in self.jurisdictions)
 
 
+class Mark(Strict):
+    """A brand mark: a name that identifies the family, or one of its entities or products, on its own
+    (publisher "Hikvision", "TikTok"; npm scope ``@volcengine``; PyPI names that begin with it).
+
+    ``ordinary_word`` marks that are also a common word or another company's name (Lark, Trae, HYT): never
+    decisive alone.  Dates come from the entity (or the product's entity) the mark names."""
+
+    name: str = Field(min_length=2)
+    entity: Id | None = None
+    product: Id | None = None
+    ordinary_word: bool = False
+    note: str | None = None
+    sources: Sources
+
+
 class Product(Strict):
     id: Id
     name: str
@@ -293,6 +308,7 @@ class Family(Strict):
     products: list[Product] = []
     signatures: list[Signature] = []
     negatives: list[NegativeSignature] = []
+    marks: list[Mark] = []
     sources: Sources
 
     @model_validator(mode="after")
