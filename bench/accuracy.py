@@ -39,6 +39,7 @@ from banscan.registry import load
 HERE = Path(__file__).resolve().parent
 SOFTWARE_TSV = HERE / "accuracy" / "software.tsv"
 WINGET_TSV = HERE / "accuracy" / "winget.tsv"
+MAVEN_TSV = HERE / "accuracy" / "maven.tsv"
 PEN_FILE = Path("/usr/share/wireshark/enterprises.tsv")
 IEEE_DIR = Path("/usr/share/ieee-data")
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv")
@@ -536,6 +537,21 @@ def winget_items() -> list[Item]:
     return items
 
 
+def maven_items() -> list[Item]:
+    items = []
+    with MAVEN_TSV.open(encoding="utf-8", newline="") as fh:
+        print(fh.readline().strip("# \n"))
+        for i, row in enumerate(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            if row["expected_family"] == "?":
+                continue
+            group, artifact = row["coordinate"].split(":", 1)
+            fields = {F.ECOSYSTEM: "maven", F.PACKAGE: row["coordinate"], F.NAME: artifact,
+                      F.PURL: f"pkg:maven/{group}/{artifact}"}
+            items.append(Item(_obs("component", fields, f"maven {i}"), row["expected_family"], row["label_note"],
+                              f"maven {row['coordinate']!r}"))
+    return items
+
+
 # =========================================================================== D. domains and the PSL
 def domain_items(reg, seed: int = 20261201) -> tuple[list[Item], list[Item]]:
     """(positives from the community list, traps): traps are Honor's domains, family marks as a user's
@@ -747,6 +763,8 @@ def labelled_sets(reg, matcher: Matcher, show: int) -> dict[str, dict[str, Resul
         "A'. software.tsv (PyPI, npm, NuGet, Maven, Windows inventories)", rows, matcher, kinds, show)
     out["winget index"] = evaluate("C. winget package index (publisher namespace labels)", winget_items(), matcher,
                                    kinds, show)
+    out["Maven coordinates"] = evaluate("C2. Maven coordinates from public pages (groupId ownership labels)",
+                                        maven_items(), matcher, kinds, show)
     pos, traps = domain_items(reg)
     out["domains: community list"] = evaluate("D1. domains of the community list (table wiring)", pos, matcher,
                                               kinds, show)
@@ -817,9 +835,9 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table(["set", "level", "TP", "FP", "FN", "precision", "recall"], rows))
         prod = [r["likely+"].totals() for n, r in sets.items()
-                if n in ("package lists and Windows samples (software.tsv)", "winget index")]
+                if n in ("package lists and Windows samples (software.tsv)", "winget index", "Maven coordinates")]
         tp, fp, fn = (sum(x[k] for x in prod) for k in range(3))
-        print(f"\nproducts (software.tsv + winget) at likely+: precision {ratio(tp, tp + fp)} recall "
+        print(f"\nproducts (software.tsv + winget + Maven) at likely+: precision {ratio(tp, tp + fp)} recall "
               f"{ratio(tp, tp + fn)}  target >= {TARGET_P} / >= {TARGET_R}: {target_mark(tp, tp + fp, tp, tp + fn)}")
         tp, _, fn = sets["IANA numbers"]["likely+"].totals()
         print(f"IANA numbers of the families found at likely+: {tp} of {tp + fn}  (target: all)")
