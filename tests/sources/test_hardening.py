@@ -298,8 +298,8 @@ HOSTILE: dict[str, Any] = {
     "snmpwalk-continuations": lambda: shared_sample("snmp/netsnmp-snmpwalk-ObentU-linux.snmpwalk").read_bytes()
     + b'.1.3.6.1.2.1.1.1.0 = STRING: "open\n' + b"more text\n" * 200000,
     # a DNS name of many labels, a bundle id of many dots
-    "zeek-labels": lambda: shared_sample("zeek/zat-json-dns.log").read_bytes().splitlines(keepends=True)[0].replace(
-        b'"query":"', b'"query":"' + b"a." * 200000, 1),
+    "zeek-labels": lambda: b"".join((lambda ls: [ls[0], re.sub(rb'"query":"[^"]*"', b'"query":"' + b"a." * 200000 + b'kaspersky.com"', ls[1], count=1),
+                                                 *ls[2:]])(shared_sample("zeek/zat-json-dns.log").read_bytes().splitlines(keepends=True))),
 }
 
 

@@ -41,6 +41,7 @@ class LimitExceeded(ValueError):
     def __init__(self, limit: str, value: int, what: str) -> None:
         self.limit = limit
         self.value = value
+        self.what = what
         super().__init__(
             f"{what}: exceeds the {limit} limit ({value}; raise it with "
             f"BANSCAN_LIMIT_{limit.upper()} or [limits] {limit} in banscan.toml)"
@@ -163,6 +164,9 @@ class JsonGuard:
             except LimitExceeded as e:
                 first = e
             self._restore(saved)
+            # name the exact place: the offending byte's offset in the input
+            what = re.sub(r"near byte offset \d+", f"at byte offset {self.pos + lo}", first.what)
+            first = LimitExceeded(first.limit, first.value, what)
             if lo == 0:
                 raise first from None
             self.pending = first

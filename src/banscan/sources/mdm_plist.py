@@ -23,6 +23,21 @@ from defusedxml import DefusedXmlException
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import CountingReader, put
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import LimitExceeded
+
+
+class _Capped(CountingReader):
+    """The plist is parsed whole: refuse one larger than ``max_document_bytes``."""
+
+    def __init__(self, raw: BinaryIO, cap: int) -> None:
+        super().__init__(raw)
+        self.cap = cap
+
+    def read(self, n: int = -1) -> bytes:
+        b = super().read(n if n >= 0 else self.cap + 1)
+        if self.pos > self.cap:
+            raise LimitExceeded("max_document_bytes", self.cap, "an MDM property list is read whole")
+        return b
 
 
 def _scalar(el: Element) -> str:
@@ -54,7 +69,7 @@ class MdmInstalledApplicationListSource:
         return "<plist" in t and "<key>InstalledApplicationList</key>" in t
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        reader = CountingReader(stream)
+        reader = _Capped(stream, ctx.limits.max_document_bytes)
         try:
             root = DET.parse(reader, forbid_dtd=False, forbid_entities=True, forbid_external=True).getroot()
         except DefusedXmlException as exc:

@@ -99,7 +99,7 @@ def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
     first = stream.read(4)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")  # type: ignore[type-var]
-        yield from text
+        yield from iter(text.readline, "")  # not the stream itself: closing this must not close it
         return
     if first.startswith(codecs.BOM_UTF8):
         first = first[3:]
