@@ -182,7 +182,7 @@ def test_dutch_phase_out_cites_the_kamerstuk(reg, matcher):
     assert not by_restriction(run(reg, av, "nl-central-government", "2018-05-13"), "nl-kaspersky-phaseout-2018")
     nl = by_restriction(run(reg, av, "nl-central-government", "2018-05-14"), "nl-kaspersky-phaseout-2018")
     assert [(f.requirement, f.deadline) for f in nl] == [(Requirement.REMOVE, None)]
-    assert nl[0].citation.startswith("Kamerstukken II 30 821 / 26 643, nr. 46")
+    assert nl[0].citation.startswith("Kamerstukken 30 821 / 26 643, nr. 46")
 
 
 def test_lithuania_replacement_duty_agreed_with_the_ncsc(reg, matcher):
