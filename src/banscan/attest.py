@@ -79,10 +79,9 @@ def key_id(pub: Ed25519PublicKey) -> str:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise BanscanError(f"{path}: cannot read key: {e.strerror or e}") from None
+    from banscan.safeio import read_limited
+
+    data = read_limited(path, 1 << 20, "key")
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError) as e:
@@ -94,10 +93,9 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
     """A PEM public key, a PEM private key (its public half) or a base64 raw 32-byte key."""
-    try:
-        data = Path(path).read_bytes()
-    except OSError as e:
-        raise BanscanError(f"{path}: cannot read key: {e.strerror or e}") from None
+    from banscan.safeio import read_limited
+
+    data = read_limited(path, 1 << 20, "key")
     key: Any = None
     try:
         if b"PRIVATE KEY" in data:
@@ -203,11 +201,34 @@ class Verification:
                 "statement": self.statement}
 
 
+def schema_problems(env: Any) -> list[str]:
+    """Where the envelope breaks the attestation JSON Schema (``banscan/schema/attestation.schema.json``):
+    one reason per problem, naming the place (``statement.profile: [...] is not of type 'object'``)."""
+    import jsonschema
+
+    validator = jsonschema.Draft202012Validator(_attestation_schema())
+    out = []
+    for err in sorted(validator.iter_errors(env), key=lambda e: [str(p) for p in e.absolute_path])[:20]:
+        where = ".".join(str(p) for p in err.absolute_path) or "(document)"
+        msg = " ".join(err.message.split())
+        out.append(f"{where}: {msg[:200]}")
+    return out
+
+
+def _attestation_schema() -> dict[str, Any]:
+    from importlib import resources
+
+    return json.loads((resources.files("banscan") / "schema" / "attestation.schema.json").read_text("utf-8"))
+
+
 def verify(data: bytes, trusted_key: Ed25519PublicKey | None = None) -> Verification:
     try:
         env = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as e:
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         return Verification(False, [f"not a JSON attestation: {e}"])
+    shape = schema_problems(env)
+    if shape:  # checked before the signature: a wrong-typed statement is invalid, never a crash
+        return Verification(True, ["the file is not a valid banscan attestation: " + p for p in shape])
     if not isinstance(env, dict) or not isinstance(env.get("statement"), dict) \
             or not isinstance(env.get("signature"), dict):
         return Verification(False, ["not a banscan attestation (no statement and signature)"])
@@ -279,6 +300,8 @@ def render(v: Verification) -> str:
                  else "INVALID: do not rely on this statement.")
     for p in v.problems:
         lines.append(f"  problem: {p}")
+    if v.statement is None:
+        return "\n".join(lines)
     if v.key_checked:
         lines.append(f"Signed with key {v.key_id}, which matches the trusted key given.")
     else:

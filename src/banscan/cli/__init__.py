@@ -7,13 +7,16 @@ only place to touch when adding one.  Errors are printed as one line per problem
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import sys
+import traceback
 
-import click
 import typer
 
-from banscan.errors import BanscanError
+from banscan.errors import EXIT_INPUT, BanscanError
+from banscan.textsafe import term
 
 app = typer.Typer(
     name="banscan",
@@ -40,7 +43,6 @@ COMMAND_MODULES = (
     "banscan.cli.serve_cmd",
 )
 
-_DEBUG = "--debug" in sys.argv
 
 
 @app.callback()
@@ -56,26 +58,78 @@ for _mod in COMMAND_MODULES:
             raise
 
 
+def _is(e: BaseException, name: str) -> bool:
+    """``e`` is click's (or typer's vendored click's) exception class ``name``."""
+    return any(c.__name__ == name and "click" in c.__module__ for c in type(e).__mro__)
+
+
+def _usage_line(e: BaseException) -> str:
+    msg = e.format_message() if hasattr(e, "format_message") else str(e)
+    ctx = getattr(e, "ctx", None)
+    path = getattr(ctx, "command_path", None) or "banscan"
+    return f"banscan: error: {' '.join(msg.split())} (see '{path} --help')"
+
+
+def _error_lines(e: BaseException) -> tuple[list[str], int]:
+    """The one-line message(s) and exit code for an exception that ended a command."""
+    if isinstance(e, BanscanError):
+        return [f"banscan: error: {p}" for p in e.problems], e.exit_code
+    if _is(e, "UsageError"):
+        return [_usage_line(e)], EXIT_INPUT
+    if _is(e, "Abort") or isinstance(e, KeyboardInterrupt):
+        return ["banscan: interrupted"], 130
+    if _is(e, "ClickException"):
+        msg = e.format_message() if hasattr(e, "format_message") else str(e)
+        return [f"banscan: error: {' '.join(msg.split())}"], EXIT_INPUT
+    if isinstance(e, BrokenPipeError):
+        return [], EXIT_INPUT
+    if isinstance(e, MemoryError):
+        return ["banscan: error: out of memory (an input, registry or bundle is too large)"], EXIT_INPUT
+    if isinstance(e, RecursionError):
+        return ["banscan: error: data nested too deeply to process"], EXIT_INPUT
+    if isinstance(e, OSError):
+        where = f"{e.filename}: " if getattr(e, "filename", None) else ""
+        return [f"banscan: error: {where}{e.strerror or e}"], EXIT_INPUT
+    if type(e).__module__.split(".")[0] == "sqlalchemy":
+        orig = getattr(e, "orig", None)
+        detail = str(orig) if orig is not None else str(e).split("\n")[0]
+        return [f"banscan: error: database: {' '.join(detail.split())} (check --db or BANSCAN_DB)"], EXIT_INPUT
+    first = " ".join(str(e).split())[:500]
+    return [f"banscan: error: internal error: {type(e).__name__}: {first} "
+            "(run with --debug for the traceback)"], EXIT_INPUT
+
+
+def _replace_unencodable() -> None:
+    """Standard streams write U+FFFD-or-'?' instead of failing on a character they cannot encode."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the app, turning errors into one-line messages and exit codes."""
+    """Entry point: the one error boundary of the command line.
+
+    Every usage, configuration, database, input and output error becomes one line on standard
+    error and exit 2 (never a traceback, never exit 1: that means "restricted products found");
+    ``--debug`` prints the traceback as well.
+    """
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args
+    _replace_unencodable()
     try:
-        code = app(args=argv, standalone_mode=False)
-    except BanscanError as e:
-        for p in e.problems:
-            typer.echo(f"banscan: error: {p}", err=True)
-        if _DEBUG:
-            raise
-        sys.exit(e.exit_code)
-    except click.exceptions.UsageError as e:
-        e.show()
-        sys.exit(2)
-    except click.exceptions.ClickException as e:
-        e.show()
-        sys.exit(e.exit_code)
-    except click.exceptions.Abort:
-        typer.echo("banscan: aborted", err=True)
-        sys.exit(130)
-    except KeyboardInterrupt:
-        typer.echo("banscan: interrupted", err=True)
-        sys.exit(130)
+        code = app(args=args, prog_name="banscan", standalone_mode=False)
+    except SystemExit:
+        raise
+    except BaseException as e:  # noqa: BLE001 - the boundary: everything becomes one line
+        if debug:
+            traceback.print_exc()
+        lines, code = _error_lines(e)
+        if isinstance(e, BrokenPipeError):
+            with contextlib.suppress(OSError):  # stdout is gone: do not fail again at exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        for line in lines:
+            with contextlib.suppress(Exception):
+                typer.echo(term(line), err=True)
     sys.exit(code if isinstance(code, int) else 0)

@@ -14,7 +14,9 @@ from banscan.errors import BanscanError, ConfigError, InputError
 from banscan.model import Detection, Finding
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import term, term_lines
 
+MAX_REPORT_BYTES = 512 << 20
 _RELATION_TEXT = {
     "product": "a product of the family",
     "oem": "a rebranded or embedded product (OEM) of the family",
@@ -34,11 +36,18 @@ def load_report(path: Path | None) -> tuple[ScanResult, str]:
         if path is None:
             raise ConfigError("no previous scan report: run 'banscan scan' first, or give --report FILE")
         raise InputError(f"{p}: no such report file")
+    from banscan.safeio import read_limited
+
+    raw = read_limited(p, MAX_REPORT_BYTES, "banscan JSON report")
     try:
-        data = json.loads(p.read_text(encoding="utf-8"))
+        data = json.loads(raw.decode("utf-8"))
+        if not isinstance(data, dict) or not isinstance(data.get("as_of"), str) \
+                or not isinstance(data.get("detections", []), list):
+            raise ValueError("no as_of date and detections list at the top")
         return ScanResult.from_dict(data), str(p)
-    except (OSError, ValueError, KeyError, TypeError) as e:
-        raise InputError(f"{p}: not a banscan JSON report ({type(e).__name__}: {e})") from None
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as e:
+        raise InputError(f"{term(p)}: not a banscan JSON report ({type(e).__name__}: "
+                         f"{term(' '.join(str(e).split())[:200])})") from None
 
 
 def _d(v: Any) -> str | None:
@@ -308,7 +317,7 @@ def register(app: typer.Typer) -> None:
         if fmt == "json":
             dump_json(x, reg)
         else:
-            typer.echo(explanation_text(x), nl=False)
+            typer.echo(term_lines(explanation_text(x)), nl=False)
 
     @app.command(
         "timeline",
@@ -350,6 +359,6 @@ def register(app: typer.Typer) -> None:
             else:
                 typer.echo(f"No restriction in the registry names {name}.")
         if written is not None:
-            typer.echo(f"banscan: timeline chart written to {written}", err=True)
+            typer.echo(term(f"banscan: timeline chart written to {written}"), err=True)
         elif out is not None:
             typer.echo(f"banscan: no restriction names {name}; no chart written", err=True)

@@ -12,6 +12,7 @@ from rich.text import Text
 from banscan.cli.common import ConfigOpt, RegistryOpt, dump_json, registry_from, settings
 from banscan.errors import EXIT_INPUT, BanscanError
 from banscan.registry import Registry, load
+from banscan.textsafe import term
 
 registry_app = typer.Typer(
     name="registry",
@@ -69,7 +70,7 @@ def validate(files: Annotated[list[str] | None, typer.Argument(metavar="[FILE]..
         reg = load([*(registry or []), *(files or [])])
     except BanscanError as e:
         for p in e.problems:
-            typer.echo(f"banscan: error: {p}", err=True)
+            typer.echo(term(f"banscan: error: {p}"), err=True)
         typer.echo(f"{len(e.problems)} problem(s) found", err=True)
         raise typer.Exit(EXIT_INPUT) from None
     typer.echo(f"registry {reg.version} (sha256 {reg.sha256}) is valid: {len(reg.families)} families, "

@@ -13,11 +13,14 @@ from banscan.cli.common import (
     DbOpt,
     OutOpt,
     RegistryOpt,
-    open_out,
+    check_output,
+    output_to,
     registry_from,
+    reporter_for,
     settings,
 )
-from banscan.errors import ConfigError, StoreError
+from banscan.errors import StoreError
+from banscan.textsafe import term
 
 
 def register(app: typer.Typer) -> None:
@@ -38,11 +41,8 @@ def register(app: typer.Typer) -> None:
         config: ConfigOpt = None,
     ) -> None:
         s = settings(db=db, registry=registry, config=config)
-        fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "json")
-        try:
-            reporter = reports.by_name(fmt)
-        except KeyError:
-            raise ConfigError(f"--format: unknown format '{fmt}' (choose from {', '.join(reports.names())})") from None
+        reporter = reporter_for(fmt, output)
+        check_output(output)
         reg = registry_from(s)
         from banscan.store import open_store
 
@@ -53,11 +53,7 @@ def register(app: typer.Typer) -> None:
                                  "(Store.latest_result is missing); use 'banscan scan' to write a report")
             result = latest(asset)
         if result is None or (not result.inputs and not result.detections):
-            where = f" for asset '{asset}'" if asset else ""
+            where = f" for asset '{term(asset)}'" if asset else ""
             raise StoreError(f"no scan recorded{where} in {s.db}; run 'banscan scan' first")
-        out = open_out(output)
-        try:
+        with output_to(output) as out:
             reporter.write(result, reg, out, {"settings": s, "far": s.far})
-        finally:
-            if output is not None:
-                out.close()

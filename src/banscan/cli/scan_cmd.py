@@ -18,27 +18,39 @@ from banscan.cli.common import (
     OutOpt,
     ProfileOpt,
     RegistryOpt,
-    open_out,
+    check_output,
+    echo_err,
+    output_to,
     registry_from,
+    reporter_for,
     settings,
 )
-from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, ConfigError
+from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, BanscanError, ConfigError
 from banscan.model import Confidence, Requirement
 from banscan.scan import ScanRequest, ScanResult, run
 from banscan.sources import SOURCES
 from banscan.sources.limits import Limits
+from banscan.textsafe import scrub, term
 
 LAST_REPORT = Path(platformdirs.user_cache_dir("banscan", appauthor=False)) / "last-report.json"
 _OPEN = ("open", "planned")
+
+
+MIN_DATE = dt.date(1900, 1, 1)
+MAX_DATE = dt.date(9000, 12, 31)  # deadlines and windows are computed from the date: keep room
 
 
 def parse_date(value: str | None, what: str = "--as-of") -> dt.date | None:
     if value is None:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        d = dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ConfigError(f"{what}: '{value}' is not a date in the form YYYY-MM-DD") from None
+        raise ConfigError(f"{what}: '{term(value)}' is not a date in the form YYYY-MM-DD") from None
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise ConfigError(f"{what}: {d.isoformat()} is out of range ({MIN_DATE.isoformat()} to "
+                          f"{MAX_DATE.isoformat()})")
+    return d
 
 
 def exit_code(result: ScanResult, fail_on: str) -> int:
@@ -55,10 +67,14 @@ def exit_code(result: ScanResult, fail_on: str) -> int:
 
 
 def save_last_report(result: ScanResult) -> None:
+    """Keep the report for 'banscan explain': private to the user (mode 0600), written atomically.
+    Only called when the user let the scan be stored (not with --no-store)."""
+    from banscan.cli.common import output_to
+
     try:
-        LAST_REPORT.parent.mkdir(parents=True, exist_ok=True)
-        LAST_REPORT.write_text(json.dumps(result.to_dict(), ensure_ascii=False), encoding="utf-8")
-    except OSError:
+        with output_to(LAST_REPORT, "last report", mode=0o600) as fh:
+            json.dump(scrub(result.to_dict()), fh, ensure_ascii=False)
+    except BanscanError:
         pass  # the cache is a convenience for 'banscan explain'
 
 
@@ -93,11 +109,8 @@ def register(app: typer.Typer) -> None:
     ) -> int:
         s = settings(db=db, profiles=profile, registry=registry, fail_on=fail_on, config=config)
         reg = registry_from(s)
-        fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "json")
-        try:
-            reporter = reports.by_name(fmt)
-        except KeyError:
-            raise ConfigError(f"--format: unknown format '{fmt}' (choose from {', '.join(reports.names())})") from None
+        reporter = reporter_for(fmt, output)
+        check_output(output)
         if input_format and input_format not in {src.name for src in SOURCES}:
             raise ConfigError(f"--input-format: unknown format '{input_format}' (see 'banscan sources')")
         try:
@@ -119,17 +132,13 @@ def register(app: typer.Typer) -> None:
             from banscan.store import open_store
 
             with open_store(s.db) as store:
-                store.record(result, reg)
-        save_last_report(result)
+                store.record(scrub(result), reg)
+            save_last_report(result)
         for i in result.inputs:
             for e in i.errors:
-                typer.echo(f"banscan: {e}", err=True)
-        out = open_out(output)
-        try:
+                echo_err(f"banscan: {e}")
+        with output_to(output) as out:
             reporter.write(result, reg, out, {"settings": s, "far": s.far})
-        finally:
-            if output is not None:
-                out.close()
         code = exit_code(result, s.fail_on)
         raise typer.Exit(code)
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
+from rich.text import Text as _RichText
 
 from banscan.cli.common import (
     ConfigOpt,
@@ -26,17 +26,21 @@ from banscan.cli.common import (
 )
 from banscan.cli.registry_cmd import registry_app
 from banscan.errors import ConfigError
+from banscan.textsafe import csv_cell, term, term_lines
 
+
+def Text(value: object, style: str = "") -> _RichText:  # noqa: N802 - stands in for rich.text.Text
+    """Terminal text from stored (inventory) strings: control characters escaped, never markup."""
+    return _RichText(term(value), style=style)
+
+MAX_STATEMENT_BYTES = 64 << 20
 _STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
 
 
 def _date(value: str | None, what: str) -> dt.date | None:
-    if value is None:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ConfigError(f"{what}: '{value}' is not a date in the form YYYY-MM-DD") from None
+    from banscan.cli.scan_cmd import parse_date
+
+    return parse_date(value, what)
 
 
 def _fmt(value: str, allowed: tuple[str, ...]) -> str:
@@ -52,8 +56,7 @@ def _store(db: str | None, config: str | None = None):  # type: ignore[no-untype
 
 
 def _csv_cell(v: Any) -> str:
-    s = "" if v is None else str(v)
-    return "'" + s if s[:1] in ("=", "+", "-", "@", "\t", "\r") else s
+    return csv_cell(v)
 
 
 FINDING_COLUMNS = ("id", "status", "asset", "family", "product", "restriction", "requirement", "deadline",
@@ -81,8 +84,9 @@ def _print_findings(rows: list[dict[str, Any]], fmt: str, reg_meta: dict[str, st
         if r["status"] == "waived" and r["waiver_expires"]:
             status += f" until {r['waiver_expires']}"
         who = " ".join(x for x in (r["owner"] or "", r["due"] or "") if x)
-        t.add_row(r["id"], Text(status), Text(r["asset"]), Text(f"{r['family']} / {r['product'] or '-'}"),
-                  r["restriction"], r["requirement"], r["deadline"] or "-", Text(who or "-"), r["last_seen"][:10])
+        t.add_row(Text(r["id"]), Text(status), Text(r["asset"]), Text(f"{r['family']} / {r['product'] or '-'}"),
+                  Text(r["restriction"]), Text(r["requirement"]), Text(r["deadline"] or "-"), Text(who or "-"),
+                  Text(str(r["last_seen"])[:10]))
     console.print(t)
 
 
@@ -137,8 +141,8 @@ def _apply(ctx: typer.Context, ident: str, status: str, db: str | None, **kw: An
         extra = f" (owner {row['owner']}, due {row['due']})"
     elif status == "waived":
         extra = f" (approved by {row['approver']}, until {row['waiver_expires']})"
-    typer.echo(f"{row['id']}: {row['asset']} {row['family']}/{row['product'] or '-'} under {row['restriction']} "
-               f"is now {row['status']}{extra}")
+    typer.echo(term(f"{row['id']}: {row['asset']} {row['family']}/{row['product'] or '-'} under {row['restriction']} "
+               f"is now {row['status']}{extra}"))
 
 
 @findings_app.command("set", help="Set a finding's status: planned (--owner, --due), waived (--reason, --approver, "
@@ -198,11 +202,12 @@ def findings_show(
         return
     for k, v in row.items():
         if v not in (None, [], ""):
-            typer.echo(f"{k}: {v}")
+            typer.echo(term(f"{k}: {v}"))
     typer.echo("history:")
     for e in events:
-        typer.echo(f"  {e['at']} {e['actor']}: {e['event']} {e['from'] or '-'} -> {e['to'] or '-'}"
-                   f"{' (scan ' + str(e['scan']) + ')' if e['scan'] else ''} {json.dumps(e['detail']) if e['detail'] else ''}")
+        typer.echo(term(f"  {e['at']} {e['actor']}: {e['event']} {e['from'] or '-'} -> {e['to'] or '-'}"
+                        f"{' (scan ' + str(e['scan']) + ')' if e['scan'] else ''} "
+                        f"{json.dumps(e['detail'], ensure_ascii=False) if e['detail'] else ''}"))
 
 
 def _print_impact(impact: Any, fmt: str, header: str) -> None:
@@ -258,7 +263,7 @@ def registry_update(
     old = registry_from(s)
     inst = install_bundle(file, key, sha256)
     for n in inst.notes:
-        typer.echo(f"banscan: warning: {n}", err=True)
+        typer.echo(term(f"banscan: warning: {n}"), err=True)
     msg = (f"installed registry {inst.version} (sha256 {inst.sha256}) at {inst.path}; it is now the active registry"
            + (" (signature verified)" if inst.signature_checked else ""))
     new = load(s.registry, data_dir=inst.path)
@@ -298,8 +303,8 @@ def register(app: typer.Typer) -> None:
             return
         t = Table("asset", "last scan", "at", "evidence", "open findings")
         for r in rows:
-            t.add_row(Text(r["asset"]), str(r["last_scan"]), r["last_scan_at"],
-                      ", ".join(r["evidence"]), str(r["open_findings"]))
+            t.add_row(Text(r["asset"]), Text(r["last_scan"]), Text(r["last_scan_at"]),
+                      Text(", ".join(r["evidence"])), Text(r["open_findings"]))
         console.print(t)
 
     @app.command("history", help="What changed for ASSET from scan to scan: findings opened, resolved, reopened; inputs.")
@@ -371,8 +376,15 @@ def register(app: typer.Typer) -> None:
         force: Annotated[bool, typer.Option("--force", help="Overwrite existing files.")] = False,
     ) -> None:
         from banscan.attest import keygen
+        from banscan.cli.common import OutputError
 
-        priv, pub, kid = keygen(out, force=force)
+        for p in (out, Path(str(out) + ".pub")):
+            if p.is_dir():
+                raise OutputError(f"--out: {term(p)}: is a directory (give the key file to write)")
+        try:
+            priv, pub, kid = keygen(out, force=force)
+        except OSError as e:
+            raise OutputError(f"--out: {term(e.filename or out)}: cannot write the key: {e.strerror or e}") from None
         typer.echo(f"private key {priv} (keep it secret), public key {pub}, key id {kid}")
 
     @app.command("attest", help=(
@@ -398,8 +410,10 @@ def register(app: typer.Typer) -> None:
             store.expire_waivers()
             st = build_statement(store, reg, profile, _date(as_of, "--as-of"), include_open)
         data = sign(st, priv)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_bytes(data)
+        from banscan.cli.common import output_to
+
+        with output_to(out, "--out") as fh:
+            fh.write(data.decode("ascii"))
         typer.echo(f"{out}: {st['claim']} ({st['summary']['assets']} asset(s), profile {st['profile']['id']}, "
                    f"registry {st['registry']['version']})")
 
@@ -415,15 +429,18 @@ def register(app: typer.Typer) -> None:
         from banscan.attest import Verification, load_public_key, render, verify
 
         _fmt(fmt, ("text", "json"))
+        from banscan.errors import BanscanError
+        from banscan.safeio import read_limited
+
         trusted = load_public_key(key) if key is not None else None
         try:
-            data = file.read_bytes()
-        except OSError as e:
-            v = Verification(False, [f"{file}: cannot read: {e.strerror or e}"])
+            data = read_limited(file, MAX_STATEMENT_BYTES, "statement")
+        except BanscanError as e:
+            v = Verification(False, list(e.problems))
         else:
             v = verify(data, trusted)
         if fmt == "json":
             dump_json(v.to_dict(), None)
         else:
-            typer.echo(render(v))
+            typer.echo(term_lines(render(v)))
         raise typer.Exit(v.exit_code)

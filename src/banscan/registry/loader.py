@@ -37,11 +37,18 @@ _LineLoader.yaml_implicit_resolvers = {
 }
 
 
-def _node_line(text: str, loc: tuple[Any, ...]) -> int | None:
-    """The 1-based line of the YAML node at ``loc`` (a pydantic error location)."""
+def _compose(text: str) -> Any:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except (yaml.YAMLError, RecursionError):
+        return None
+
+
+def _node_line(text: str, loc: tuple[Any, ...], root: Any = False) -> int | None:
+    """The 1-based line of the YAML node at ``loc`` (a pydantic error location); ``root``: the
+    document already composed (composing once per error is quadratic for many errors)."""
+    node = _compose(text) if root is False else root
+    if node is None:
         return None
     line = None
     for part in loc:
@@ -74,9 +81,10 @@ def _loc_text(loc: tuple[Any, ...]) -> str:
 
 def validation_messages(path: str, text: str, err: ValidationError, prefix: tuple[Any, ...] = ()) -> list[str]:
     msgs = []
+    root = _compose(text)
     for e in err.errors():
         loc = prefix + tuple(x for x in e["loc"] if not (isinstance(x, str) and x.startswith("function-")))
-        line = _node_line(text, loc)
+        line = _node_line(text, loc, root)
         where = f"{path}:{line}" if line else path
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
@@ -87,13 +95,24 @@ def validation_messages(path: str, text: str, err: ValidationError, prefix: tupl
     return msgs
 
 
+MAX_YAML_BYTES = 16 << 20
+
+
 def read_yaml(path: Path) -> tuple[str, Any]:
+    """Text and data of a registry YAML file: regular files only, at most MAX_YAML_BYTES."""
+    from banscan.errors import BanscanError
+    from banscan.safeio import read_limited
+
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        text = read_limited(path, MAX_YAML_BYTES, "registry file").decode("utf-8")
+    except BanscanError as e:
+        raise RegistryError(e.problems) from None
+    except UnicodeDecodeError as e:
         raise RegistryError([f"{path}: cannot read: {e}"]) from None
     try:
         return text, yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+    except RecursionError:
+        raise RegistryError([f"{path}: not valid YAML: nested too deeply"]) from None
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{path}:{mark.line + 1}" if mark else str(path)
@@ -136,6 +155,8 @@ def load_tree(root: Path, raw: RawRegistry, errors: list[str]) -> None:
     manifest = root / "registry.yaml"
     if manifest.exists():
         _, data = read_yaml(manifest)
+        if data is not None and not isinstance(data, dict):
+            raise RegistryError([f"{manifest}:1: expected a mapping (version: …) at the top of the file"])
         raw.version = str((data or {}).get("version", raw.version))
         raw.files.append(("registry.yaml", manifest.read_bytes()))
     for sub, model, target in (
@@ -184,7 +205,7 @@ def _add(target: dict[str, Any], obj: Any, origin: str, raw: RawRegistry, errors
 
 def load_overlay(path: Path, raw: RawRegistry, errors: list[str]) -> None:
     ov = parse_model(Overlay, path, errors)
-    raw.files.append((f"overlay/{path.name}", path.read_bytes() if path.exists() else b""))
+    raw.files.append((f"overlay/{path.name}", path.read_bytes() if path.is_file() else b""))
     if ov is None:
         return
     if ov.version:

@@ -2,7 +2,7 @@
 
 With a profile, a detection no restriction binds still gets one row (restriction columns empty), so
 the sheet lists everything that was found.  Inventory strings are hostile: a cell starting with
-``=``, ``+``, ``-``, ``@``, tab or carriage return gets a leading apostrophe so that a spreadsheet
+``=``, ``+``, ``-``, ``@``, tab, carriage return or line feed (also in their fullwidth forms) gets a leading apostrophe so that a spreadsheet
 shows it as text instead of evaluating it (OWASP "CSV injection").
 """
 
@@ -15,21 +15,19 @@ from typing import Any, TextIO
 from banscan.model import Detection, Finding
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import csv_cell
 
 COLUMNS = (
     "asset", "family", "entity", "product", "category", "relation", "confidence", "evidence",
     "restriction", "instrument", "citation", "requirement", "deadline", "status", "source_file",
     "locator", "detection_id", "finding_id", "sources",
 )
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: object) -> str:
-    """The cell text, with a leading apostrophe when a spreadsheet would read it as a formula."""
-    s = "" if value is None else str(value)
-    if s.startswith(_FORMULA_START):
-        return "'" + s
-    return s
+    """The cell text, with a leading apostrophe when a spreadsheet would read it as a formula
+    (judged after NFKC normalisation: a fullwidth ``＝`` counts), lone surrogates replaced."""
+    return csv_cell(value)
 
 
 def observed_name(d: Detection) -> str:

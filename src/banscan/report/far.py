@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from banscan.model import Detection, Finding
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import defang_urls, encodable, scrub, term
 
 FAR_23 = "us-far-52-204-23"
 FAR_25 = "us-far-52-204-24-25-26"
@@ -46,9 +47,10 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|<>~&])")
 
 
 def md(value: object) -> str:
-    """Inventory text made inert in Markdown (emphasis, links, HTML, tables, entities), on one line."""
+    """Inventory text made inert in Markdown (emphasis, links, autolinks and bare URLs, HTML,
+    tables, entities), on one line, control characters shown as escapes."""
     s = "" if value is None else str(value)
-    s = " ".join(s.split())
+    s = term(defang_urls(" ".join(encodable(s).split())))
     return _MD_SPECIAL.sub(r"\\\1", s)
 
 
@@ -180,7 +182,7 @@ class FarReporter:
     suffix = ".md"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        out.write(self.render(result, registry, options))
+        out.write(self.render(scrub(result), registry, options))
 
     def render(self, result: ScanResult, registry: Registry, options: dict[str, Any] | None = None) -> str:
         options = options or {}

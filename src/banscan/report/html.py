@@ -23,6 +23,7 @@ from banscan import __version__
 from banscan.model import Detection, Finding, Requirement
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import scrub
 
 OPEN = ("open", "planned")
 _REQ_WORDS = {
@@ -113,7 +114,7 @@ class HtmlReporter:
     suffix = ".html"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        out.write(self.render(result, registry, options))
+        out.write(self.render(scrub(result), registry, options))
 
     def render(self, result: ScanResult, registry: Registry, options: dict[str, Any] | None = None) -> str:
         ctx = self.context(result, registry)
@@ -147,7 +148,8 @@ class HtmlReporter:
         open_f = [f for f in result.findings if f.status in OPEN]
         by_req = Counter(f.requirement.value for f in open_f)
         req_rows = [(r.value, by_req[r.value]) for r in sorted(Requirement, key=lambda r: -r.rank) if by_req[r.value]]
-        soon = (as_of + dt.timedelta(days=30)).isoformat()
+        soon = (as_of + dt.timedelta(days=30) if as_of < dt.date.max - dt.timedelta(days=30)
+                else dt.date.max).isoformat()
         iso = as_of.isoformat()
         deadline_rows = [
             ("Overdue (deadline before " + iso + ")", sum(1 for f in open_f if f.deadline and f.deadline < iso)),

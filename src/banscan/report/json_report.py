@@ -7,6 +7,7 @@ from typing import Any, TextIO
 
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import scrub
 
 
 class JsonReporter:
@@ -16,5 +17,5 @@ class JsonReporter:
     suffix = ".json"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        json.dump(result.to_dict(), out, indent=2, ensure_ascii=False)
+        json.dump(scrub(result.to_dict()), out, indent=2, ensure_ascii=False)
         out.write("\n")

@@ -22,6 +22,7 @@ from banscan import __version__
 from banscan.model import Detection, Finding
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import scrub
 
 NAMESPACE = uuid.UUID("5d0b7c9e-2f35-5a47-9c3e-6b8f1e0a4d21")
 PROP_NS = "https://banscan.dev/ns/oscal"
@@ -70,7 +71,19 @@ class OscalReporter:
     media_type = "application/json"
     suffix = ".json"
 
+    def check_available(self) -> None:
+        """OSCAL needs the optional compliance-trestle package: say so before anything is written."""
+        try:
+            import trestle.oscal.assessment_results  # noqa: F401
+        except ImportError:
+            from banscan.errors import ConfigError
+
+            raise ConfigError("--format oscal needs the optional OSCAL support: "
+                              "pip install 'banscan[oscal]'") from None
+
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
+        self.check_available()
+        result = scrub(result)
         model = self.model(result, registry)
         data = json.loads(model.model_dump_json(by_alias=True, exclude_none=True))
         json.dump({"assessment-results": data}, out, indent=2, ensure_ascii=False)

@@ -27,6 +27,7 @@ from banscan import __version__
 from banscan.model import Confidence, Detection, Finding, Requirement
 from banscan.registry import Registry
 from banscan.scan import HOST_INPUT, ScanResult
+from banscan.textsafe import scrub
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://banscan.dev"
@@ -86,7 +87,7 @@ class SarifReporter:
     suffix = ".sarif"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        json.dump(self.document(result, registry), out, indent=2, ensure_ascii=False, sort_keys=False)
+        json.dump(self.document(scrub(result), registry), out, indent=2, ensure_ascii=False, sort_keys=False)
         out.write("\n")
 
     # ------------------------------------------------------------------ document

@@ -12,14 +12,15 @@ from rich.text import Text
 from banscan.model import Detection, Finding
 from banscan.registry import Registry
 from banscan.scan import ScanResult
+from banscan.textsafe import term
 
 _REQ_STYLE = {"prohibited": "bold red", "remove": "red", "do-not-procure": "yellow",
               "report": "yellow", "advisory": "cyan"}
 
 
 def _t(value: object, style: str = "") -> Text:
-    """Inventory strings become Text: never interpreted as markup."""
-    return Text("" if value is None else str(value), style=style)
+    """Inventory strings become Text: never interpreted as markup, control characters escaped."""
+    return Text(term(value), style=style)
 
 
 class TableReporter:
@@ -66,25 +67,25 @@ class TableReporter:
             groups[(d.asset, d.family)].append(d)
         for (asset, fam), dets in sorted(groups.items()):
             name = registry.families[fam].name if fam in registry.families else fam
-            t = Table(title=Text(f"{asset} — {name}", style="bold"), show_lines=True, expand=False)
+            t = Table(title=Text(term(f"{asset} — {name}"), style="bold"), show_lines=True, expand=False)
             for c in ("id", "what", "confidence", "seen in", "what must be done"):
                 t.add_column(c, overflow="fold")
             for d in dets:
                 what = Text()
-                what.append(d.product or d.entity)
-                what.append(f"\n{d.category}, {d.relation.value}", style="dim")
+                what.append(term(d.product or d.entity))
+                what.append(f"\n{term(d.category)}, {d.relation.value}", style="dim")
                 if d.service:
-                    what.append(f"\nservice: {d.service}", style="dim")
+                    what.append(f"\nservice: {term(d.service)}", style="dim")
                 ev = d.evidence[0] if d.evidence else None
-                seen = Text(f"{d.source.path} {d.source.locator}")
+                seen = Text(term(f"{d.source.path} {d.source.locator}"))
                 if ev:
-                    seen.append(f"\n{ev.field} = {ev.value!r}", style="dim")
+                    seen.append(f"\n{term(ev.field)} = {term(repr(ev.value))}", style="dim")
                 todo = Text()
                 fs = sorted(by_det.get(d.id, []), key=lambda f: -f.requirement.rank)
                 for f in fs:
                     todo.append(f"{f.requirement.value}", style=_REQ_STYLE.get(f.requirement.value, ""))
                     todo.append(f" by {f.deadline}" if f.deadline else "")
-                    todo.append(f" — {f.citation}\n")
+                    todo.append(f" — {term(f.citation)}\n")
                 if not fs:
                     info = result.information.get(d.family) if result.profiles == [] else None
                     if info:

@@ -50,7 +50,23 @@ def redact(url: str) -> str:
         return url
 
 
+def _encodable_parameters(engine: Engine) -> None:
+    """Every string written is encodable: a lone surrogate from an input becomes U+FFFD instead of
+    failing the whole transaction with UnicodeEncodeError."""
+    from banscan.textsafe import scrub
+
+    @event.listens_for(engine, "before_cursor_execute", retval=True)
+    def _scrub(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        return statement, scrub(parameters)
+
+
 def make_engine(url: str) -> Engine:
+    engine = _make_engine(url)
+    _encodable_parameters(engine)
+    return engine
+
+
+def _make_engine(url: str) -> Engine:
     url = normalise_url(url)
     try:
         u = make_url(url)
