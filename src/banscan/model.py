@@ -257,5 +257,6 @@ class Finding:
 
 def stable_id(prefix: str, *parts: object) -> str:
     """A short id that is the same for the same inputs on every run."""
-    h = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8"))
+    # surrogatepass: a lone surrogate from an input must not crash (it is replaced on output)
+    h = hashlib.sha256("\x1f".join("" if p is None else str(p) for p in parts).encode("utf-8", "surrogatepass"))
     return f"{prefix}-{h.hexdigest()[:12]}"

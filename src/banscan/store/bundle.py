@@ -31,18 +31,32 @@ import json
 import os
 import re
 import shutil
+import stat
 import tarfile
 import tempfile
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import IO
+
+import yaml
 
 from banscan.errors import BanscanError, RegistryError
 from banscan.store.active import ACTIVE_FILE, active_version, registry_home
+from banscan.textsafe import term
 
 FORMAT = "banscan-registry-bundle"
 FORMAT_VERSION = 1
-MAX_MEMBER = 64 << 20
+MAX_BUNDLE = 32 << 20  # the bundle file
+MAX_MEMBER = 16 << 20  # one member, uncompressed
+MAX_TOTAL = 64 << 20  # all members, uncompressed
+MAX_MEMBERS = 2000
+MAX_DEPTH = 32  # nesting of a YAML or JSON member
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: 10x faster
+_MEMBER_RE = re.compile(
+    r"^(?:manifest\.json|data/registry\.yaml|data/(?:families|restrictions|profiles|generated)/"
+    r"[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.(?:yaml|json))$")
 _SUBDIRS = ("families", "restrictions", "profiles", "generated")
 _VERSION_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 
@@ -123,45 +137,158 @@ def _safe_name(name: str) -> str | None:
     return s
 
 
+def _check_name(name: str, label: str, seen: set[str]) -> None:
+    if not _MEMBER_RE.match(name):
+        raise BundleError(f"{label}: unexpected member '{term(name)}' (a bundle holds manifest.json, "
+                          "data/registry.yaml and files directly under data/families, data/restrictions, "
+                          "data/profiles and data/generated)")
+    if name in seen:
+        raise BundleError(f"{label}: member '{term(name)}' appears twice")
+    seen.add(name)
+
+
+class _Budget:
+    """Member count, member size and total size caps, checked before and while reading."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.count = 0
+        self.total = 0
+
+    def admit(self, name: str, size: int) -> None:
+        self.count += 1
+        if self.count > MAX_MEMBERS:
+            raise BundleError(f"{self.label}: more than {MAX_MEMBERS} members")
+        if size > MAX_MEMBER:
+            raise BundleError(f"{self.label}: member '{term(name)}' is {size} bytes (the limit is {MAX_MEMBER})")
+        self.total += size
+        if self.total > MAX_TOTAL:
+            raise BundleError(f"{self.label}: the members add up to more than {MAX_TOTAL} bytes")
+
+
+def _read_capped(f: IO[bytes], name: str, declared: int, label: str) -> bytes:
+    data = f.read(min(declared, MAX_MEMBER) + 1)
+    if len(data) != declared:
+        raise BundleError(f"{label}: member '{term(name)}' does not have its declared size")
+    return data
+
+
 def _members(raw: bytes, label: str) -> dict[str, bytes]:
+    """The bundle's files by name, refusing anything but regular files in the expected layout and
+    anything over the member-count, member-size or total-size caps, before installing anything."""
     out: dict[str, bytes] = {}
+    seen: set[str] = set()
+    budget = _Budget(label)
     if raw[:2] == b"PK":
         try:
             with zipfile.ZipFile(io.BytesIO(raw)) as z:
-                for zi in z.infolist():
+                infos = z.infolist()
+                for zi in infos:  # sizes and types from the central directory first, then read
                     if zi.is_dir():
                         continue
                     name = _safe_name(zi.filename)
-                    if name is None or zi.file_size > MAX_MEMBER:
-                        raise BundleError(f"{label}: unsafe or oversized member '{zi.filename}'")
-                    out[name] = z.read(zi)
-        except zipfile.BadZipFile as e:
-            raise BundleError(f"{label}: not a readable zip file: {e}") from None
+                    kind = (zi.external_attr >> 16) & 0o170000
+                    if name is None or (kind and kind != stat.S_IFREG) or zi.flag_bits & 0x1:
+                        raise BundleError(f"{label}: unsafe member '{term(zi.filename)}' "
+                                          "(only plain, unencrypted files are allowed)")
+                    _check_name(name, label, seen)
+                    budget.admit(name, zi.file_size)
+                for zi in infos:
+                    if zi.is_dir():
+                        continue
+                    name = _safe_name(zi.filename)
+                    assert name is not None
+                    with z.open(zi) as f:
+                        out[name] = _read_capped(f, name, zi.file_size, label)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, OSError, ValueError,
+                NotImplementedError, RuntimeError) as e:
+            raise BundleError(f"{label}: not a readable zip file: {term(e)}") from None
         return out
     try:
         with tarfile.open(fileobj=io.BytesIO(raw), mode="r:*") as tar:
-            for m in tar.getmembers():
+            while True:
+                m = tar.next()  # one header at a time: refuse before decompressing the rest
+                if m is None:
+                    break
                 if m.isdir():
                     continue
                 name = _safe_name(m.name)
-                if name is None or not m.isfile() or m.size > MAX_MEMBER:
-                    raise BundleError(f"{label}: unsafe member '{m.name}' (only plain files are allowed)")
-                f = tar.extractfile(m)
-                assert f is not None
-                out[name] = f.read()
-    except (tarfile.TarError, EOFError, OSError) as e:
-        raise BundleError(f"{label}: not a readable .tar.gz or .zip registry bundle: {e}") from None
+                if name is None or not m.isfile() or m.issparse():
+                    raise BundleError(f"{label}: unsafe member '{term(m.name)}' (only plain files are allowed)")
+                _check_name(name, label, seen)
+                budget.admit(name, m.size)
+                member = tar.extractfile(m)
+                if member is None:
+                    raise BundleError(f"{label}: member '{term(m.name)}' has no content")
+                out[name] = _read_capped(member, name, m.size, label)
+    except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as e:
+        raise BundleError(f"{label}: not a readable .tar.gz or .zip registry bundle: {term(e)}") from None
     return out
+
+
+def _check_content(name: str, content: bytes, label: str) -> None:
+    """Each data file parses, is not nested deeper than MAX_DEPTH, and YAML uses no aliases (an
+    alias bomb expands exponentially when validated)."""
+    where = f"{label}: {name}"
+    if name.endswith(".json"):
+        try:
+            json.loads(content.decode("utf-8"))
+        except (ValueError, RecursionError) as e:
+            raise BundleError(f"{where}: not valid JSON: {term(' '.join(str(e).split())[:200])}") from None
+        _check_json_depth(content, where)
+        return
+    depth = 0
+    try:
+        for ev in yaml.parse(content.decode("utf-8"), Loader=_YAML_LOADER):
+            if isinstance(ev, yaml.AliasEvent):
+                raise BundleError(f"{where}: YAML aliases are not allowed in a registry bundle")
+            if isinstance(ev, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    raise BundleError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+            elif isinstance(ev, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                depth -= 1
+    except (yaml.YAMLError, UnicodeDecodeError, RecursionError) as e:
+        raise BundleError(f"{where}: not valid YAML: {term(' '.join(str(e).split())[:200])}") from None
+    if name == "data/registry.yaml":
+        data = yaml.load(content, Loader=_YAML_LOADER)  # noqa: S506 - a safe loader
+        if not isinstance(data, dict):
+            raise BundleError(f"{where}: expected a mapping (version: …), got {type(data).__name__}")
+
+
+def _check_json_depth(content: bytes, where: str) -> None:
+    depth = 0
+    in_str = esc = False
+    for b in content:
+        if in_str:
+            if esc:
+                esc = False
+            elif b == 0x5C:
+                esc = True
+            elif b == 0x22:
+                in_str = False
+        elif b == 0x22:
+            in_str = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise BundleError(f"{where}: nested more than {MAX_DEPTH} levels deep")
+        elif b in (0x5D, 0x7D):
+            depth -= 1
 
 
 def verify_bundle(path: Path, public_key: Path | None = None,
                   sha256: str | None = None) -> tuple[dict[str, object], dict[str, bytes], bool, list[str]]:
     """Check a bundle; return (manifest, data files, signature checked, notes)."""
     notes: list[str] = []
+    from banscan.safeio import read_limited
+
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise BanscanError(f"{path}: cannot read: {e.strerror or e}") from None
+        raw = read_limited(path, MAX_BUNDLE, "registry bundle")
+    except BundleError:
+        raise
+    except BanscanError as e:
+        raise BundleError(e.problems) from None
     digest = hashlib.sha256(raw).hexdigest()
     if sha256 is not None:
         if not re.fullmatch(r"[0-9a-fA-F]{64}", sha256.strip()):
@@ -195,7 +322,7 @@ def verify_bundle(path: Path, public_key: Path | None = None,
         raise BundleError(f"{path}: no manifest.json (is this a banscan registry bundle?)")
     try:
         manifest = json.loads(members.pop("manifest.json"))
-    except ValueError as e:
+    except (ValueError, RecursionError) as e:
         raise BundleError(f"{path}: manifest.json is not valid JSON: {e}") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
         raise BundleError(f"{path}: manifest.json: format is not '{FORMAT}'")
@@ -205,8 +332,10 @@ def verify_bundle(path: Path, public_key: Path | None = None,
     if not _VERSION_RE.match(version):
         raise BundleError(f"{path}: manifest.json: bad version '{version}'")
     listed = manifest.get("files")
-    if not isinstance(listed, dict):
-        raise BundleError(f"{path}: manifest.json: files is missing")
+    if not isinstance(listed, dict) or not all(isinstance(v, str) for v in listed.values()):
+        raise BundleError(f"{path}: manifest.json: files is missing or not a mapping of names to digests")
+    if not isinstance(manifest.get("sha256"), str):
+        raise BundleError(f"{path}: manifest.json: sha256 is missing or not a string")
     extra = sorted(set(members) - set(listed))
     missing = sorted(set(listed) - set(members))
     if extra or missing:
@@ -217,6 +346,7 @@ def verify_bundle(path: Path, public_key: Path | None = None,
             raise BundleError(f"{path}: unexpected member '{name}' outside data/")
         if hashlib.sha256(content).hexdigest() != str(listed[name]).lower():
             raise BundleError(f"{path}: {name}: sha256 does not match the manifest")
+        _check_content(name, content, str(path))
     manifest["bundle_sha256"] = digest
     return manifest, members, checked, notes
 
@@ -228,8 +358,13 @@ def install_bundle(path: Path, public_key: Path | None = None, sha256: str | Non
     manifest, members, checked, notes = verify_bundle(path, public_key, sha256)
     version = str(manifest["version"])
     home = registry_home()
-    home.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".install-", dir=home))
+    created = not home.exists()
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=".install-", dir=home))
+    except OSError as e:
+        raise BundleError(f"{term(home)}: cannot install the registry there: {e.strerror or e}") from None
+    installed = False
     try:
         data = tmp / "data"
         for name, content in members.items():
@@ -261,8 +396,13 @@ def install_bundle(path: Path, public_key: Path | None = None, sha256: str | Non
         pointer = home / f".{ACTIVE_FILE}.{os.getpid()}"
         pointer.write_text(version + "\n", encoding="utf-8")
         os.replace(pointer, home / ACTIVE_FILE)
+        installed = True
+    except OSError as e:
+        raise BundleError(f"{term(home)}: cannot install the registry there: {e.strerror or e}") from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        if created and not installed:
+            shutil.rmtree(home, ignore_errors=True)
     return Installed(version=version, sha256=reg.sha256, path=dest, bundle_sha256=str(manifest["bundle_sha256"]),
                      signed=Path(str(path) + ".sig").is_file(), signature_checked=checked, previous=previous,
                      notes=notes)

@@ -1,0 +1,90 @@
+"""Issue 15 class 3, writer side: a lone surrogate in any string of a result (an osquery host or a
+Zeek field) is encoded by every report writer and by the store (replaced), even if a reader lets
+it through."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from sharedsamples import shared_sample
+
+from banscan import report
+from banscan.registry import load
+from banscan.scan import ScanRequest, run
+from banscan.textsafe import scrub
+
+BAD = "\udc80"
+
+
+@pytest.fixture(scope="module")
+def reg():
+    return load()
+
+
+@pytest.fixture(scope="module")
+def poisoned(reg, tmp_path_factory):
+    """A real scan of a shared sample with a Kaspersky row, then every string poisoned."""
+    tmp = tmp_path_factory.mktemp("w")
+    inv = tmp / "inv.csv"
+    inv.write_text(shared_sample("windows/uninstall-keys-export-csv.csv").read_text(encoding="utf-8")
+                   + '"Kaspersky Endpoint Security for Windows","AO Kaspersky Lab","12.3",,\n', encoding="utf-8")
+    res = run(ScanRequest(inputs=(str(inv),), profiles=("us-federal-contractor",), asset="pc1"), reg)
+    assert res.detections and res.findings
+
+    def poison(obj):
+        if isinstance(obj, str):
+            return obj + BAD
+        if isinstance(obj, dict):
+            return {k: poison(v) for k, v in obj.items()}
+        if isinstance(obj, list):
+            return [poison(v) for v in obj]
+        return obj
+
+    d = res.to_dict()
+    for det in d["detections"]:
+        det["asset"] += BAD
+        det["product"] = (det["product"] or "") + BAD
+        det["entity"] += BAD
+        det["observation"]["fields"] = poison(det["observation"]["fields"])
+        det["source"]["path"] += BAD
+        det["evidence"] = [{**e, "value": e["value"] + BAD} for e in det["evidence"]]
+    for f in d["findings"]:
+        f["asset"] += BAD
+        f["action"] += BAD
+    for i in d["inputs"]:
+        i["path"] += BAD
+        i["errors"].append(f"{i['path']}: bad record {BAD}")
+        i["assets"] = {k + BAD: v for k, v in i["assets"].items()}
+    from banscan.scan import ScanResult
+
+    return ScanResult.from_dict(d)
+
+
+@pytest.mark.parametrize("name", [r.name for r in report.REPORTERS])
+def test_every_writer_encodes_surrogates(reg, poisoned, name):
+    buf = io.StringIO()
+    report.by_name(name).write(poisoned, reg, buf, {})
+    text = buf.getvalue()
+    text.encode("utf-8")  # strict: no surrogate left
+    assert "\ufffd" in text or "\\udc80" in text
+    if name in ("json", "sarif", "oscal"):
+        json.loads(text)
+
+
+def test_store_records_surrogates(poisoned, reg, tmp_path):
+    from banscan.store import open_store
+
+    with open_store(f"sqlite:///{tmp_path / 'db.sqlite'}") as st:
+        st.record(poisoned, reg)
+        assets = [a["asset"] for a in st.assets()]
+        rows = st.findings(all=True)
+    assert any("\ufffd" in a for a in assets)
+    assert rows and all(isinstance(r["asset"], str) for r in rows)
+
+
+def test_scrub_keeps_identity_when_clean(poisoned):
+    clean = scrub(poisoned)
+    assert clean is not poisoned
+    assert scrub(clean) is clean
