@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, help="only this seed (reproduce one case)")
     ap.add_argument("--memory-mb", type=int, default=1536, help="memory budget per case (default 1536)")
     ap.add_argument("--keep", default="/tmp/banscan-fuzz", help="where failing inputs are kept")
+    ap.add_argument("--scaling", action="store_true",
+                    help="instead of fuzzing: seconds and memory of line-oriented samples grown 1x, 4x, 16x, 64x")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args(argv)
+    if a.scaling:
+        return scaling(a.sample)
 
     samples = [s for s in sample_files() if not a.sample or a.sample in str(s)]
     if not samples:
@@ -118,6 +122,44 @@ def main(argv: list[str] | None = None) -> int:
         for sig, k in sorted(notes.items(), key=lambda kv: -kv[1])[:10]:
             print(f"  [{k}] {sig}")
     return 1 if failures else 0
+
+
+LINE_FORMATS = ("osquery/elastic-osqueryd-results-deb_packages.excerpt.log", "zeek/zat-json-dns.log",
+                "zeek/brim-zeek6.2-tsv-software.log", "dhcp/dnsmasq-home-network.leases",
+                "snmp/netsnmp-snmpwalk-ObentU-linux.snmpwalk", "windows/uninstall-keys-export-csv.csv")
+
+
+def _grown(data: bytes, factor: int) -> bytes:
+    lines = data.splitlines(keepends=True)
+    head = [x for x in lines if x.startswith(b"#")] or lines[:1]
+    body = [x for x in lines if x not in head]
+    tail = [x for x in body if x.startswith(b"#close")]
+    body = [x for x in body if x not in tail]
+    return b"".join(head + body * factor + tail)
+
+
+def scaling(only: str | None) -> int:
+    """Time and memory against input size: both should grow at most linearly."""
+    from fuzzkit import SAMPLES_DIR, run_isolated
+
+    preload_registry()
+    print(f"{'sample':58} {'x':>3} {'MB':>7} {'s':>7} {'s/MB':>6} {'peak MB':>8}")
+    with tempfile.TemporaryDirectory(prefix="banscan-scale-") as tmp:
+        for rel in LINE_FORMATS:
+            if only and only not in rel:
+                continue
+            src = SAMPLES_DIR / rel
+            if not src.is_file():
+                continue
+            for factor in (1, 4, 16, 64):
+                p = Path(tmp) / src.name
+                p.write_bytes(_grown(src.read_bytes(), factor))
+                mb = p.stat().st_size / 1e6
+                o = run_isolated(["scan", str(p), "--no-store", "-f", "json", "-o", str(Path(tmp) / "r.json")],
+                                 timeout=600)
+                print(f"{rel:58} {factor:>3} {mb:7.2f} {o.seconds:7.2f} {o.seconds / mb:6.1f} "
+                      f"{o.maxrss_kb / 1024:8.0f}  {o.status}")
+    return 0
 
 
 if __name__ == "__main__":

@@ -111,7 +111,7 @@ def term_lines(value: object) -> str:
 
 
 def rich_text(value: object, style: str = "") -> Any:
-    """A Rich ``Text`` of the terminal-safe string: never read as markup."""
+    """A Rich ``Text`` of the terminal-safe string: never read as markup, controls escaped."""
     from rich.text import Text
 
     return Text(term(value), style=style)

@@ -7,11 +7,11 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
-from rich.text import Text
 
 from banscan.cli.common import ConfigOpt, RegistryOpt, dump_json, registry_from, settings
 from banscan.errors import EXIT_INPUT, BanscanError
 from banscan.registry import Registry, load
+from banscan.textsafe import rich_text as Text
 from banscan.textsafe import term
 
 registry_app = typer.Typer(
