@@ -48,7 +48,12 @@ class RichProgress:
         if not self._started:
             self._p.start()
             self._started = True
-        return self._p.add_task(f"scanning {label}", total=total)
+        from rich.markup import escape
+
+        from banscan.textsafe import term
+
+        # the description is read as Rich markup: a file name must be neither markup nor controls
+        return self._p.add_task(escape(f"scanning {term(label)}"), total=total)
 
     def advance(self, task: Any, n: int) -> None:
         if task is not None:

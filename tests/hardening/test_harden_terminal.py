@@ -125,3 +125,20 @@ def test_csv_formula_neutralised_after_nfkc(capsys, tmp_path):
 
             assert not unicodedata.normalize("NFKC", cell).startswith(("=", "+", "-", "@")), row
     assert any(cell.startswith("'\uff20") for row in rows[1:] for cell in row)
+
+
+def test_progress_description_is_neither_markup_nor_controls():
+    from rich.text import Text
+
+    from banscan.progress import RichProgress
+
+    p = RichProgress()
+    try:
+        task = p.start("inv[link=https://evil.example]x[/link]\x1b[2J.csv", 1 << 40)  # above the threshold
+        desc = p._p.tasks[0].description
+        rendered = Text.from_markup(desc)
+        assert "\x1b" not in rendered.plain and "[link=https://evil.example]" in rendered.plain
+        assert not rendered.spans or all("link" not in str(s.style) for s in rendered.spans)
+        p.finish(task)
+    finally:
+        p.close()

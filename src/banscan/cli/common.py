@@ -131,15 +131,6 @@ def reporter_for(fmt: str | None, output: Path | None) -> Any:
     return reporter
 
 
-def open_out(path: Path | None) -> TextIO:
-    """Deprecated: use :func:`output_to` (atomic).  Kept for callers outside the CLI."""
-    if path is None:
-        return sys.stdout
-    check_output(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return path.open("w", encoding="utf-8", errors="replace", newline="")
-
-
 def echo_err(message: object) -> None:
     """One line to standard error, control characters escaped."""
     typer.echo(term(message), err=True)
