@@ -75,3 +75,16 @@ def test_unknown_mark_reference_is_an_error(tmp_path) -> None:  # type: ignore[n
     with pytest.raises(RegistryError) as e:
         registry.load(data_dir=root)
     assert any("marks[" in m and "no-such-entity" in m for m in e.value.problems)
+
+
+def test_lark_technologies_inc_is_not_bytedance(reg: registry.Registry) -> None:
+    from banscan.match import Matcher
+    from banscan.model import F, Locator, Observation
+
+    m = Matcher(reg)
+
+    def fams(field: str, value: str) -> set[str]:
+        return {d.family for d in m.match(Observation("device", "t", {field: value}, Locator("t", "1")))}
+
+    assert fams(F.OUI_VENDOR, "LARK Technologies, Inc") == set()  # Mountain View, OUI 64C944
+    assert "bytedance" in fams(F.PUBLISHER, "Lark Technologies Pte. Ltd.")
