@@ -40,6 +40,7 @@ HERE = Path(__file__).resolve().parent
 SOFTWARE_TSV = HERE / "accuracy" / "software.tsv"
 WINGET_TSV = HERE / "accuracy" / "winget.tsv"
 MAVEN_TSV = HERE / "accuracy" / "maven.tsv"
+HOMEBREW_TSV = HERE / "accuracy" / "homebrew.tsv"
 PEN_FILE = Path("/usr/share/wireshark/enterprises.tsv")
 IEEE_DIR = Path("/usr/share/ieee-data")
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv")
@@ -552,6 +553,17 @@ def maven_items() -> list[Item]:
     return items
 
 
+def homebrew_items() -> list[Item]:
+    items = []
+    with HOMEBREW_TSV.open(encoding="utf-8", newline="") as fh:
+        print(fh.readline().strip("# \n"))
+        for i, row in enumerate(csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE)):
+            fields = {F.ECOSYSTEM: "homebrew", F.PACKAGE: row["token"], F.NAME: row["name"]}
+            items.append(Item(_obs("package", fields, f"homebrew {i}"), row["expected_family"], row["label_note"],
+                              f"homebrew {row['token']!r} {row['name']!r}"))
+    return items
+
+
 # =========================================================================== D. domains and the PSL
 def domain_items(reg, seed: int = 20261201) -> tuple[list[Item], list[Item]]:
     """(positives from the community list, traps): traps are Honor's domains, family marks as a user's
@@ -765,6 +777,8 @@ def labelled_sets(reg, matcher: Matcher, show: int) -> dict[str, dict[str, Resul
                                    kinds, show)
     out["Maven coordinates"] = evaluate("C2. Maven coordinates from public pages (groupId ownership labels)",
                                         maven_items(), matcher, kinds, show)
+    out["Homebrew casks"] = evaluate("C3. Homebrew casks (download and homepage ownership labels)",
+                                     homebrew_items(), matcher, kinds, show)
     pos, traps = domain_items(reg)
     out["domains: community list"] = evaluate("D1. domains of the community list (table wiring)", pos, matcher,
                                               kinds, show)
@@ -835,9 +849,10 @@ def main(argv: list[str] | None = None) -> int:
         print()
         print(table(["set", "level", "TP", "FP", "FN", "precision", "recall"], rows))
         prod = [r["likely+"].totals() for n, r in sets.items()
-                if n in ("package lists and Windows samples (software.tsv)", "winget index", "Maven coordinates")]
+                if n in ("package lists and Windows samples (software.tsv)", "winget index", "Maven coordinates",
+                          "Homebrew casks")]
         tp, fp, fn = (sum(x[k] for x in prod) for k in range(3))
-        print(f"\nproducts (software.tsv + winget + Maven) at likely+: precision {ratio(tp, tp + fp)} recall "
+        print(f"\nproducts (software.tsv, winget, Maven, Homebrew) at likely+: precision {ratio(tp, tp + fp)} recall "
               f"{ratio(tp, tp + fn)}  target >= {TARGET_P} / >= {TARGET_R}: {target_mark(tp, tp + fp, tp, tp + fn)}")
         tp, _, fn = sets["IANA numbers"]["likely+"].totals()
         print(f"IANA numbers of the families found at likely+: {tp} of {tp + fn}  (target: all)")
