@@ -123,3 +123,17 @@ def start(url: str, profiles: list[str], **cfg: Any) -> Iterator[Live]:
         live.client.close()
         server.should_exit = True
         t.join(30)
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """Run ``banscan ARGV`` in-process; return (exit code, stdout, stderr)."""
+    from banscan.cli import main
+
+    capsys.readouterr()
+    try:
+        main(list(argv))
+        code = 0
+    except SystemExit as e:
+        code = int(e.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -76,8 +76,49 @@ def token_revoke(ident: Annotated[str, typer.Argument(metavar="ID")], db: DbOpt 
     typer.echo(f"revoked {ident}")
 
 
+export_app = typer.Typer(name="export", help="Export the registry's product signatures for osquery packs and Fleet.",
+                         no_args_is_help=True)
+
+
+def _write(text: str, output: Path | None) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text, encoding="utf-8")
+
+
+@export_app.command("osquery-pack", help=(
+    "An osquery query pack (JSON) with one query per vendor family, platform and table, returning the "
+    "installed software, extensions, processes, services, drivers and kernel modules that carry a product "
+    "signature of the family. Generated from the registry (bundled plus --registry overlays)."))
+def export_pack(
+    interval: Annotated[int, typer.Option("--interval", min=10, help="Seconds between runs of each query.")] = 3600,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+    registry: RegistryOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    from banscan.serve.exports import osquery_pack_json
+
+    _write(osquery_pack_json(registry_from(settings(registry=registry, config=config)), interval), output)
+
+
+@export_app.command("fleet-policies", help=(
+    "Fleet policies (YAML, Fleet's GitOps policies format): one per vendor family and platform, passing "
+    "when no product of the family is installed. Generated from the registry."))
+def export_fleet(
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+    registry: RegistryOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    from banscan.serve.exports import fleet_policies_yaml
+
+    _write(fleet_policies_yaml(registry_from(settings(registry=registry, config=config))), output)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(token_app)
+    app.add_typer(export_app)
 
     @app.command("serve", help=(
         "Run the estate service: osquery nodes enroll and report their inventory, pipelines upload "
