@@ -9,9 +9,8 @@ and, when BANSCAN_TEST_PG_URL is set, on a real PostgreSQL server.
 
 from __future__ import annotations
 
-from sharedsamples import SHARED_SAMPLES, shared_sample  # noqa: F401 - re-exported for older imports
-
 import embeddedpg  # noqa: E402
+from sharedsamples import SHARED_SAMPLES, shared_sample  # noqa: F401 - re-exported for older imports
 
 # Without BANSCAN_TEST_PG_URL, start an embedded PostgreSQL (pgserver) so the PostgreSQL tests run.
 # Done on import: the per-folder conftest files read the variable when they are imported.
