@@ -105,6 +105,8 @@ def start(url: str, profiles: list[str], **cfg: Any) -> Iterator[Live]:
     with open_store(url) as st:
         tokens = {s: create_token(st.engine, f"tester-{s}", [s], created_by="test") for s in SCOPES}
         tokens["all"] = create_token(st.engine, "tester-all", ["ingest", "read", "decide"], created_by="test")
+    cfg.setdefault("osquery_eval_delay", 0.0)
+    cfg.setdefault("evaluator", "thread")
     config = ServeConfig(db=url, profiles=profiles, enroll_secret=ENROLL_SECRET, **cfg)
     app = create_app(config)
     port = free_port()
@@ -117,6 +119,10 @@ def start(url: str, profiles: list[str], **cfg: Any) -> Iterator[Live]:
             raise RuntimeError("the server did not start")
         time.sleep(0.05)
     live = Live(app, port, tokens)
+    if config.evaluate_at_startup:  # let the start-up evaluation finish before the test acts
+        from banscan.serve import audit
+
+        live.wait_for(lambda: audit.entries(app.state.service.store.engine, action="evaluation"))
     try:
         yield live
     finally:

@@ -220,3 +220,24 @@ def test_report_formats_and_reads(live_sqlite: servekit.Live) -> None:
     one = live.get(f"/api/v1/findings/{fid}").json()
     assert one["finding"]["id"] == fid and one["events"][0]["event"] == "opened"
     assert live.get("/api/v1/findings/F-nope").status_code == 404
+
+
+def test_rate_limits_per_token_and_per_node(live_limited: servekit.Live) -> None:
+    live = live_limited
+    codes = [live.get("/api/v1/findings").status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+    r = live.get("/api/v1/findings")
+    assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
+    assert live.get("/api/v1/findings", scope="all").status_code == 200  # another token has its own budget
+    key = live.osquery("enroll", {"enroll_secret": servekit.ENROLL_SECRET, "host_identifier": "n1"})["node_key"]
+    codes = [live.client.post("/api/osquery/config", json={"node_key": key}).status_code for _ in range(5)]
+    assert codes[:3] == [200, 200, 200] and codes[3:] == [429, 429]
+
+
+def test_max_body_setting(live_limited: servekit.Live) -> None:
+    live = live_limited
+    big = b"x" * ((1 << 20) + 1)
+    assert live.client.post("/api/v1/inputs", content=big, headers=live.h("ingest")).status_code == 413
+    ok = live.client.post("/api/v1/inputs", params={"asset": "a"}, content=b"name,version\nbash,5\n",
+                          headers=live.h("ingest"))
+    assert ok.status_code == 200

@@ -120,3 +120,57 @@ def test_scan_now_through_distributed_queries(live_sqlite: servekit.Live) -> Non
     assert live.osquery("distributed/read", {"node_key": key})["queries"] == {}
     nodes = live.get("/api/v1/nodes").json()["nodes"]
     assert [n["asset"] for n in nodes] == ["ws-9"]
+
+
+def test_changes_no_signature_can_match_are_evaluated_later(live_deferred: servekit.Live) -> None:
+    """Rows the matcher's prefilter rules out cannot change findings: their evaluation waits; a
+    row that may hold a signature is evaluated at once (and the deferred rows with it)."""
+    live = live_deferred
+    key = enroll(live, "ws-5")
+    snap = {"name": "banscan_deb_packages", "hostIdentifier": "ws-5", "unixTime": 1796032800, "counter": 0,
+            "action": "snapshot", "snapshot": [BASH, CURL]}
+    live.osquery("log", {"node_key": key, "log_type": "result", "data": [snap]})
+    import time
+
+    time.sleep(1.5)
+    node = live.get("/api/v1/nodes").json()["nodes"][0]
+    assert node["evaluation_pending"] is True
+    assert live.get("/api/v1/assets").json()["assets"] == []
+    diff = {"name": "banscan_deb_packages", "hostIdentifier": "ws-5", "unixTime": 1796036400, "counter": 1,
+            "diffResults": {"added": [KESL], "removed": []}}
+    live.osquery("log", {"node_key": key, "log_type": "result", "data": [diff]})
+    live.wait_for(lambda: [f for f in kaspersky_findings(live, "ws-5") if f["status"] == "open"])
+    assert live.get("/api/v1/nodes").json()["nodes"][0]["evaluation_pending"] is False
+
+
+def test_event_form_evaluation_equals_snapshot_form(tmp_path) -> None:
+    """Nodes are evaluated from event-form lines (the reader's prefilter skips rows no signature can
+    match); the result must be the snapshot form's, on real deb_packages rows plus a restricted one."""
+    from banscan.registry import load
+    from banscan.serve.nodeeval import node_result_bytes
+    from banscan.serve.service import ServeConfig, Service
+    from banscan.store import open_store
+
+    path = shared_sample("osquery/elastic-osqueryd-results-deb_packages.excerpt.log")
+    rows = [json.loads(line)["columns"] for line in path.read_text().splitlines() if line.strip()]
+    rows += [KESL, {"name": "<img src=x onerror=alert(1)>", "version": "1", "arch": "all", "source": "",
+                    "revision": "", "maintainer": "Kaspersky \u0022quoted\u0022"}]
+    stored = [(q, json.dumps(r, ensure_ascii=False)) for q in ("banscan_deb_packages", "pack_x_deb") for r in rows]
+    url = f"sqlite:///{tmp_path / 'f.db'}"
+    with open_store(url) as st:
+        svc = Service(ServeConfig(db=url, profiles=["us-federal-agency"]), st, load([]))
+        a = svc.scan_bytes(node_result_bytes("h-1", stored, "event"), "n", "h-1", "osquery")
+        b = svc.scan_bytes(node_result_bytes("h-1", stored, "snapshot"), "n", "h-1", "osquery")
+    assert a.detections and a.findings
+
+    def dets(r):  # everything but the place in the generated log (line vs. snapshot pointer)
+        return sorted((d.asset, d.family, d.product or "", d.confidence.value, d.relation.value,
+                       json.dumps(d.observation.fields, sort_keys=True, default=str),
+                       tuple((e.field, e.value, e.signature) for e in d.evidence)) for d in r.detections)
+
+    def finds(r):
+        return sorted((f.asset or "", f.family or "", f.restriction, f.requirement.value, f.deadline or "", f.profile)
+                      for f in r.findings)
+
+    assert dets(a) == dets(b) and finds(a) == finds(b)
+    assert a.assets() == b.assets() and a.inputs[0].observations == b.inputs[0].observations

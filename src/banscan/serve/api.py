@@ -297,6 +297,42 @@ def revoke(request: Request, tid: str, p: Admin) -> dict[str, Any]:
     return {"revoked": tid}
 
 
+@router.post("/registry/update", openapi_extra=scope_doc("admin") | {
+    "requestBody": {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+                    "description": "A registry bundle (.tar.gz or .zip), as for 'banscan registry update'"}},
+    summary="Install a registry bundle (its SHA-256 must match), re-evaluate the estate, audit what changed")
+async def registry_update(request: Request, p: Admin, sha256: Annotated[str, Query(pattern="^[0-9a-fA-F]{64}$")],
+                          name: str = "bundle.tar.gz") -> dict[str, Any]:
+    import os
+    from pathlib import Path
+
+    from banscan.registry import load
+    from banscan.serve.registry_update import apply_registry
+    from banscan.store.bundle import install_bundle
+
+    svc = service(request)
+    suffix = ".zip" if name.endswith(".zip") else ".tar.gz"
+    fd, tmp = tempfile.mkstemp(suffix=suffix)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            async for chunk in request.stream():
+                f.write(chunk)
+
+        def _install() -> dict[str, Any]:
+            inst = install_bundle(Path(tmp), None, sha256.lower())
+            new = load(svc.config.registry, data_dir=inst.path)
+            info = {"version": inst.version, "sha256": inst.sha256, "bundle_sha256": inst.bundle_sha256,
+                    "previous": inst.previous, "notes": list(inst.notes)}
+            return apply_registry(svc, new, p.name, installed=info)
+
+        try:
+            return await run_in_threadpool(_install)
+        except BanscanError as e:
+            raise _err(e) from None
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 @router.post("/evaluate", openapi_extra=scope_doc("admin"),
              summary="Run the continuous evaluation now (waivers, deadlines passed)")
 def evaluate_now(request: Request, p: Admin) -> dict[str, Any]:

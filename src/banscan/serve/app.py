@@ -34,8 +34,8 @@ async def _periodic(svc: Service) -> None:
 
     every = svc.config.evaluate_every
     if svc.config.evaluate_at_startup:
-        try:
-            await asyncio.to_thread(evaluate, svc)
+        try:  # the registry was loaded a moment ago: no need to check it for changes
+            await asyncio.to_thread(evaluate, svc, check_registry=False)
         except Exception:  # noqa: BLE001 - keep serving; the next round retries
             log.exception("evaluation at startup failed")
     while every > 0:

@@ -18,7 +18,10 @@ from banscan.store.service_tables import audit_log
 SYSTEM_ACTOR = "banscan-serve"
 
 
-def evaluate(svc: Any, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
+def evaluate(svc: Any, actor: str = SYSTEM_ACTOR, check_registry: bool = True) -> dict[str, Any]:
+    from banscan.serve.registry_update import reload_if_changed
+
+    registry_update = reload_if_changed(svc, actor) if check_registry else None
     store = svc.store_as(actor)
     reopened = store.expire_waivers()
     today = svc.today()
@@ -44,4 +47,4 @@ def evaluate(svc: Any, actor: str = SYSTEM_ACTOR) -> dict[str, Any]:
 
     db.write(store.engine, _tx)
     return {"as_of": today.isoformat(), "waivers_expired": reopened, "newly_overdue": [f["id"] for f, _ in new],
-            "overdue": len(overdue)}
+            "overdue": len(overdue), "registry_update": registry_update["summary"] if registry_update else None}

@@ -40,6 +40,7 @@ from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.engine import Connection
 
+from banscan.serve import nodeeval
 from banscan.serve.auth import service
 from banscan.serve.tokens import new_node_key, node_key_digest
 from banscan.store import db
@@ -121,6 +122,7 @@ class Nodes:
     def __init__(self) -> None:
         self.cache: dict[str, tuple[int, str]] = {}
         self.seen: dict[int, str] = {}
+        self.due: dict[int, float] = {}  # node id -> when its pending evaluation is due (monotonic)
         self.lock = threading.Lock()
 
     def lookup(self, svc: Any, key: Any) -> tuple[int, str] | None:
@@ -140,6 +142,21 @@ class Nodes:
             self.cache[digest] = hit
         self.seen[hit[0]] = _now()
         return hit
+
+    def schedule(self, node_id: int, delay: float) -> None:
+        """Evaluate ``node_id`` within ``delay`` seconds (an earlier schedule stands)."""
+        due = time.monotonic() + delay
+        with self.lock:
+            if due < self.due.get(node_id, float("inf")):
+                self.due[node_id] = due
+
+    def is_due(self, node_id: int) -> bool:
+        """Dirty nodes not scheduled (e.g. left from before a restart) are due at once."""
+        return self.due.get(node_id, 0.0) <= time.monotonic()
+
+    def done(self, node_id: int) -> None:
+        with self.lock:
+            self.due.pop(node_id, None)
 
     def forget(self, digest: str) -> None:
         self.cache.pop(digest, None)
@@ -315,47 +332,69 @@ class Changes:
         return not (self.replace or self.added or self.removed)
 
 
-def _apply(conn: Connection, node_id: int, ch: Changes) -> tuple[int, int]:
+def _apply(conn: Connection, node_id: int, ch: Changes, may_match: Any) -> tuple[int, int, bool]:
+    """Apply the changes; returns (rows added, rows removed, whether a changed row may hold a
+    product signature)."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     ins = (sqlite.insert if conn.dialect.name == "sqlite" else postgresql.insert)(osquery_rows)
     added = removed = 0
-    for q in ch.replace:
-        removed += conn.execute(delete(osquery_rows).where(and_(
-            osquery_rows.c.node_id == node_id, osquery_rows.c.query == q))).rowcount or 0
+    interesting = False
+    values = []
+    for q, rows in ch.replace.items():  # a snapshot: delete what is gone, insert what is new
+        new = {_rowhash(r): r for r in rows}
+        old = {r.row_hash: r.row for r in conn.execute(select(osquery_rows.c.row_hash, osquery_rows.c.row).where(and_(
+            osquery_rows.c.node_id == node_id, osquery_rows.c.query == q)))}
+        gone = [h for h in old if h not in new]
+        interesting = interesting or any(may_match(old[h]) for h in gone)
+        for i in range(0, len(gone), 500):
+            removed += conn.execute(delete(osquery_rows).where(and_(
+                osquery_rows.c.node_id == node_id, osquery_rows.c.query == q,
+                osquery_rows.c.row_hash.in_(gone[i:i + 500])))).rowcount or 0
+        for h, r in new.items():
+            if h not in old:
+                text = json.dumps(r, ensure_ascii=False)
+                interesting = interesting or may_match(text)
+                values.append({"node_id": node_id, "query": q, "row_hash": h, "row": text})
     for q, rows in ch.removed.items():
         hashes = list({_rowhash(r) for r in rows})
+        interesting = interesting or any(may_match(json.dumps(r, ensure_ascii=False)) for r in rows)
         for i in range(0, len(hashes), 500):
             removed += conn.execute(delete(osquery_rows).where(and_(
                 osquery_rows.c.node_id == node_id, osquery_rows.c.query == q,
                 osquery_rows.c.row_hash.in_(hashes[i:i + 500])))).rowcount or 0
-    values = []
-    for src in (ch.replace, ch.added):
-        for q, rows in src.items():
-            for r in rows:
-                values.append({"node_id": node_id, "query": q, "row_hash": _rowhash(r),
-                               "row": json.dumps(r, ensure_ascii=False)})
+    for q, rows in ch.added.items():
+        for r in rows:
+            text = json.dumps(r, ensure_ascii=False)
+            interesting = interesting or may_match(text)
+            values.append({"node_id": node_id, "query": q, "row_hash": _rowhash(r), "row": text})
     for i in range(0, len(values), 500):
-        res = conn.execute(ins.on_conflict_do_nothing(), values[i:i + 500])
-        added += res.rowcount if res.rowcount and res.rowcount > 0 else 0
-    return added, removed
+        chunk = values[i:i + 500]
+        res = conn.execute(ins.on_conflict_do_nothing(), chunk)
+        # some drivers cannot count rows of a multi-row insert (-1): count what was sent
+        added += res.rowcount if res.rowcount is not None and res.rowcount >= 0 else len(chunk)
+    return added, removed, interesting
 
 
-def ingest(svc: Any, node_id: int, log_type: str, ch: Changes, digest: str) -> dict[str, int]:
-    """Commit one log batch (rows, the batch record and the node's dirty mark) in one transaction."""
-    def _tx(conn: Connection) -> dict[str, int]:
-        added, removed = _apply(conn, node_id, ch) if not ch.empty else (0, 0)
+def ingest(svc: Any, node_id: int, log_type: str, ch: Changes, digest: str, force: bool = False) -> dict[str, Any]:
+    """Commit one log batch (rows, the batch record and the node's dirty mark) in one transaction.
+    ``force``: evaluate the node at once even if nothing changed (a "scan now" answer)."""
+    def _tx(conn: Connection) -> dict[str, Any]:
+        added, removed, interesting = _apply(conn, node_id, ch, svc.may_match) if not ch.empty else (0, 0, False)
         now = _now()
         conn.execute(osquery_batches.insert().values(node_id=node_id, received_at=now, log_type=log_type,
                                                      entries=ch.entries, rows_added=added, rows_removed=removed,
                                                      sha256=digest))
         vals: dict[str, Any] = {"last_seen_at": now}
-        if added or removed or ch.replace:
+        if added or removed or force:
             vals["dirty"] = osquery_nodes.c.dirty + 1
         conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == node_id).values(**vals))
-        return {"added": added, "removed": removed}
+        return {"added": added, "removed": removed, "interesting": interesting}
 
-    return db.write(svc.store.engine, _tx)
+    out = db.write(svc.store.engine, _tx)
+    if out["added"] or out["removed"] or force:
+        nodes_of(svc).schedule(node_id, 0.0 if out["interesting"] or force else svc.config.osquery_eval_delay)
+    return out
 
 
 @router.post("/log", openapi_extra=OSQUERY_DOC, summary="osquery tls logger: result and status logs")
@@ -377,8 +416,8 @@ async def log_endpoint(request: Request) -> dict[str, Any]:
         ch.entries = len(data)
     digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode(
         "utf-8", "surrogatepass")).hexdigest()
-    await run_in_threadpool(ingest, svc, node[0], log_type, ch, digest)
-    if not ch.empty:
+    out = await run_in_threadpool(ingest, svc, node[0], log_type, ch, digest)
+    if out["interesting"]:
         wake(svc)
     return {"node_invalid": False}
 
@@ -444,7 +483,7 @@ async def distributed_write(request: Request) -> dict[str, Any]:
         "utf-8", "surrogatepass")).hexdigest()
 
     def _tx() -> None:
-        ingest(svc, node[0], "distributed", ch, digest)
+        ingest(svc, node[0], "distributed", ch, digest, force=True)
         db.write(svc.store.engine, lambda c: c.execute(update(osquery_nodes).where(
             osquery_nodes.c.id == node[0]).values(scan_requested=0)))
 
@@ -467,45 +506,14 @@ def wake(svc: Any) -> None:
     _events(svc).set()
 
 
-def node_result_bytes(asset: str, rows: list[tuple[str, str]]) -> bytes:
-    """A node's current rows as an osqueryd results log: one snapshot line per query."""
-    by_q: dict[str, list[Any]] = {}
-    for q, row in rows:
-        by_q.setdefault(q, []).append(json.loads(row))
-    unix = str(int(time.time()))
-    lines = [json.dumps({"name": q, "hostIdentifier": asset, "unixTime": unix, "action": "snapshot",
-                         "snapshot": rs}, ensure_ascii=False) for q, rs in sorted(by_q.items())]
-    return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
-
-
 def evaluate_dirty(svc: Any, limit: int = 50) -> int:
-    """Re-scan nodes whose rows changed and record the scans; returns how many were evaluated."""
-    engine = svc.store.engine
-    with db.reading(engine) as conn:
-        dirty = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.asset, osquery_nodes.c.dirty)
-                             .where(osquery_nodes.c.dirty > 0).order_by(osquery_nodes.c.id).limit(limit)).all()
-    store = svc.store_as("osquery")
-    for n in dirty:
-        try:
-            with db.reading(engine) as conn:
-                rows = [(r.query, r.row) for r in conn.execute(
-                    select(osquery_rows.c.query, osquery_rows.c.row).where(osquery_rows.c.node_id == n.id))]
-            if rows:
-                result = svc.scan_bytes(node_result_bytes(n.asset, rows), f"osquery:{n.asset}", n.asset, "osquery")
-                store.record(result, svc.registry)
-        except Exception:  # noqa: BLE001 - one node's failure must not stop the others
-            log.exception("evaluating osquery node %s failed", n.id)
-        _clear_dirty(engine, int(n.id), int(n.dirty))
-    return len(dirty)
-
-
-def _clear_dirty(engine: Any, node_id: int, generation: int) -> None:
-    """Clear the mark unless the node's rows changed again meanwhile."""
-    def _tx(c: Connection) -> None:
-        c.execute(update(osquery_nodes).where(and_(
-            osquery_nodes.c.id == node_id, osquery_nodes.c.dirty == generation)).values(dirty=0))
-
-    db.write(engine, _tx)
+    """Re-scan due nodes whose rows changed, in this thread; returns how many were evaluated."""
+    nodes = nodes_of(svc)
+    due = nodeeval.due_nodes(svc.store.engine, nodes.is_due, limit)
+    for n in due:
+        nodeeval.evaluate_node(svc, n)
+        nodes.done(n[0])
+    return len(due)
 
 
 def drain(svc: Any) -> None:
@@ -517,23 +525,55 @@ def drain(svc: Any) -> None:
 
 
 async def evaluator(svc: Any) -> None:
-    """Evaluate dirty nodes as they come (and those left from before a restart)."""
+    """Evaluate dirty nodes as they come (and those left from before a restart): in a worker
+    process (``ServeConfig.evaluator == "process"``) or in a thread."""
     ev = _events(svc)
+    nodes = nodes_of(svc)
     last_flush = time.monotonic()
-    while True:
-        try:
-            n = await asyncio.to_thread(evaluate_dirty, svc)
-            if time.monotonic() - last_flush > 30:
-                last_flush = time.monotonic()
-                await asyncio.to_thread(nodes_of(svc).flush_seen, svc)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # noqa: BLE001 - keep evaluating the other nodes next round
-            log.exception("osquery evaluation failed")
+    pool = None
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
             n = 0
-        if n == 0:
-            ev.clear()
             try:
-                await asyncio.wait_for(ev.wait(), timeout=5.0)
-            except TimeoutError:
-                pass
+                if svc.config.evaluator == "process":
+                    if pool is None:
+                        pool = _pool(svc)
+                    due = await asyncio.to_thread(nodeeval.due_nodes, svc.store.engine, nodes.is_due, 20)
+                    if due:
+                        n = await loop.run_in_executor(pool, nodeeval.worker_run, due,
+                                                       svc.registry.meta()["sha256"])
+                        for d in due:
+                            nodes.done(d[0])
+                else:
+                    n = await asyncio.to_thread(evaluate_dirty, svc)
+                if time.monotonic() - last_flush > 30:
+                    last_flush = time.monotonic()
+                    await asyncio.to_thread(nodes.flush_seen, svc)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - keep evaluating the other nodes next round
+                log.exception("osquery evaluation failed")
+                if pool is not None:  # a broken worker: start a fresh one
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    pool = None
+                await asyncio.sleep(1)
+            if n == 0:
+                ev.clear()
+                try:
+                    await asyncio.wait_for(ev.wait(), timeout=5.0)
+                except TimeoutError:
+                    pass
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _pool(svc: Any) -> Any:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    c = svc.config
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=nodeeval.worker_init,
+                               initargs=(c.db, list(c.registry), list(c.profiles)))

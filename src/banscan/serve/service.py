@@ -37,11 +37,50 @@ class ServeConfig:
     evaluate_every: float = 86_400.0  # seconds between continuous evaluations (0: never)
     evaluate_at_startup: bool = True
     osquery_interval: int = 3600  # seconds between runs of each scheduled inventory query
+    # a node whose changed rows cannot hold a product signature (the matcher's prefilter says so)
+    # is re-evaluated within this many seconds instead of at once (its findings cannot change)
+    osquery_eval_delay: float = 300.0
+    evaluator: str = "process"  # where osquery nodes are re-scanned: "process" (a worker) or "thread"
     far: dict[str, Any] = field(default_factory=dict)
+
+
+def install_write_lock(engine: Any) -> threading.RLock:
+    """Let one write transaction at a time through ``engine`` in this process.
+
+    The store serialises writers anyway (SQLite's write lock, PostgreSQL's advisory lock); without
+    this, dozens of request threads would wait inside SQLite's busy handler (sleeping in steps of
+    up to 100 ms) or hold pooled PostgreSQL connections while waiting, so throughput collapses
+    under load.  Waiting on a lock in the process hands the database over at once.  Read
+    transactions (``banscan_read``) are not affected.
+    """
+    from sqlalchemy import event
+
+    lock = getattr(engine, "_banscan_write_lock", None)
+    if lock is not None:
+        return lock
+    lock = threading.RLock()
+
+    def _begin(conn: Any) -> None:
+        if not conn.get_execution_options().get("banscan_read"):
+            lock.acquire()
+            conn.info["banscan_write_lock"] = conn.info.get("banscan_write_lock", 0) + 1
+
+    def _end(conn: Any) -> None:
+        n = conn.info.get("banscan_write_lock", 0)
+        if n:
+            conn.info["banscan_write_lock"] = n - 1
+            lock.release()
+
+    event.listen(engine, "begin", _begin, insert=True)
+    event.listen(engine, "commit", _end)
+    event.listen(engine, "rollback", _end)
+    engine._banscan_write_lock = lock
+    return lock
 
 
 class Service:
     def __init__(self, config: ServeConfig, store: Store, registry: Registry) -> None:
+        install_write_lock(store.engine)
         self.config = config
         self.store = store
         self.registry = registry
@@ -82,6 +121,10 @@ class Service:
         policy.apply(result, reg, profs)
         result.finished_at = _now()
         return result
+
+    def may_match(self, text: str) -> bool:
+        """False only when no signature can match anything in ``text`` (the matcher's prefilter)."""
+        return bool(self._scanner.matcher.prefilter(text))
 
     def scan_bytes(self, data: bytes, name: str, asset: str | None, forced: str | None) -> ScanResult:
         return self.scan_streams([(name, io.BytesIO(data))], asset, forced)

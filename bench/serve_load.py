@@ -1,0 +1,408 @@
+#!/usr/bin/env python3
+"""Load test of ``banscan serve``'s osquery API on loopback; prints figures, asserts nothing.
+
+N simulated osquery nodes (default 2,000) run against a ``banscan serve`` subprocess on
+127.0.0.1:
+
+1. enrolment storm: every node enrolls within ``--storm-seconds`` (default 60), evenly spread;
+2. steady state: each node posts a result log every ``--period`` seconds (default 60), staggered,
+   for ``--rounds`` rounds (default 3): first a snapshot of its deb_packages (``--rows`` real
+   Debian package rows from this machine's dpkg database, 2 % of the nodes with a Kaspersky
+   package), then differentials (a package added, one removed), gzip-compressed as osquery's
+   ``--logger_tls_compress`` sends them, plus a distributed read per round;
+3. unless ``--no-kill``: the server is SIGKILLed mid-way through round 2 and restarted; nodes
+   retry what was not acknowledged, as osqueryd buffers and retries unacknowledged logs;
+4. after the run: every log batch the server acknowledged must be in the database (the server
+   stores the digest of each batch), counted after the restart.
+
+Figures: request latency (p50/p95/p99/max) per phase, the server's RSS over time, batches
+acknowledged / found / lost, nodes evaluated, wall time.  Bounded: at most ``--max-seconds``
+(default 900) of wall time, then everything stops.
+
+    python bench/serve_load.py                      # SQLite, 2,000 nodes
+    python bench/serve_load.py --backend postgres   # BANSCAN_TEST_PG_URL, or an embedded pgserver
+    python bench/serve_load.py --nodes 200 --period 10 --rounds 2 --storm-seconds 10   # quick
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import hashlib
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+HOST = "127.0.0.1"  # loopback only
+SECRET = "bench-enroll-secret-0123456789"
+KESL = {"name": "kesl", "version": "12.0.0.6672", "arch": "amd64", "source": "", "revision": "",
+        "maintainer": "AO Kaspersky Lab"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind((HOST, 0))
+        return int(s.getsockname()[1])
+
+
+def dpkg_rows() -> list[dict[str, str]]:
+    """Real deb_packages rows (osquery's columns) from this machine's dpkg database."""
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f", "${Package}\t${Version}\t${Architecture}\t${Source}\t${Maintainer}\n"],
+                             capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        out = ""
+    rows = []
+    for line in out.splitlines():
+        p = line.split("\t")
+        if len(p) == 5 and p[0]:
+            ver, _, rev = p[1].rpartition("-") if "-" in p[1] else (p[1], "", "")
+            rows.append({"name": p[0], "version": ver or p[1], "arch": p[2], "source": p[3], "revision": rev,
+                         "maintainer": p[4]})
+    if not rows:
+        rows = [{"name": f"pkg{i}", "version": "1.0", "arch": "amd64", "source": "", "revision": "1",
+                 "maintainer": "Debian"} for i in range(500)]
+    return rows
+
+
+def digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
+                          ).hexdigest()
+
+
+def rss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def children_rss(pid: int) -> int:
+    total = rss_kib(pid)
+    try:
+        for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+            total += rss_kib(int(c))
+    except OSError:
+        pass
+    return total
+
+
+def pct(xs: list[float], p: float) -> float:
+    if not xs:
+        return float("nan")
+    s = sorted(xs)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+class Server:
+    def __init__(self, db: str, port: int, workdir: Path, extra: list[str]) -> None:
+        self.db = db
+        self.port = port
+        self.workdir = workdir
+        self.extra = extra
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.secret = workdir / "enroll.secret"
+        self.secret.write_text(SECRET)
+        self.log = (workdir / "server.log").open("ab")
+
+    def start(self) -> None:
+        env = dict(os.environ, BANSCAN_ACTOR="bench")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "banscan", "serve", "--db", self.db, "--port", str(self.port), "--host", HOST,
+             "--enroll-secret-file", str(self.secret), "--profile", "us-federal-agency", *self.extra],
+            stdout=self.log, stderr=self.log, env=env, cwd=self.workdir)
+        end = time.monotonic() + 120
+        while time.monotonic() < end:
+            try:
+                with socket.create_connection((HOST, self.port), timeout=0.5):
+                    return
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"server exited: see {self.workdir / 'server.log'}") from None
+                time.sleep(0.2)
+        raise RuntimeError("server did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, server: Server) -> None:
+        self.args = args
+        self.server = server
+        self.base = f"http://{HOST}:{server.port}"
+        self.lat: dict[str, list[float]] = {}
+        self.errors: dict[str, int] = {}
+        self.acked: list[tuple[str, str]] = []  # (asset, digest) of acknowledged result batches
+        self.keys: dict[int, str] = {}
+        self.rows = dpkg_rows()
+        self.rng = random.Random(args.seed)
+        self.deadline = time.monotonic() + args.max_seconds
+        self.down = asyncio.Event()
+        self.down.set()  # set = server up
+
+    def note(self, phase: str, secs: float) -> None:
+        self.lat.setdefault(phase, []).append(secs)
+
+    async def post(self, client: Any, phase: str, path: str, body: Any, gz: bool = False) -> Any:
+        data = json.dumps(body).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "osquery/5.12.1"}
+        if gz:
+            data = gzip.compress(data, 6)
+            headers["Content-Encoding"] = "gzip"
+        while time.monotonic() < self.deadline:
+            await self.down.wait()
+            t = time.perf_counter()
+            try:
+                r = await client.post(self.base + path, content=data, headers=headers)
+            except Exception as e:  # noqa: BLE001 - connection refused while the server restarts
+                self.errors[f"{phase}: {type(e).__name__}"] = self.errors.get(f"{phase}: {type(e).__name__}", 0) + 1
+                await asyncio.sleep(1 + self.rng.random())
+                continue
+            dt_ = time.perf_counter() - t
+            if r.status_code == 200:
+                self.note(phase, dt_)
+                return r.json()
+            self.errors[f"{phase}: HTTP {r.status_code}"] = self.errors.get(f"{phase}: HTTP {r.status_code}", 0) + 1
+            await asyncio.sleep(1 + self.rng.random())
+        return None
+
+    def asset(self, i: int) -> str:
+        return f"bench-node-{i:05d}"
+
+    async def enroll(self, client: Any, i: int) -> None:
+        r = await self.post(client, "enroll", "/api/osquery/enroll", {
+            "enroll_secret": SECRET, "host_identifier": self.asset(i),
+            "host_details": {"os_version": {"platform": "debian", "version": "12"},
+                             "system_info": {"hostname": self.asset(i), "uuid": str(uuid.UUID(int=i))}}})
+        if r and r.get("node_key"):
+            self.keys[i] = r["node_key"]
+
+    def node_rows(self, i: int) -> list[dict[str, str]]:
+        rng = random.Random(i)
+        rows = rng.sample(self.rows, min(self.args.rows, len(self.rows)))
+        if i % 50 == 0:
+            rows.append(dict(KESL))
+        return rows
+
+    def log_body(self, i: int, rnd: int) -> list[dict[str, Any]]:
+        name = "banscan_deb_packages"
+        base = {"name": name, "hostIdentifier": self.asset(i), "calendarTime": time.strftime("%a %b %d %H:%M:%S %Y UTC"),
+                "unixTime": int(time.time()), "epoch": 0, "numerics": False}
+        if rnd == 0:
+            return [dict(base, counter=0, action="snapshot", snapshot=self.node_rows(i))]
+        rows = self.node_rows(i)
+        added = [dict(self.rows[(i * 7 + rnd) % len(self.rows)], version=f"9.{rnd}")]
+        removed = [rows[rnd % len(rows)]]
+        return [dict(base, counter=rnd, diffResults={"added": added, "removed": removed})]
+
+    async def node_round(self, client: Any, i: int, rnd: int) -> None:
+        key = self.keys.get(i)
+        if key is None:
+            return
+        data = self.log_body(i, rnd)
+        r = await self.post(client, "log", "/api/osquery/log", {"node_key": key, "log_type": "result", "data": data},
+                            gz=True)
+        if r is not None and r.get("node_invalid") is False:
+            self.acked.append((self.asset(i), digest(data)))
+        await self.post(client, "distributed/read", "/api/osquery/distributed/read", {"node_key": key})
+
+    async def run(self) -> dict[str, Any]:
+        import httpx
+
+        n = self.args.nodes
+        limits = httpx.Limits(max_connections=self.args.connections, max_keepalive_connections=self.args.connections)
+        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+            # 1. enrolment storm
+            t0 = time.monotonic()
+            tasks = []
+            for i in range(n):
+                at = t0 + i * self.args.storm_seconds / n
+                tasks.append(asyncio.create_task(self._at(at, self.enroll(client, i))))
+            await asyncio.gather(*tasks)
+            storm = time.monotonic() - t0
+            print(f"enrolment storm: {len(self.keys)}/{n} nodes enrolled in {storm:.1f} s", flush=True)
+            # 2. rounds of logs
+            killed_at = None
+            for rnd in range(self.args.rounds):
+                t1 = time.monotonic()
+                tasks = []
+                for i in range(n):
+                    at = t1 + i * self.args.period / n
+                    tasks.append(asyncio.create_task(self._at(at, self.node_round(client, i, rnd))))
+                if rnd == 1 and not self.args.no_kill:
+                    tasks.append(asyncio.create_task(self._kill_restart(t1 + self.args.period * 0.5)))
+                    killed_at = rnd
+                await asyncio.gather(*tasks)
+                print(f"round {rnd}: {time.monotonic() - t1:.1f} s, server RSS {children_rss(self.server.proc.pid) // 1024} MiB",
+                      flush=True)
+                if time.monotonic() > self.deadline:
+                    print("time budget exhausted; stopping", flush=True)
+                    break
+        return {"storm_seconds": storm, "killed_in_round": killed_at}
+
+    async def _at(self, when: float, coro: Any) -> None:
+        await asyncio.sleep(max(0.0, when - time.monotonic()))
+        if time.monotonic() < self.deadline:
+            await coro
+        else:
+            coro.close()
+
+    async def _kill_restart(self, when: float) -> None:
+        await asyncio.sleep(max(0.0, when - time.monotonic()))
+        self.down.clear()
+        before = len(self.acked)
+        self.server.kill()
+        print(f"SIGKILL at {before} acknowledged batches; restarting", flush=True)
+        t = time.monotonic()
+        await asyncio.to_thread(self.server.start)
+        print(f"restarted in {time.monotonic() - t:.1f} s", flush=True)
+        self.down.set()
+
+
+def check(db: str, acked: list[tuple[str, str]]) -> dict[str, int]:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    from sqlalchemy import select
+
+    from banscan.store import db as dbmod
+    from banscan.store.service_tables import osquery_batches, osquery_nodes
+
+    engine = dbmod.make_engine(db)
+    with dbmod.reading(engine) as conn:
+        stored = {(r.asset, r.sha256) for r in conn.execute(
+            select(osquery_nodes.c.asset, osquery_batches.c.sha256)
+            .join(osquery_nodes, osquery_nodes.c.id == osquery_batches.c.node_id)
+            .where(osquery_batches.c.log_type == "result"))}
+        nodes = conn.execute(select(osquery_nodes.c.id)).all()
+        pending = conn.execute(select(osquery_nodes.c.id).where(osquery_nodes.c.dirty > 0)).all()
+    engine.dispose()
+    lost = [a for a in acked if a not in stored]
+    return {"acknowledged": len(acked), "stored": len(stored), "lost": len(lost), "nodes": len(nodes),
+            "evaluation_pending": len(pending)}
+
+
+def pg_url() -> tuple[str, Any]:
+    url = os.environ.get("BANSCAN_TEST_PG_URL")
+    server = None
+    if not url:
+        import pgserver
+
+        d = tempfile.mkdtemp(prefix="banscan-bench-pg-")
+        os.chmod(d, 0o755)
+        server = pgserver.get_server(d, cleanup_mode="stop")
+        url = str(server.get_uri())
+    import psycopg
+
+    schema = f"bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as c:
+        c.execute(f'CREATE SCHEMA "{schema}"')
+    from urllib.parse import quote
+
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}')}", server
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=2000)
+    ap.add_argument("--period", type=float, default=60.0, help="seconds between a node's logs")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--storm-seconds", type=float, default=60.0)
+    ap.add_argument("--rows", type=int, default=300, help="deb_packages rows per node snapshot")
+    ap.add_argument("--connections", type=int, default=200, help="client connections (simultaneous requests)")
+    ap.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
+    ap.add_argument("--no-kill", action="store_true", help="do not SIGKILL the server mid-run")
+    ap.add_argument("--max-seconds", type=float, default=900.0)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+    args.nodes = max(1, min(args.nodes, 20_000))
+    args.max_seconds = min(args.max_seconds, 3600)
+
+    work = Path(tempfile.mkdtemp(prefix="banscan-serve-load-"))
+    pg = None
+    if args.backend == "postgres":
+        db, pg = pg_url()
+    else:
+        db = f"sqlite:///{work / 'bench.db'}"
+    server = Server(db, free_port(), work, [])
+    t0 = time.monotonic()
+    server.start()
+    print(f"server up in {time.monotonic() - t0:.1f} s ({args.backend}); {args.nodes} nodes, period {args.period:g} s, "
+          f"{args.rounds} rounds, {args.rows} rows per snapshot", flush=True)
+    bench = Bench(args, server)
+    rss: list[tuple[float, int]] = []
+    stop = False
+
+    async def sample() -> None:
+        while not stop:
+            if server.proc is not None and server.proc.poll() is None:
+                rss.append((time.monotonic() - t0, children_rss(server.proc.pid)))
+            await asyncio.sleep(2)
+
+    async def go() -> dict[str, Any]:
+        nonlocal stop
+        s = asyncio.create_task(sample())
+        try:
+            return await bench.run()
+        finally:
+            stop = True
+            await s
+
+    info = asyncio.run(go())
+    # let the evaluator catch up a little, then stop cleanly and count after a restart
+    time.sleep(5)
+    server.stop()
+    server.start()
+    time.sleep(2)
+    server.stop()
+    counts = check(db, bench.acked)
+    wall = time.monotonic() - t0
+
+    print()
+    print(f"banscan serve load ({args.backend}, loopback), {os.cpu_count()} CPUs, wall {wall:.0f} s")
+    print(f"{'phase':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    for phase, xs in bench.lat.items():
+        print(f"{phase:<18}{len(xs):>9}{pct(xs, 50) * 1000:>9.1f}{pct(xs, 95) * 1000:>9.1f}"
+              f"{pct(xs, 99) * 1000:>9.1f}{max(xs) * 1000:>9.1f}")
+    print(f"target: p99 < 250 ms; enrolment storm {args.nodes} nodes in {args.storm_seconds:g} s "
+          f"(took {info['storm_seconds']:.1f} s)")
+    if bench.errors:
+        print("retried requests: " + ", ".join(f"{k} x{v}" for k, v in sorted(bench.errors.items())))
+    if rss:
+        third = max(1, len(rss) // 3)
+        print(f"server RSS MiB: first third max {max(r for _, r in rss[:third]) / 1024:.0f}, "
+              f"last third max {max(r for _, r in rss[-third:]) / 1024:.0f}, peak {max(r for _, r in rss) / 1024:.0f}")
+    print(f"batches: acknowledged {counts['acknowledged']}, found in the database {counts['acknowledged'] - counts['lost']}, "
+          f"lost {counts['lost']} (SIGKILL in round {info['killed_in_round']})")
+    print(f"nodes: {counts['nodes']} enrolled, {counts['evaluation_pending']} still waiting for evaluation at the end")
+    print(f"work directory: {work}")
+    if pg is not None:
+        pg.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
