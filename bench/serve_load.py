@@ -75,11 +75,6 @@ def dpkg_rows() -> list[dict[str, str]]:
     return rows
 
 
-def digest(data: Any) -> str:
-    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
-                          ).hexdigest()
-
-
 def rss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -119,7 +114,9 @@ class Server:
         self.log = (workdir / "server.log").open("ab")
 
     def start(self) -> None:
-        env = dict(os.environ, BANSCAN_ACTOR="bench")
+        src = str(Path(__file__).resolve().parents[1] / "src")  # measure this checkout
+        env = dict(os.environ, BANSCAN_ACTOR="bench",
+                   PYTHONPATH=os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p))
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "banscan", "serve", "--db", self.db, "--port", str(self.port), "--host", HOST,
              "--enroll-secret-file", str(self.secret), "--profile", "us-federal-agency", *self.extra],
@@ -167,8 +164,11 @@ class Bench:
     def note(self, phase: str, secs: float) -> None:
         self.lat.setdefault(phase, []).append(secs)
 
-    async def post(self, client: Any, phase: str, path: str, body: Any, gz: bool = False) -> Any:
+    async def post(self, client: Any, phase: str, path: str, body: Any, gz: bool = False,
+                   sent: list[bytes] | None = None) -> Any:
         data = json.dumps(body).encode()
+        if sent is not None:
+            sent.append(data)
         headers = {"Content-Type": "application/json", "User-Agent": "osquery/5.12.1"}
         if gz:
             data = gzip.compress(data, 6)
@@ -224,11 +224,12 @@ class Bench:
         if key is None:
             return
         data = self.log_body(i, rnd)
-        r = await self.post(client, "log", "/api/osquery/log", {"node_key": key, "log_type": "result", "data": data},
-                            gz=True)
+        sent: list[bytes] = []
+        r = await self.post(client, f"log r{rnd}", "/api/osquery/log", {"node_key": key, "log_type": "result", "data": data},
+                            gz=True, sent=sent)
         if r is not None and r.get("node_invalid") is False:
-            self.acked.append((self.asset(i), digest(data)))
-        await self.post(client, "distributed/read", "/api/osquery/distributed/read", {"node_key": key})
+            self.acked.append((self.asset(i), hashlib.sha256(sent[0]).hexdigest()))
+        await self.post(client, f"dist/read r{rnd}", "/api/osquery/distributed/read", {"node_key": key})
 
     async def run(self) -> dict[str, Any]:
         import httpx
@@ -383,8 +384,9 @@ def main() -> int:
 
     print()
     print(f"banscan serve load ({args.backend}, loopback), {os.cpu_count()} CPUs, wall {wall:.0f} s")
+    print("(r0: first snapshots; r1: the round with the SIGKILL and restart; later rounds: differentials)")
     print(f"{'phase':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    for phase, xs in bench.lat.items():
+    for phase, xs in sorted(bench.lat.items()):
         print(f"{phase:<18}{len(xs):>9}{pct(xs, 50) * 1000:>9.1f}{pct(xs, 95) * 1000:>9.1f}"
               f"{pct(xs, 99) * 1000:>9.1f}{max(xs) * 1000:>9.1f}")
     print(f"target: p99 < 250 ms; enrolment storm {args.nodes} nodes in {args.storm_seconds:g} s "

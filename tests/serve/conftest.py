@@ -21,7 +21,8 @@ def _isolated_home(tmp_path, monkeypatch) -> None:
 def live(request: pytest.FixtureRequest, tmp_path) -> Iterator[servekit.Live]:
     """A live server per backend; osquery nodes are evaluated in the worker process, as in production."""
     for url in servekit.db_url(request.param, tmp_path):
-        yield from servekit.start(url, ["us-federal-agency"], evaluator="process")
+        yield from servekit.start(url, ["us-federal-agency"], evaluator="process" if request.param == "sqlite"
+                                  else "auto")
 
 
 @pytest.fixture

@@ -378,4 +378,7 @@ def scan_now(request: Request, asset: str, p: Decide) -> dict[str, Any]:
 
     if not db.write(svc.store.engine, _tx):
         raise HTTPException(404, f"no enrolled osquery node for asset '{asset}'")
+    from banscan.serve.osquery import nodes_of
+
+    nodes_of(svc).scan_requested = None  # reload the requests from the database at the next read
     return {"asset": asset, "scan_requested": True}

@@ -35,6 +35,7 @@ import time
 import zlib
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from sqlalchemy import and_, delete, select, update
@@ -97,8 +98,23 @@ def _now() -> str:
 # --------------------------------------------------------------------------- request bodies
 
 
+def jloads(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:  # e.g. a lone surrogate escape, which the json module accepts
+        return json.loads(raw)
+
+
+def jdumps(v: Any, sort: bool = False) -> str:
+    try:
+        return orjson.dumps(v, option=orjson.OPT_SORT_KEYS if sort else 0).decode("utf-8")
+    except TypeError:  # lone surrogates: the json module writes them escaped
+        return json.dumps(v, sort_keys=sort, ensure_ascii=True, separators=(",", ":"))
+
+
 async def _json_body(request: Request) -> Any:
-    """The JSON body, gunzipped when sent compressed (never inflated past the body limit)."""
+    """The JSON body, gunzipped when sent compressed (never inflated past the body limit).
+    The decompressed bytes are kept in ``request.state.raw_body`` (their digest names the batch)."""
     raw = await request.body()
     limit = min(service(request).config.max_body_bytes * 4, MAX_DECOMPRESSED)
     if request.headers.get("content-encoding", "").lower() == "gzip" or raw[:2] == b"\x1f\x8b":
@@ -110,8 +126,9 @@ async def _json_body(request: Request) -> Any:
         if d.unconsumed_tail:
             raise HTTPException(413, f"the decompressed body is larger than {limit} bytes")
         raw = data
+    request.state.raw_body = raw
     try:
-        return json.loads(raw)
+        return jloads(raw)
     except (ValueError, UnicodeDecodeError):
         raise HTTPException(400, "the body is not JSON") from None
 
@@ -123,6 +140,7 @@ class Nodes:
         self.cache: dict[str, tuple[int, str]] = {}
         self.seen: dict[int, str] = {}
         self.due: dict[int, float] = {}  # node id -> when its pending evaluation is due (monotonic)
+        self.scan_requested: dict[int, str | None] | None = None  # node id -> platform, loaded lazily
         self.lock = threading.Lock()
 
     def lookup(self, svc: Any, key: Any) -> tuple[int, str] | None:
@@ -157,6 +175,15 @@ class Nodes:
     def done(self, node_id: int) -> None:
         with self.lock:
             self.due.pop(node_id, None)
+
+    def requested(self, svc: Any) -> dict[int, str | None]:
+        """Nodes asked to "scan now" (kept in memory; the database holds them across restarts)."""
+        if self.scan_requested is None:
+            with db.reading(svc.store.engine) as conn:
+                rows = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.platform)
+                                    .where(osquery_nodes.c.scan_requested > 0)).all()
+            self.scan_requested = {int(r.id): r.platform for r in rows}
+        return self.scan_requested
 
     def forget(self, digest: str) -> None:
         self.cache.pop(digest, None)
@@ -269,8 +296,7 @@ async def config(request: Request) -> dict[str, Any]:
 
 
 def _rowhash(row: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8", "surrogatepass")
-                          ).hexdigest()
+    return hashlib.sha256(jdumps(row, sort=True).encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def _rows(v: Any) -> list[dict[str, Any]]:
@@ -353,19 +379,19 @@ def _apply(conn: Connection, node_id: int, ch: Changes, may_match: Any) -> tuple
                 osquery_rows.c.row_hash.in_(gone[i:i + 500])))).rowcount or 0
         for h, r in new.items():
             if h not in old:
-                text = json.dumps(r, ensure_ascii=False)
+                text = jdumps(r)
                 interesting = interesting or may_match(text)
                 values.append({"node_id": node_id, "query": q, "row_hash": h, "row": text})
     for q, rows in ch.removed.items():
         hashes = list({_rowhash(r) for r in rows})
-        interesting = interesting or any(may_match(json.dumps(r, ensure_ascii=False)) for r in rows)
+        interesting = interesting or any(may_match(jdumps(r)) for r in rows)
         for i in range(0, len(hashes), 500):
             removed += conn.execute(delete(osquery_rows).where(and_(
                 osquery_rows.c.node_id == node_id, osquery_rows.c.query == q,
                 osquery_rows.c.row_hash.in_(hashes[i:i + 500])))).rowcount or 0
     for q, rows in ch.added.items():
         for r in rows:
-            text = json.dumps(r, ensure_ascii=False)
+            text = jdumps(r)
             interesting = interesting or may_match(text)
             values.append({"node_id": node_id, "query": q, "row_hash": _rowhash(r), "row": text})
     for i in range(0, len(values), 500):
@@ -414,8 +440,7 @@ async def log_endpoint(request: Request) -> dict[str, Any]:
             ch.result_entry(e)
     else:
         ch.entries = len(data)
-    digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode(
-        "utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(request.state.raw_body).hexdigest()
     out = await run_in_threadpool(ingest, svc, node[0], log_type, ch, digest)
     if out["interesting"]:
         wake(svc)
@@ -436,15 +461,11 @@ async def distributed_read(request: Request) -> dict[str, Any]:
         return INVALID
     svc = service(request)
 
-    def _pending() -> tuple[bool, str | None]:
-        with db.reading(svc.store.engine) as conn:
-            r = conn.execute(select(osquery_nodes.c.scan_requested, osquery_nodes.c.platform)
-                             .where(osquery_nodes.c.id == node[0])).first()
-        return (bool(r and r.scan_requested), r.platform if r else None)
-
-    pending, platform = await run_in_threadpool(_pending)
-    if not pending:
+    requested = nodes_of(svc).requested(svc) if nodes_of(svc).scan_requested is not None else \
+        await run_in_threadpool(nodes_of(svc).requested, svc)
+    if node[0] not in requested:
         return {"queries": {}, "node_invalid": False}
+    platform = requested[node[0]]
     fam = _platform_family(platform)
     queries = {DIST_PREFIX + t: sql for t, p, sql in QUERIES if p is None or fam is None or p == fam}
     return {"queries": queries, "node_invalid": False}
@@ -479,13 +500,13 @@ async def distributed_write(request: Request) -> dict[str, Any]:
                 continue  # the query failed on the node: keep what we had
             ch.entries += 1
             ch.snapshot(QUERY_PREFIX + qid[len(DIST_PREFIX):], _rows(rows))
-    digest = hashlib.sha256(json.dumps(queries, sort_keys=True, ensure_ascii=False, default=str).encode(
-        "utf-8", "surrogatepass")).hexdigest()
+    digest = hashlib.sha256(request.state.raw_body).hexdigest()
 
     def _tx() -> None:
         ingest(svc, node[0], "distributed", ch, digest, force=True)
         db.write(svc.store.engine, lambda c: c.execute(update(osquery_nodes).where(
             osquery_nodes.c.id == node[0]).values(scan_requested=0)))
+        nodes_of(svc).requested(svc).pop(node[0], None)
 
     await run_in_threadpool(_tx)
     wake(svc)
@@ -510,9 +531,13 @@ def evaluate_dirty(svc: Any, limit: int = 50) -> int:
     """Re-scan due nodes whose rows changed, in this thread; returns how many were evaluated."""
     nodes = nodes_of(svc)
     due = nodeeval.due_nodes(svc.store.engine, nodes.is_due, limit)
+    duty = min(max(float(svc.config.evaluator_duty), 0.05), 1.0)
     for n in due:
+        t = time.perf_counter()
         nodeeval.evaluate_node(svc, n)
         nodes.done(n[0])
+        # share the interpreter with the requests: rest as long as the evaluation took (at duty 0.5)
+        time.sleep((time.perf_counter() - t) * (1 - duty) / duty)
     return len(due)
 
 
@@ -536,7 +561,7 @@ async def evaluator(svc: Any) -> None:
         while True:
             n = 0
             try:
-                if svc.config.evaluator == "process":
+                if _mode(svc) == "process":
                     if pool is None:
                         pool = _pool(svc)
                     due = await asyncio.to_thread(nodeeval.due_nodes, svc.store.engine, nodes.is_due, 20)
@@ -567,6 +592,16 @@ async def evaluator(svc: Any) -> None:
     finally:
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _mode(svc: Any) -> str:
+    """"auto": a worker process on PostgreSQL; a thread on SQLite, where writers of two processes
+    would wait on each other in SQLite's busy handler (sleeping up to 100 ms a time) while writers
+    of one process hand over through the service's write lock at once."""
+    mode = str(svc.config.evaluator)
+    if mode == "auto":
+        return "thread" if svc.store.engine.dialect.name == "sqlite" else "process"
+    return mode
 
 
 def _pool(svc: Any) -> Any:

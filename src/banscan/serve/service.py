@@ -40,7 +40,8 @@ class ServeConfig:
     # a node whose changed rows cannot hold a product signature (the matcher's prefilter says so)
     # is re-evaluated within this many seconds instead of at once (its findings cannot change)
     osquery_eval_delay: float = 300.0
-    evaluator: str = "process"  # where osquery nodes are re-scanned: "process" (a worker) or "thread"
+    evaluator_duty: float = 0.5  # in a thread: the share of time the evaluator may run
+    evaluator: str = "auto"  # where osquery nodes are re-scanned: "process" (a worker), "thread" or "auto"
     far: dict[str, Any] = field(default_factory=dict)
 
 
