@@ -46,6 +46,12 @@ IEEE_DIR = Path("/usr/share/ieee-data")
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv")
 TARGET_P = 0.99
 TARGET_R = 0.97
+AS_OF = dt.date.today()  # the day labels of dated entities are judged on (--as-of)
+
+
+def current(reg, family: str, entity: str | None) -> bool:
+    """Is the entity the family's on AS_OF?  (Identifiers of divested entities are checked in part F.)"""
+    return entity is None or reg.entity(family, entity).member_on(AS_OF)
 POSITIVE = (Confidence.LIKELY, Confidence.CERTAIN)
 
 
@@ -319,7 +325,13 @@ def network(matcher: Matcher, show: int) -> dict[str, tuple[int, int, int]]:
     local_hits: list[str] = []
     local_checked = 0
     odd_ul: list[str] = []
+    divested = [a for a in reg.oui if not current(reg, a.family, a.entity)]
+    if divested:
+        print(f"{len(divested)} assignments of entities that are not the family's on {AS_OF} are left to part F: "
+              + ", ".join(sorted({f"{a.family}/{a.entity}" for a in divested})) + "\n")
     for a in reg.oui:
+        if not current(reg, a.family, a.entity):
+            continue
         assigned[a.family] += 1
         ok = True
         for mac in macs_in(a.prefix):
@@ -642,7 +654,13 @@ def pen_items(reg) -> tuple[list[Item], list[Item], list[Item], list[Item]]:
         return nums, lnums, names, lnames
     print(f"enterprise-number table: {len(t.assignments)} numbers ({t.data_date}); look-alikes from {PEN_FILE}")
     mapped = {a.number: a for a in t.assignments}
+    gone = [a for a in t.assignments if not current(reg, a.family, a.entity)]
+    if gone:
+        print(f"{len(gone)} numbers of entities that are not the family's on {AS_OF} are left to part F: "
+              + ", ".join(f"{a.number} ({a.family}/{a.entity})" for a in gone))
     for a in t.assignments:
+        if not current(reg, a.family, a.entity):
+            continue
         oid = f"1.3.6.1.4.1.{a.number}.1.2"
         nums.append(Item(_obs("snmp", {F.SYS_OBJECT_ID: oid}, oid), a.family, "iana-table", f"sysObjectID {oid}"))
         names.append(Item(_obs("snmp", {F.PUBLISHER: a.organization}, a.organization), a.family, "iana-name",
@@ -664,12 +682,13 @@ def pen_items(reg) -> tuple[list[Item], list[Item], list[Item], list[Item]]:
 
 def ieee_name_items(reg) -> tuple[list[Item], list[Item]]:
     """IEEE organisation names as organisation text: the table's organisations, and the look-alikes."""
-    fam_orgs = {a.organization: a.family for a in reg.oui}
+    fam_orgs = {a.organization: a.family for a in reg.oui if current(reg, a.family, a.entity)}
     pos = [Item(_obs("device", {F.OUI_VENDOR: o}, o), f, "ieee-table-name", f"oui_vendor {o!r}")
            for o, f in sorted(fam_orgs.items())]
     traps = []
+    all_orgs = {a.organization for a in reg.oui}
     for _, _, o in sorted(set(ieee_rows())):
-        if o in fam_orgs or lookalike_group(o) is None:
+        if o in all_orgs or lookalike_group(o) is None:
             continue
         traps.append(Item(_obs("device", {F.OUI_VENDOR: o}, o), "-", "ieee-look-alike-name", f"oui_vendor {o!r}"))
     uniq = {i.show: i for i in traps}
@@ -807,6 +826,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
                     help="judge as of this day (default: today), when the matcher takes a date")
     a = ap.parse_args(argv)
+    global AS_OF
+    AS_OF = a.as_of or dt.date.today()
     reg = load()
     matcher = make_matcher(reg, a.as_of)
     print(f"registry {reg.version} sha256 {reg.sha256[:12]}; {len(reg.signatures)} signatures, "
@@ -837,7 +858,7 @@ def main(argv: list[str] | None = None) -> int:
               f"{target_mark(tp, tp + fp, tp, tp + fn)}")
     if "oui-identified" in res:
         i, _, m = res["oui-identified"]
-        print(f"OUI assignments          : identified {i}, missed {m}  (target: missed 0)")
+        print(f"OUI assignments (current): identified {i}, missed {m}  (target: missed 0)")
         print(f"locally administered MACs: matched {res['oui-local'][1]}  (target 0)")
         print(f"look-alike assignments   : flagged {res['lookalike'][1]}  (target 0)")
     if sets:
@@ -855,7 +876,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nproducts (software.tsv, winget, Maven, Homebrew) at likely+: precision {ratio(tp, tp + fp)} recall "
               f"{ratio(tp, tp + fn)}  target >= {TARGET_P} / >= {TARGET_R}: {target_mark(tp, tp + fp, tp, tp + fn)}")
         tp, _, fn = sets["IANA numbers"]["likely+"].totals()
-        print(f"IANA numbers of the families found at likely+: {tp} of {tp + fn}  (target: all)")
+        print(f"IANA numbers of the families' current entities found at likely+: {tp} of {tp + fn}  (target: all)")
         la = sum(sets[n]["possible+"].totals()[1] for n in sets if "look-alike" in n or "traps" in n)
         print(f"look-alikes flagged at any level (domains, IANA, IEEE names): {la}  (target 0)")
     if dates:
