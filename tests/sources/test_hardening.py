@@ -648,3 +648,21 @@ def test_csv_cell_past_the_field_limit_skips_that_row(reg: Registry, tmp_path: P
     assert not inp(r, f).errors
     assert obs_count(r, f) == obs_count(r, src) > 1
     assert any("line 3" in d and "field" in d for d in inp(r, f).deviations)
+
+
+def test_clean_observation_handles_one_value_or_several() -> None:
+    from banscan.model import Locator, Observation
+    from banscan.sources.encoding import clean_observation
+
+    ctx = ReadContext(path="p", asset="a")
+    long_name = "a." * 300 + "kaspersky.com"
+    obs = Observation("tls", "host\udc80", {"domain": ("ok.example", long_name), "name": "x\udc80"},  # type: ignore[dict-item]
+                      Locator("p", "line 1"))
+    out = clean_observation(obs, ctx)
+    assert out.asset == "host\ufffd" and out.fields["name"] == "x\ufffd"
+    doms = out.fields["domain"]
+    assert isinstance(doms, tuple) and doms[0] == "ok.example"
+    assert len(doms[1]) <= 253 and doms[1].endswith("kaspersky.com")
+    assert len(ctx.deviations) == 2
+    same = Observation("software", "h", {"name": "plain"}, Locator("p", "line 2"))
+    assert clean_observation(same, ctx) is same

@@ -128,36 +128,49 @@ def clean_text(s: str) -> tuple[str, bool]:
     return s, False
 
 
+def _clean_value(key: str, v: str, cap: int, ctx: ReadContext) -> tuple[str, bool]:
+    v2, bad = clean_text(v)
+    if bad:
+        ctx.deviation("strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD")
+    if key == F.DOMAIN and len(v2) > DOMAIN_MAX:
+        ctx.deviation(f"domain names longer than {DOMAIN_MAX} characters were cut to their last {DOMAIN_MAX}")
+        return v2[-DOMAIN_MAX:].lstrip("."), True
+    if len(v2) > cap:
+        ctx.deviation(f"field values longer than the max_field_chars limit ({cap}) were cut")
+        return v2[:cap], True
+    return v2, bad
+
+
 def clean_observation(obs: Observation, ctx: ReadContext) -> Observation:
-    """The observation with every string encodable and every field within ``max_field_chars``
-    (a domain within 253 characters, keeping its right-hand labels); changes are noted."""
+    """The observation with every string encodable and every field value within
+    ``max_field_chars`` (a domain within 253 characters, keeping its right-hand labels); a
+    field may hold one string or a tuple of strings.  Changes are noted in the deviations."""
     cap = ctx.limits.max_field_chars
     changed = False
-    fields = obs.fields
-    out: dict[str, str] | None = None
+    fields: Any = obs.fields
+    out: dict[str, Any] | None = None
     for k, v in fields.items():
-        if not isinstance(v, str):
-            v2 = str(v)
-            bad = True
-        else:
-            v2, bad = clean_text(v)
         kc, kbad = clean_text(k) if not k.isascii() or _BAD in k else (k, False)
-        if bad or kbad:
+        if isinstance(v, str):
+            if v.isascii() and len(v) <= min(cap, DOMAIN_MAX) and _BAD not in v:
+                new: Any = v
+                bad = False
+            else:
+                new, bad = _clean_value(kc, v, cap, ctx)
+        elif isinstance(v, tuple):
+            parts = [_clean_value(kc, x, cap, ctx) if isinstance(x, str) else (x, False) for x in v]
+            bad = any(b for _, b in parts)
+            new = tuple(x for x, _ in parts) if bad else v
+        else:
+            new, bad = v, False
+        if kbad:
             ctx.deviation("strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD")
-        if k == F.DOMAIN and len(v2) > DOMAIN_MAX:
-            v2 = v2[-DOMAIN_MAX:].lstrip(".")
-            ctx.deviation(f"domain names longer than {DOMAIN_MAX} characters were cut to their last {DOMAIN_MAX}")
-            bad = True
-        elif len(v2) > cap:
-            v2 = v2[:cap]
-            ctx.deviation(f"field values longer than the max_field_chars limit ({cap}) were cut")
-            bad = True
         if bad or kbad:
             if out is None:
                 out = dict(fields)
             if kbad:
                 out.pop(k, None)
-            out[kc] = v2
+            out[kc] = new
             changed = True
     asset, abad = clean_text(obs.asset)
     if len(asset) > cap:
