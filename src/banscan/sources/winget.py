@@ -65,6 +65,9 @@ class WingetExportSource:
                 elif prefix.startswith("Sources.item.Packages.item.") and event in ("string", "number"):
                     pkg[prefix.rsplit(".", 1)[-1]] = s(value)
         except (ijson.JSONError, ijson.IncompleteJSONError, ValueError) as exc:
+            # the packages read before the error are still reported
+            for i, p in held:
+                yield from self._emit(p, source_name, created, src_i, i, ctx)
             yield Problem(ctx.loc(""), json_error_message(exc, reader), fatal=True)
 
     def _emit(
