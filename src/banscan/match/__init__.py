@@ -12,10 +12,11 @@ signature can match anything in the line, so line-oriented sources may skip pars
 
 from __future__ import annotations
 
-import unicodedata
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import ahocorasick
 
@@ -44,6 +45,9 @@ from banscan.model import (
     stable_id,
 )
 from banscan.registry import CompiledSignature, Registry
+
+if TYPE_CHECKING:
+    from banscan.fast.engine import Engine
 
 __all__ = ["Matcher", "Hit"]
 
@@ -79,20 +83,48 @@ _GENERIC = frozenset("""
     iphone android app apps client service services cloud mobile security network technology
     technologies video player system systems software group online home smart lite pro plus
     manager center centre agent update studio desktop browser cpe upnp http https www com net org
+    communications communication international information digital data telecom the and for of
 """.split())
-_SEPARATORS = (" ", "-", "_", ".", "/", ":", "", " (", ", ")
+
+Anchor = tuple[str, bool, bool]  # (lower-case literal, token boundary before, token boundary after)
 
 
-def text_anchors(n: str) -> list[str]:
-    """Literal strings, one of which any raw text containing the normalised phrase ``n`` contains."""
+def text_anchors(n: str, df: dict[str, int] | None = None) -> list[Anchor]:
+    """Anchors one of which any ASCII raw text containing the normalised phrase ``n`` contains.
+
+    Every token of ``n`` appears, whole and case-insensitively, in any ASCII text that normalises
+    to contain ``n`` (normalisation only splits on punctuation and drops whole tokens), so one
+    token bounded on both sides is enough: the rarest one (not a generic word, used by the fewest
+    phrases, longest).  A phrase with a non-ASCII character needs no anchor: no ASCII line can
+    hold it, and non-ASCII lines always take the full path.
+    """
     tokens = n.split()
-    distinctive = [t for t in tokens if len(t) >= 3 and t not in _GENERIC and not t.isdigit()]
-    if distinctive:
-        return [max(distinctive, key=len)]
-    if len(tokens) >= 2:
-        i = max(range(len(tokens) - 1), key=lambda j: len(tokens[j]) + len(tokens[j + 1]))
-        return [tokens[i] + sep + tokens[i + 1] for sep in _SEPARATORS]
-    return [max(tokens, key=len) if tokens else n]
+    if not tokens or not n.isascii():
+        return []
+    counts = df or {}
+    # vendor names recur across the registry's phrases but are rare in inventories: length first
+    best = min(tokens, key=lambda t: (t in _GENERIC or t.isdigit(), len(t) < 4, -len(t), -counts.get(t, 0), t))
+    return [(best, True, True)]
+
+
+def _free(lit: str) -> Anchor:
+    return (lit, False, False)
+
+
+_RUN = re.compile(r"[a-z0-9]+")
+
+
+def id_anchor(v: str, left: bool, right: bool) -> Anchor:
+    """The rarest alphanumeric run of an identifier that raw text holds literally (``v`` lower
+    case).  Inside ``v`` a run is bounded by ``v``'s own punctuation; at ``v``'s ends only where
+    the identifier is bounded there (``left``/``right``: a whole field, not a prefix)."""
+    if not v.isascii():
+        return _free(anchor(v))
+    runs = [(m.start(), m.end()) for m in _RUN.finditer(v)]
+    if not runs:
+        return _free(v)
+    s, e = min(runs, key=lambda r: (v[r[0]:r[1]] in _GENERIC, r[1] - r[0] < 4, r[0] - r[1], r[0]))
+    return (v[s:e], s > 0 or left, e < len(v) or right)
 
 
 def key_anchor(value: str) -> str:
@@ -128,28 +160,30 @@ class Matcher:
         self._domains: dict[str, list[CompiledSignature]] = defaultdict(list)
         self._hostnames: list[tuple[str, CompiledSignature]] = []
         self._oui: dict[str, tuple[str, str | None, str, str]] = {}
-        anchors: set[str] = set()
+        anchors: set[Anchor] = set()
+        self._phrases: list[str] = []
         for sig in registry.signatures:
             self._add(sig, anchors)
+        df: dict[str, int] = defaultdict(int)
+        for n in set(self._phrases):
+            for t in set(n.split()):
+                df[t] += 1
+        for n in self._phrases:
+            anchors.update(text_anchors(n, df))
         for a in registry.oui:
             self._oui[a.prefix] = (a.family, a.entity, a.organization, a.registry)
         for k in self._text_entries:
             self._text.add_word(k, k)
         if self._text_entries:
             self._text.make_automaton()
-        self._pre = ahocorasick.Automaton()
-        for a in anchors:  # type: ignore[assignment]
-            if a:
-                self._pre.add_word(a, a)
-        if anchors:
-            self._pre.make_automaton()
-        self._has_anchors = bool(anchors)
+        self._anchors = sorted(a for a in anchors if a[0])
+        self._engine: Engine | None = None
 
     # ------------------------------------------------------------------ compile
-    def _add(self, sig: CompiledSignature, all_anchors: set[str]) -> None:
+    def _add(self, sig: CompiledSignature, all_anchors: set[Anchor]) -> None:
         kind = sig.kind
         # negatives only ever suppress: a line without a positive anchor needs no reading
-        anchors: set[str] = set() if sig.negative else all_anchors
+        anchors: set[Anchor] = set() if sig.negative else all_anchors
         for raw in sig.values:
             value = raw.strip()
             if not value:
@@ -160,7 +194,8 @@ class Matcher:
                     continue
                 key = n if spaceless(n) else f" {n} "
                 self._text_entries[key].append(sig)
-                anchors.update(text_anchors(n))
+                if not sig.negative:
+                    self._phrases.append(n)
             elif kind == "package":
                 eco = (sig.ecosystem or "").lower()
                 v = value.lower()
@@ -170,49 +205,59 @@ class Matcher:
                     self._pkg_prefix[eco].append((v, sig))
                 else:
                     self._pkg_exact[(eco, v)].append(sig)
-                anchors.add(key_anchor(v))
+                # an exact name is a whole field (or the part of a purl/Maven id between
+                # separators); a prefix only starts one
+                anchors.add(id_anchor(v.rstrip("*"), True, not v.endswith(("*", ".", "/", ":"))))
             elif kind == "purl":
                 v = value.lower().rstrip("*")
                 self._purl_prefix.append((v, sig))
-                anchors.add(anchor(v.split("/", 1)[-1]))
+                anchors.add(id_anchor(v.split("/", 1)[-1], True, False))
             elif kind == "bundle-id":
                 v = value.lower().rstrip("*")
                 if v.endswith("."):
                     self._bundle_prefix[v].append(sig)
                 else:
                     self._bundle_exact[v].append(sig)
-                anchors.add(key_anchor(v))
+                anchors.add(id_anchor(v, True, not v.endswith(".")))
             elif kind in _KEY_KINDS:
                 self._keys[kind][value.lower()].append(sig)
                 self._keys[kind][_strip_ext(value)].append(sig)
-                anchors.add(key_anchor(_strip_ext(value)))
+                anchors.add(id_anchor(_strip_ext(value), True, True))
             elif kind == "path":
                 v = "/" + value.lower().replace("\\", "/").strip("/") + "/"
                 self._paths.append((v, sig))
-                anchors.add(key_anchor(v.strip("/").rsplit("/", 1)[-1]))
+                anchors.add(id_anchor(v, True, True))
             elif kind == "snmp-pen":
                 self._pen[int(value)].append(sig)
             elif kind == "domain":
                 v = value.lower().strip(".")
                 self._domains[v].append(sig)
-                anchors.add(v if len(v) <= 40 else anchor(v))
+                # matched on whole labels: bounded on both sides
+                anchors.add((v, True, True) if len(v) <= 40 else _free(anchor(v)))
             elif kind == "hostname":
                 self._hostnames.append((value.lower(), sig))
-                anchors.add(key_anchor(value))
+                anchors.add(id_anchor(value.lower(), True, False))  # a prefix
 
     # ------------------------------------------------------------------ prefilter
+    def anchors(self) -> list[Anchor]:
+        """(literal, left boundary, right boundary): one of them is in any ASCII raw text that a
+        signature could match (lines with non-ASCII bytes or escapes take the full path)."""
+        return list(self._anchors)
+
+    @property
+    def engine(self) -> Engine:
+        """The compiled multi-literal engine over :meth:`anchors` (built on first use)."""
+        if self._engine is None:
+            from banscan.fast.engine import compile_engine
+
+            self._engine = compile_engine(self._anchors)
+        return self._engine
+
     def prefilter(self, raw: str) -> bool:
         """False only when no text or identifier signature can match anything in ``raw``."""
-        if not self._has_anchors:
-            return False
-        s = raw.lower()
-        if "\\u" in s:
-            return True  # escaped non-ASCII: decode before deciding
-        if not s.isascii():
-            s = unicodedata.normalize("NFKC", raw).casefold()
-        for _ in self._pre.iter(s):
-            return True
-        return False
+        if not raw.isascii():
+            return True  # NFKC and case folding may turn it into anything: full path
+        return self.engine.search(raw.encode("ascii"))
 
     # ------------------------------------------------------------------ hits
     def hits(self, obs: Observation) -> list[Hit]:

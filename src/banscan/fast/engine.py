@@ -1,0 +1,184 @@
+"""One compiled multi-literal engine over large blocks of raw bytes.
+
+An *anchor* is ``(literal, left, right)``: a lower-case ASCII literal, and whether the byte before
+(``left``) / after (``right``) it must be a token boundary.  A boundary is a byte that is not an
+ASCII letter or digit, the start or end of a line, or (on the left) a JSON escape ``\\n \\t \\r
+\\b \\f`` whose letter would otherwise touch the literal.
+
+Two implementations sit behind :func:`compile_engine`: Hyperscan (the ``hyperscan`` package) when
+it is installed and works, otherwise pyahocorasick over the lower-cased block with the boundaries
+checked in Python.  Both return the same lines for the same block (tests run both).
+
+Lines that hold any non-ASCII byte or a ``\\u``/``\\x`` escape are always reported: their text
+may normalise (NFKC, unescaping) to something no ASCII literal shows, so they take the full path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from typing import Protocol
+
+Anchor = tuple[str, bool, bool]
+
+_ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_ESC_LETTERS = frozenset(b"nrtbf")
+_SPECIAL = re.compile(rb"[\x80-\xff]|\\[uUxX]")
+
+
+def normalise_anchors(anchors: Iterable[Anchor | str]) -> list[Anchor]:
+    """Anchors as (literal, left, right), ASCII only, bounded only on alphanumeric ends."""
+    out: set[Anchor] = set()
+    for a in anchors:
+        lit, left, right = (a, False, False) if isinstance(a, str) else a
+        lit = lit.lower()
+        if not lit or not lit.isascii():
+            continue  # a non-ASCII literal never appears in an ASCII line; those lines go the full path
+        left = left and lit[0].isalnum()
+        right = right and lit[-1].isalnum()
+        out.add((lit, left, right))
+    # an unbounded literal makes bounded copies of itself redundant
+    free = {lit for lit, lft, rgt in out if not lft and not rgt}
+    return sorted(a for a in out if a[0] not in free or (not a[1] and not a[2]))
+
+
+def _line_starts(block: bytes, offsets: Iterable[int]) -> list[int]:
+    starts = {block.rfind(b"\n", 0, o) + 1 for o in offsets}
+    return sorted(starts)
+
+
+class Engine(Protocol):
+    name: str
+
+    def candidate_lines(self, block: bytes) -> list[int]:
+        """Sorted start offsets of the lines of ``block`` that need the full path."""
+        ...
+
+    def search(self, line: bytes) -> bool:
+        """True when ``line`` (one line) needs the full path."""
+        ...
+
+
+class HyperscanEngine:
+    name = "hyperscan"
+
+    def __init__(self, anchors: Sequence[Anchor]) -> None:
+        import hyperscan
+
+        self._hs = hyperscan
+        exprs: list[bytes] = [rb"[\x80-\xff]", rb"\\[uUxX]"]
+        for lit, left, right in anchors:
+            body = re.escape(lit.encode("ascii"))
+            pat = body
+            if left:
+                pat = rb"(?:^|[^a-z0-9]|\\[nrtbf])" + pat
+            if right:
+                pat = pat + rb"(?:[^a-z0-9]|$)"
+            exprs.append(pat)
+        flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
+        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                         flags=[flags] * len(exprs))
+        self._line_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._line_db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                              flags=[flags | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
+        self._scratch = hyperscan.Scratch(self._db)
+        self._line_scratch = hyperscan.Scratch(self._line_db)
+
+    def candidate_lines(self, block: bytes) -> list[int]:
+        ends: list[int] = []
+        add = ends.append
+
+        def on(_id: int, _frm: int, to: int, _flags: int, _ctx: object) -> None:
+            add(to - 1)
+
+        self._db.scan(block, match_event_handler=on, scratch=self._scratch)
+        return _line_starts(block, ends)
+
+    def search(self, line: bytes) -> bool:
+        found: list[int] = []
+
+        def on(_id: int, _frm: int, _to: int, _flags: int, _ctx: object) -> bool:
+            found.append(1)
+            return True  # stop scanning
+
+        try:
+            self._line_db.scan(line, match_event_handler=on, scratch=self._line_scratch)
+        except self._hs.ScanTerminated:
+            pass
+        except Exception as e:  # hyperscan raises its error type with the code on termination
+            if not found:
+                raise e
+        return bool(found)
+
+
+class AhoCorasickEngine:
+    name = "aho-corasick"
+
+    def __init__(self, anchors: Sequence[Anchor]) -> None:
+        import ahocorasick
+
+        self._bounds: dict[str, tuple[bool, bool, int]] = {}
+        self._ac = ahocorasick.Automaton()
+        for lit, left, right in anchors:
+            old = self._bounds.get(lit)
+            if old is not None:  # the same literal, bounded in two ways: the laxer wins
+                left, right = left and old[0], right and old[1]
+            self._bounds[lit] = (left, right, len(lit))
+            self._ac.add_word(lit, lit)
+        self._empty = not self._bounds
+        if not self._empty:
+            self._ac.make_automaton()
+
+    def _hits(self, low: bytes, text: str) -> list[int]:
+        out: list[int] = []
+        n = len(low)
+        bounds = self._bounds
+        for end, lit in self._ac.iter(text):
+            left, right, size = bounds[lit]
+            start = end - size + 1
+            if left and start > 0:
+                c = low[start - 1]
+                if c in _ALNUM and not (c in _ESC_LETTERS and start > 1 and low[start - 2] == 0x5C):
+                    continue
+            if right and end + 1 < n and low[end + 1] in _ALNUM:
+                continue
+            out.append(end)
+        return out
+
+    def candidate_lines(self, block: bytes) -> list[int]:
+        offsets: list[int] = []
+        if not block.isascii() or b"\\" in block:
+            offsets.extend(m.start() for m in _SPECIAL.finditer(block))
+        if not self._empty:
+            low = block.lower()
+            offsets.extend(self._hits(low, low.decode("latin-1")))
+        return _line_starts(block, offsets)
+
+    def search(self, line: bytes) -> bool:
+        if not line.isascii() or _SPECIAL.search(line):
+            return True
+        if self._empty:
+            return False
+        low = line.lower()
+        return bool(self._hits(low, low.decode("latin-1")))
+
+
+def hyperscan_available() -> bool:
+    try:
+        HyperscanEngine([("probe", True, True)])
+    except Exception:  # noqa: BLE001 - not installed, or no SSSE3 on this CPU
+        return False
+    return True
+
+
+def compile_engine(anchors: Iterable[Anchor | str], prefer: str | None = None) -> Engine:
+    """The best engine that works here (``prefer``: "hyperscan" or "aho-corasick" to force one)."""
+    norm = normalise_anchors(anchors)
+    if prefer != "aho-corasick":
+        try:
+            return HyperscanEngine(norm)
+        except Exception:  # noqa: BLE001 - fall back to the portable engine
+            if prefer == "hyperscan":
+                raise
+    return AhoCorasickEngine(norm)
