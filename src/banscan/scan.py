@@ -202,11 +202,16 @@ class Scanner:
     """Reads inputs one at a time, keeping only detections in memory."""
 
     def __init__(self, registry: Registry, progress: Progress | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, jobs: int = 1, fast: bool = True, blocks: bool = True) -> None:
+        from banscan.fast.memo import MemoMatcher
+
         self.registry = registry
-        self.matcher = Matcher(registry)
+        self.matcher: Matcher = MemoMatcher(registry) if fast else Matcher(registry)
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
+        self.jobs = max(1, jobs)
+        self.fast = fast  # False: every line through the reader, no prefilter (the slow twin)
+        self.blocks = fast and blocks  # the block scanner for line-oriented inputs
 
     def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
                     walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
@@ -233,8 +238,8 @@ class Scanner:
             return report, []
         report.format = source.name
         default_asset, _ = clean_text(asset or _default_asset(shown))
-        ctx = ReadContext(path=shown, asset=default_asset, prefilter=self.matcher.prefilter,
-                          limits=self.limits)
+        ctx = ReadContext(path=shown, asset=default_asset,
+                          prefilter=self.matcher.prefilter if self.fast else None, limits=self.limits)
         task = self.progress.start(shown, size)
         hashing = _HashingReader(_Chain(head, stream), self.progress, task)  # type: ignore[arg-type]
         transcoder: Transcoder | None = None
@@ -251,7 +256,15 @@ class Scanner:
         else:
             buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
-        dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
+        plan = None
+        if self.blocks and encoding is None:
+            from banscan.fast.blocks import plan_for
+
+            plan = plan_for(source, head)
+        if plan is not None:
+            dets = self._scan_blocks(source, plan, buffered, ctx, report, size)
+        else:
+            dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         if transcoder is not None and transcoder.replaced:
             report.deviations.append(f"bytes that are not valid {encoding_name} were replaced with U+FFFD")
         # hash whatever the source did not read, so the digest covers the whole input (not when
@@ -264,8 +277,40 @@ class Scanner:
             except (OSError, ValueError) as e:
                 report.errors.append(f"{shown}: cannot read to its end: {e}")
         self.progress.finish(task)
-        report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
+        if plan is None:
+            report.unidentifiable_macs = self.matcher.unidentifiable_macs - macs_before
         return report, dets
+
+    def _scan_blocks(self, source: Source, plan: Any, stream: BinaryIO, ctx: ReadContext,
+                     report: InputReport, size: int | None) -> list[Detection]:
+        """Block scanner: candidate lines through the reader, the rest counted (banscan.fast)."""
+        from banscan.fast import blocks as fb
+
+        blocks = fb.blocks_with_headers(plan, fb.iter_blocks(stream))
+        results: Iterator[fb.BlockResult]
+        if self.jobs > 1 and (size is None or size > fb.BLOCK_BYTES):
+            from banscan.fast.parallel import can_fork, map_blocks
+
+            if can_fork():
+                results = map_blocks(self.matcher, source, plan, blocks, ctx.path, ctx.asset, self.jobs,
+                                     self.limits)
+            else:
+                results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
+                                         limits=self.limits) for h, first, b in blocks)
+        else:
+            results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
+                                     limits=self.limits) for h, first, b in blocks)
+        merged = fb.Merged()
+        for r in results:
+            merged.add(r)
+            if merged.stopped:
+                break
+        report.errors.extend(merged.errors)
+        report.observations = merged.observations
+        report.deviations.extend(d for d in merged.final_deviations() if d not in report.deviations)
+        report.assets = {a: sorted(c) for a, c in merged.assets.items()}
+        report.unidentifiable_macs = merged.unidentifiable_macs
+        return merged.detections
 
     def _consume(self, items: Iterator[Observation | Problem], ctx: ReadContext, report: InputReport,
                  failure: str) -> list[Detection]:
@@ -406,7 +451,8 @@ class _Chain(io.RawIOBase):
 
 
 def run(request: ScanRequest, registry: Registry, progress: Progress | None = None,
-        stdin: IO[bytes] | None = None) -> ScanResult:
+        stdin: IO[bytes] | None = None, jobs: int = 1, fast: bool = True,
+        blocks: bool = True) -> ScanResult:
     """Scan the requested inputs and evaluate the findings for the requested profiles and date."""
     from banscan import policy
 
@@ -419,7 +465,7 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
             limits = Limits.load()
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    scanner = Scanner(registry, progress, limits)
+    scanner = Scanner(registry, progress, limits, jobs=jobs, fast=fast, blocks=blocks)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:

@@ -103,6 +103,7 @@ def register(app: typer.Typer) -> None:
         fail_on: Annotated[str | None, typer.Option("--fail-on", metavar="LEVEL", help="advisory|report|do-not-procure|remove|prohibited: exit 1 when a finding is at or above LEVEL (default: remove).")] = None,
         input_format: Annotated[str | None, typer.Option("--input-format", metavar="NAME", help="Read every INPUT as this format instead of recognising it.")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this scan in the database.")] = False,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes for large line-oriented inputs (results do not depend on N).")] = 1,
         registry: RegistryOpt = None,
         db: DbOpt = None,
         config: ConfigOpt = None,
@@ -124,7 +125,7 @@ def register(app: typer.Typer) -> None:
             from banscan.progress import RichProgress
             progress = RichProgress()
         try:
-            result = run(request, reg, progress)
+            result = run(request, reg, progress, jobs=jobs)
         finally:
             if progress is not None:
                 progress.close()

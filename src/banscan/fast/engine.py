@@ -79,11 +79,7 @@ class HyperscanEngine:
         self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
                          flags=[flags] * len(exprs))
-        self._line_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._line_db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                              flags=[flags | hyperscan.HS_FLAG_SINGLEMATCH] * len(exprs))
         self._scratch = hyperscan.Scratch(self._db)
-        self._line_scratch = hyperscan.Scratch(self._line_db)
 
     def candidate_lines(self, block: bytes) -> list[int]:
         ends: list[int] = []
@@ -103,7 +99,7 @@ class HyperscanEngine:
             return True  # stop scanning
 
         try:
-            self._line_db.scan(line, match_event_handler=on, scratch=self._line_scratch)
+            self._db.scan(line, match_event_handler=on, scratch=self._scratch)
         except self._hs.ScanTerminated:
             pass
         except Exception as e:  # hyperscan raises its error type with the code on termination

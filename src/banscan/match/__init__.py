@@ -102,8 +102,9 @@ def text_anchors(n: str, df: dict[str, int] | None = None) -> list[Anchor]:
     if not tokens or not n.isascii():
         return []
     counts = df or {}
-    # vendor names recur across the registry's phrases but are rare in inventories: length first
-    best = min(tokens, key=lambda t: (t in _GENERIC or t.isdigit(), len(t) < 4, -len(t), -counts.get(t, 0), t))
+    # vendor names recur across the registry's phrases but are rare in inventories
+    best = min(tokens, key=lambda t: (t in _GENERIC or t.isdigit(), len(t) < 3, -min(counts.get(t, 0), 3),
+                                      -len(t), t))
     return [(best, True, True)]
 
 

@@ -1,0 +1,439 @@
+"""The block scanner: line-oriented inputs read in large blocks cut at newlines.
+
+For each block, one pass of the compiled multi-literal engine (:mod:`banscan.fast.engine`) marks
+the *candidate* lines: those holding a signature anchor, a non-ASCII byte or a ``\\u``/``\\x``
+escape.  Only those lines reach the format's reader (and so the JSON parser and the matcher);
+the others are counted, with the asset and evidence class they cover, by C-level scans
+(``bytes.count``, one regular expression over the block, ``collections.Counter``).  Lines a
+format's counting rule does not recognise are fed to the reader as well, which counts them its
+own way, so nothing is lost.
+
+:func:`scan_block` is pure: block bytes, the header lines before it and its first line number
+in; detections, counts and covered assets out.  ``banscan scan`` (one process or ``--jobs N``)
+and ``banscan spark-scan`` cut the same blocks and merge the same results in order, so line
+numbers, detection ids and counts do not depend on how the work was spread.
+
+Records that carry MAC addresses or other device evidence (Zeek ``dhcp``/``known_devices``…) are
+never counted without being read: their format's rule sends them all to the reader.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from banscan.match import Matcher
+from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
+from banscan.sources.base import ReadContext, Source
+
+BLOCK_BYTES = 4 << 20
+_LINE_REF = re.compile(r"\bline (\d+)\b(?! column)")
+_COUNTED = re.compile(r"^(\d+) (.+)$", re.S)
+
+
+# ------------------------------------------------------------------------------------ results
+
+
+@dataclass
+class BlockResult:
+    first_line: int
+    detections: list[Detection] = field(default_factory=list)
+    observations: int = 0
+    assets: dict[str, set[str]] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    fatal: bool = False
+    unidentifiable_macs: int = 0
+    lines: int = 0
+    candidates: int = 0  # lines that went to the reader
+
+
+@dataclass
+class Merged:
+    detections: list[Detection] = field(default_factory=list)
+    observations: int = 0
+    assets: dict[str, set[str]] = field(default_factory=dict)
+    deviations: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    unidentifiable_macs: int = 0
+    lines: int = 0
+    candidates: int = 0
+    stopped: bool = False
+    _counted: dict[str, int] = field(default_factory=dict)
+
+    def add(self, r: BlockResult) -> None:
+        """Merge the next block's result (blocks after a fatal problem are ignored, as a
+        reader stops at it)."""
+        if self.stopped:
+            return
+        self.detections.extend(r.detections)
+        self.observations += r.observations
+        for a, c in r.assets.items():
+            self.assets.setdefault(a, set()).update(c)
+        for d in r.deviations:
+            m = _COUNTED.match(d)
+            if m:  # "N row(s) …": one message with the total
+                tail = m.group(2)
+                if tail not in self._counted:
+                    self.deviations.append(tail)
+                    self._counted[tail] = 0
+                self._counted[tail] += int(m.group(1))
+            elif d not in self.deviations:
+                self.deviations.append(d)
+        self.errors.extend(r.errors)
+        self.unidentifiable_macs += r.unidentifiable_macs
+        self.lines += r.lines
+        self.candidates += r.candidates
+        self.stopped = r.fatal
+
+    def final_deviations(self) -> list[str]:
+        return [f"{self._counted[d]} {d}" if d in self._counted else d for d in self.deviations]
+
+
+# ------------------------------------------------------------------------------------ blocks
+
+
+def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block) for ``stream``, each block ending at a newline (but the last)."""
+    size = size or BLOCK_BYTES
+    line = 1
+    carry = b""
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            break
+        data = carry + chunk if carry else chunk
+        cut = data.rfind(b"\n") + 1
+        if cut == 0:
+            carry = data
+            continue
+        block, carry = data[:cut], data[cut:]
+        yield line, block
+        line += block.count(b"\n")
+    if carry:
+        yield line, carry
+
+
+def _lines_of(block: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
+    """(start, end) of the lines beginning at ``starts`` (end includes the newline)."""
+    n = len(block)
+    for s in starts:
+        e = block.find(b"\n", s)
+        yield s, (n if e < 0 else e + 1)
+
+
+# ------------------------------------------------------------------------------------ formats
+
+
+class Plan:
+    """How one line-oriented format is block-scanned."""
+
+    name = ""
+
+    def accepts(self, head: bytes) -> bool:
+        return False
+
+    def synthetic_header(self) -> bytes:
+        """Lines put before every block so that the reader starts in the right mode."""
+        return b""
+
+    def header_lines(self, block: bytes) -> list[bytes]:
+        """Lines of ``block`` that later blocks need in front of them (Zeek's ``#`` headers)."""
+        return []
+
+    def special_starts(self, block: bytes) -> list[int]:
+        """Start offsets of lines always fed to the reader (headers)."""
+        return []
+
+    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
+        """Count the non-candidate lines ``rest`` into ``ctx``; False when they must be read."""
+        return False
+
+
+# the start of an event-form line as osqueryd writes it (a match starts at a newline: one per line)
+_OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
+
+
+def _line_count(rest: bytes) -> int:
+    return rest.count(b"\n") + (1 if rest and not rest.endswith(b"\n") else 0)
+
+
+class OsqueryPlan(Plan):
+    """osqueryd results logs in event form, as osqueryd writes them (keys in its order)."""
+
+    name = "osquery"
+
+    def __init__(self) -> None:
+        self._ec: dict[bytes, EvidenceClass | None] = {}
+
+    def accepts(self, head: bytes) -> bool:
+        for raw in head.split(b"\n"):
+            s = raw.lstrip(b"\xef\xbb\xbf").strip()
+            if s:
+                try:
+                    return isinstance(json.loads(s), dict)
+                except ValueError:
+                    return False
+        return False
+
+    def synthetic_header(self) -> bytes:
+        return b"{}\n"  # a JSON object: the reader reads one record per line
+
+    def _evidence(self, qname: bytes, rest: bytes) -> EvidenceClass | None:
+        if qname not in self._ec:
+            from banscan.sources.osquery import TABLES, classify
+
+            ec = None
+            i = rest.find(b'{"name":"' + qname + b'","hostIdentifier"')
+            if i >= 0:
+                e = rest.find(b"\n", i)
+                try:
+                    doc = json.loads(rest[i: e if e >= 0 else len(rest)])
+                    table = classify(doc["columns"].keys(), qname.decode("ascii"))
+                    ec = TABLES[table][1] if table else None
+                except (ValueError, KeyError, AttributeError, TypeError, UnicodeDecodeError):
+                    ec = None
+            self._ec[qname] = ec
+        return self._ec[qname]
+
+    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
+        if not rest:
+            return True
+        n = _line_count(rest)
+        body = rest if rest.endswith(b"\n") else rest + b"\n"
+        # every line: the canonical start, one "columns" object, ending with action "added"
+        if (body.count(b'"action":"added"}\n') + body.count(b'"action":"added"}\r\n') != n
+                or body.count(b'"columns":{') != n or b'"snapshot"' in body or b'"diffResults"' in body):
+            return False
+        pairs = _OSQ_EVENT.findall(b"\n" + rest)
+        if len(pairs) != n:
+            return False
+        tally = Counter(pairs)
+        unknown = 0
+        for (qname, host), n in tally.items():
+            ec = self._evidence(qname, rest)
+            if ec is None:
+                unknown += n  # rows of a table listing no software: counted, as the reader does
+            else:
+                ctx.skipped(host.decode("ascii"), ec, n)
+        if unknown:
+            ctx.observations += unknown
+            ctx.deviation(f"{unknown} row(s) of tables that list no software were not observed")
+        return True
+
+
+class ZeekTsvPlan(Plan):
+    """Zeek TSV logs (``#separator`` header)."""
+
+    name = "zeek"
+
+    def accepts(self, head: bytes) -> bool:
+        return head.lstrip(b"\xef\xbb\xbf").startswith(b"#separator")
+
+    def header_lines(self, block: bytes) -> list[bytes]:
+        return [m.group(0) for m in re.finditer(rb"^#[^\n]*\n?", block, re.M)]
+
+    def special_starts(self, block: bytes) -> list[int]:
+        return [m.start() for m in re.finditer(rb"^#", block, re.M)]
+
+    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
+        from banscan.sources import zeek
+
+        state = _zeek_state(header)
+        if state is None:
+            return False
+        kind, asset_idx, unset = state
+        if kind not in zeek._PREFILTERED or rest.startswith(b"#") or b"\n#" in rest:
+            return False
+        ec = zeek._EVIDENCE[kind]
+        if not rest:
+            return True
+        n = _line_count(rest)
+        if b"\n\n" in rest or rest.startswith(b"\n") or b"\n\r\n" in rest:
+            return False  # blank lines: the reader decides
+        if asset_idx < 0:
+            ctx.skipped(ctx.asset, ec, n)
+            return True
+        col = re.compile(rb"\n(?:[^\t\n]*\t){%d}([^\t\n\r]*)" % asset_idx)
+        values = col.findall(b"\n" + rest)
+        if len(values) != n:
+            return False  # short lines: the reader decides
+        for a, n in Counter(values).items():
+            name = a.decode("utf-8", "replace")
+            ctx.skipped(name if name and name != unset else ctx.asset, ec, n)
+        return True
+
+
+def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
+    """(log kind, asset column, unset marker) after ``header``; None unless tab-separated."""
+    from banscan.sources import zeek
+
+    sep = "\t"
+    unset = "-"
+    path: str | None = None
+    kind: str | None = None
+    idx = -1
+    for raw in header:
+        h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+        if h.startswith("#separator"):
+            v = h[len("#separator"):].strip()
+            if v not in ("\\x09", ""):
+                return None
+            continue
+        name, _, val = h[1:].partition(sep)
+        if name == "unset_field":
+            unset = val
+        elif name == "path":
+            path = val
+        elif name == "fields":
+            fields = val.split(sep)
+            kind = zeek.log_kind(fields, path) if path else zeek.log_kind(fields)
+            if kind is None and path is not None:
+                kind = zeek.log_kind(fields)
+            col = zeek._ASSET_COLUMN.get(kind or "")
+            idx = fields.index(col) if col and col in fields else -1
+    return kind, idx, unset
+
+
+PLANS: dict[str, type[Plan]] = {"osquery": OsqueryPlan, "zeek": ZeekTsvPlan}
+
+
+def plan_for(source: Source, head: bytes) -> Plan | None:
+    cls = PLANS.get(source.name)
+    if cls is None:
+        return None
+    plan = cls()
+    return plan if plan.accepts(head) else None
+
+
+# ------------------------------------------------------------------------------------ one block
+
+
+class _Fed:
+    """The lines fed to a reader, as a binary stream (iteration, readline, read)."""
+
+    def __init__(self, lines: list[bytes]) -> None:
+        self._lines = lines
+        self._i = 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        while self._i < len(self._lines):
+            self._i += 1
+            yield self._lines[self._i - 1]
+
+    def readline(self, size: int = -1) -> bytes:
+        if self._i >= len(self._lines):
+            return b""
+        self._i += 1
+        return self._lines[self._i - 1]
+
+    def read(self, n: int = -1) -> bytes:
+        out = b"".join(self._lines[self._i:])
+        self._i = len(self._lines)
+        return out
+
+
+def _remap(text: str, numbers: list[int]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        k = int(m.group(1))
+        return f"line {numbers[k - 1]}" if 0 < k <= len(numbers) else m.group(0)
+
+    return _LINE_REF.sub(sub, text)
+
+
+def _local_line(locator: str) -> int:
+    m = _LINE_REF.match(locator)
+    return int(m.group(1)) if m else -1
+
+
+def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes], block: bytes,
+               first_line: int, path: str, asset: str, engine: Any = None) -> BlockResult:
+    """Detections, counts and covered assets of one block (pure: no I/O, no shared state but
+    the matcher's memo)."""
+    res = BlockResult(first_line=first_line)
+    ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter)
+    eng = engine or matcher.engine
+    starts = eng.candidate_lines(block)
+    special = plan.special_starts(block)
+    state: list[bytes] | None = list(header)
+    if special:
+        starts = sorted(set(starts) | set(special))
+        own = [block[s:e] for s, e in _lines_of(block, special)]
+        leading = all(a == b for a, b in zip(special, [0] + [s + len(x) for s, x in zip(special, own)]))
+        changes = any(x.startswith((b"#separator", b"#fields", b"#path", b"#unset_field")) for x in own)
+        state = (list(header) + own) if leading or not changes else None
+    spans = list(_lines_of(block, starts))
+    res.lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1 if block else 0)
+    # the rest, without the candidate lines
+    pieces: list[bytes] = []
+    prev = 0
+    for s, e in spans:
+        pieces.append(block[prev:s])
+        prev = e
+    pieces.append(block[prev:])
+    rest = b"".join(pieces)
+    # lines before the block that set the reader's mode (line number 0: dropped)
+    pre = [ln for ln in plan.synthetic_header().splitlines(keepends=True)] + list(header)
+    numbers = [0] * len(pre)
+    fed = list(pre)
+    if state is not None and plan.count(rest, state, ctx):
+        line, prev = first_line, 0
+        for s, e in spans:
+            line += block.count(b"\n", prev, s)
+            prev = s
+            fed.append(block[s:e])
+            numbers.append(line)
+        res.candidates = len(spans)
+    else:
+        line = first_line
+        for raw in block.splitlines(keepends=True):
+            fed.append(raw)
+            numbers.append(line)
+            line += 1
+        res.candidates = res.lines
+    macs_before = matcher.unidentifiable_macs
+    try:
+        for item in source.read(_Fed(fed), ctx):  # type: ignore[arg-type]
+            if isinstance(item, Observation):
+                k = _local_line(item.source.locator)
+                if 0 < k <= len(numbers) and numbers[k - 1] == 0:
+                    continue  # a record of the synthetic header
+                if k > 0:
+                    item.source = Locator(path, _remap(item.source.locator, numbers))
+                ctx.seen(item)
+                res.detections.extend(matcher.match(item))
+            elif isinstance(item, Problem):
+                k = _local_line(item.source.locator)
+                if 0 < k <= len(numbers) and numbers[k - 1] == 0:
+                    continue
+                loc = Locator(path, _remap(item.source.locator, numbers))
+                res.errors.append(str(Problem(loc, _remap(item.message, numbers), item.fatal)))
+                if item.fatal:
+                    res.fatal = True
+                    break
+    except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
+        res.errors.append(f"{path}: could not be read: {type(e).__name__}: {e}")
+        res.fatal = True
+    res.unidentifiable_macs = matcher.unidentifiable_macs - macs_before
+    res.observations = ctx.observations
+    res.assets = {a: set(c) for a, c in ctx.assets.items()}
+    res.deviations = list(ctx.deviations)
+    return res
+
+
+def blocks_with_headers(plan: Plan, blocks: Iterable[tuple[int, bytes]]
+                        ) -> Iterator[tuple[list[bytes], int, bytes]]:
+    """(header lines before the block, first line, block) for each block."""
+    header: list[bytes] = []
+    for first, block in blocks:
+        yield list(header), first, block
+        more = plan.header_lines(block)
+        if more:
+            header.extend(h if h.endswith(b"\n") else h + b"\n" for h in more)
+            # keep only the latest header set
+            last = max((i for i, h in enumerate(header) if h.startswith(b"#separator")), default=0)
+            header = header[last:]

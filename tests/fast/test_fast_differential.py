@@ -1,0 +1,277 @@
+"""Fast paths only skip work: the block scanner, prefilter and memo (on) give the same detections
+as every line through the reader and the plain matcher (off); ``--jobs 4`` the same as
+``--jobs 1``; both engines mark the same lines.
+
+Inputs: every sample under ../shared/samples, and generated osqueryd results logs and Zeek
+dns.logs built from every signature value of the bundled registry with random case, separators,
+Unicode forms, JSON escapes and near-miss neighbours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sharedsamples import SHARED_SAMPLES
+
+from banscan.fast import blocks as fb
+from banscan.fast.engine import compile_engine, hyperscan_available
+from banscan.match import Matcher
+from banscan.registry import Registry, load
+from banscan.scan import ScanRequest, ScanResult, run
+from banscan.sources import by_name
+
+AS_OF = dt.date(2026, 11, 1)
+NEAR_MISSES = ["ztest", "tiktoken", "clark", "@aztec", "Aztech", "hikvisionary", "kasperskyish",
+               "Zoom Video Communications, Inc.", "Group Policy", "Lenovo Hi Suite Helper", "deepseeker"]
+SEPARATORS = [" ", "  ", "-", "_", "+", "\u2013", ".", "/", "\t", " (", ", ", "\\", ""]
+
+
+@pytest.fixture(scope="module")
+def registry() -> Registry:
+    return load()
+
+
+@pytest.fixture(autouse=True)
+def small_blocks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fb, "BLOCK_BYTES", 2048)  # many blocks: every boundary case is exercised
+
+
+def key(r: ScanResult) -> list[tuple[Any, ...]]:
+    return sorted((d.id, d.family, d.product_id, d.confidence.value, d.relation.value, d.source.locator,
+                   tuple((e.field, e.value, e.signature, e.strength) for e in d.evidence))
+                  for d in r.detections)
+
+
+def inputs_key(r: ScanResult) -> list[tuple[Any, ...]]:
+    return [(i.path, i.format, i.observations, tuple(sorted(i.assets.items(), key=str)), i.sha256)
+            for i in r.inputs]
+
+
+def same_order(d: dict[str, Any]) -> dict[str, Any]:
+    """An input's report entry with its deviation notes in one order (blocks may meet them in
+    another order than a single pass)."""
+    return {**d, "deviations": sorted(d["deviations"])}
+
+
+def scan(registry: Registry, paths: list[str], **kw: Any) -> ScanResult:
+    return run(ScanRequest(inputs=tuple(paths), as_of=AS_OF), registry, **kw)
+
+
+# ---------------------------------------------------------------------------------- samples
+
+
+def all_samples() -> list[Path]:
+    if not SHARED_SAMPLES.exists():
+        return []
+    return sorted(p for p in SHARED_SAMPLES.rglob("*") if p.is_file() and not p.name.startswith("."))
+
+
+def test_samples_fast_equals_slow(registry: Registry) -> None:
+    samples = all_samples()
+    if not samples:
+        pytest.skip("../shared/samples not available")
+    for p in samples:
+        fast = scan(registry, [str(p)])
+        slow = scan(registry, [str(p)], fast=False)
+        assert key(fast) == key(slow), p
+        assert [i.assets for i in fast.inputs] == [i.assets for i in slow.inputs], p
+        fmt = fast.inputs[0].format
+        if fmt and fb.plan_for(by_name(fmt), p.read_bytes()[:65536]):
+            # block-scanned inputs count what they skip as the reader's own prefilter does (a Zeek
+            # x509 record it skips counts once; read in full, once per SAN name)
+            lines = scan(registry, [str(p)], blocks=False)
+            assert inputs_key(fast) == inputs_key(lines), p
+            assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs], p
+
+
+def test_samples_jobs_4_equals_jobs_1(registry: Registry) -> None:
+    samples = [str(p) for p in all_samples()]
+    if not samples:
+        pytest.skip("../shared/samples not available")
+    one = scan(registry, samples)
+    four = scan(registry, samples, jobs=4)
+    assert key(one) == key(four)
+    assert [i.to_dict() for i in one.inputs] == [i.to_dict() for i in four.inputs]
+
+
+# ---------------------------------------------------------------------------------- generated
+
+_FULLWIDTH = {c: chr(ord(c) + 0xFEE0) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"}
+
+
+def variant(value: str, rnd: random.Random) -> str:
+    v = "".join(c.upper() if rnd.random() < 0.5 else c.lower() for c in value)
+    if rnd.random() < 0.5:
+        v = v.replace(" ", rnd.choice(SEPARATORS))
+    r = rnd.random()
+    if r < 0.1:
+        v = "".join(_FULLWIDTH.get(c, c) for c in v)
+    elif r < 0.2:
+        v = rnd.choice(["z", "a", "@a", "x", "\u00e9"]) + v  # a neighbour that must not match
+    elif r < 0.3:
+        v = v + rnd.choice(["ken", "st", "s", "ish", "\u00e9"])
+    elif r < 0.4:
+        v = "Ltd " + v + " Inc."
+    return v
+
+
+def signature_values(registry: Registry) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for s in registry.signatures:
+        out.setdefault(s.kind, []).extend(v.rstrip("*") for v in s.values if v.strip())
+    return out
+
+
+def osquery_log(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int,
+                broken: bool = False) -> None:
+    names = values.get("product-name", []) + values.get("publisher", []) + NEAR_MISSES
+    pkgs = values.get("package", []) + ["ztest", "tiktoken", "clarkd", "libaztec1"]
+    procs = values.get("process", []) + ["ztest.exe", "clark"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for i in range(rows):
+            r = rnd.random()
+            if r < 0.5:
+                q = "pack_inventory_programs"
+                cols = {"name": variant(rnd.choice(names), rnd), "version": "1.0",
+                        "install_location": "C:\\Program Files\\" + variant(rnd.choice(names), rnd),
+                        "publisher": variant(rnd.choice(names + ["Mozilla", "Microsoft Corporation"]), rnd),
+                        "identifying_number": "{0000}"}
+            elif r < 0.8:
+                q = "pack_inventory_deb_packages"
+                cols = {"name": variant(rnd.choice(pkgs), rnd).replace(" ", "-"), "version": "1.0-1",
+                        "arch": "amd64", "source": "", "revision": "1", "maintainer": variant(rnd.choice(names), rnd)}
+            elif r < 0.95:
+                q = "pack_processes"
+                cols = {"pid": str(i), "name": variant(rnd.choice(procs), rnd), "path": "/usr/bin/x", "cmdline": ""}
+            else:
+                q = "pack_osquery_info"  # a table that lists no software
+                cols = {"version": "5.12.1", "build_platform": "ubuntu"}
+            doc = {"name": q, "hostIdentifier": f"host-{rnd.randrange(7)}", "calendarTime": "Mon Nov 23 10:00:00 2026 UTC",
+                   "unixTime": 1795000000 + i, "epoch": 0, "counter": 0, "numerics": False, "columns": cols,
+                   "action": "removed" if rnd.random() < 0.03 else "added"}
+            line = json.dumps(doc, separators=(",", ":"), ensure_ascii=rnd.random() < 0.3)
+            if broken and rnd.random() < 0.02:
+                line = line[: len(line) // 2]  # a broken line
+            fh.write(line + ("\r\n" if rnd.random() < 0.05 else "\n"))
+            if rnd.random() < 0.01:
+                fh.write("\n")
+
+
+def zeek_dns_log(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int) -> None:
+    doms = values.get("domain", []) + ["ztest.com", "tiktoken.dev", "clark.edu", "aztec.example", "example.org"]
+    fields = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "trans_id", "query",
+              "qclass", "qclass_name", "qtype", "qtype_name", "rcode", "rcode_name", "answers"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n")
+        fh.write("#fields\t" + "\t".join(fields) + "\n")
+        for i in range(rows):
+            d = rnd.choice(doms)
+            q = ("www." if rnd.random() < 0.5 else "") + "".join(c.upper() if rnd.random() < 0.3 else c for c in d)
+            if rnd.random() < 0.05:
+                q = q.replace(".", "\\x2e", 1)
+            host = rnd.choice(["10.0.0.1", "10.0.0.2", "-", "10.0.0.3"])
+            fh.write("\t".join([f"{1795000000 + i}.0", f"C{i}", host, "5353", "10.0.0.53", "53", "udp", "1", q,
+                                "1", "C_INTERNET", "1", "A", "0", "NOERROR", "-"]) + "\n")
+        fh.write("#close\t2026-11-23-10-00-00\n")
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generated_fast_equals_slow(tmp_path: Path, registry: Registry, seed: int) -> None:
+    rnd = random.Random(seed)
+    values = signature_values(registry)
+    osq = tmp_path / f"osq-{seed}.log"
+    dns = tmp_path / f"dns-{seed}.log"
+    osquery_log(osq, values, rnd, 400)
+    zeek_dns_log(dns, values, rnd, 300)
+    fast = scan(registry, [str(osq), str(dns)])
+    slow = scan(registry, [str(osq), str(dns)], fast=False)
+    assert key(fast) == key(slow)
+    assert [i.observations for i in fast.inputs] == [i.observations for i in slow.inputs]
+    assert [i.assets for i in fast.inputs] == [i.assets for i in slow.inputs]
+    lines = scan(registry, [str(osq), str(dns)], blocks=False)
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs]
+    four = scan(registry, [str(osq), str(dns)], jobs=4)
+    assert key(four) == key(fast)
+    assert [i.to_dict() for i in four.inputs] == [i.to_dict() for i in fast.inputs]
+
+
+def test_generated_with_broken_lines(tmp_path: Path, registry: Registry) -> None:
+    """Broken lines: the same detections and the same errors (a reader's own prefilter counts a
+    broken line it skips as a row, and may take its query's table from it, so counts may differ)."""
+    rnd = random.Random(3)
+    values = signature_values(registry)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, values, rnd, 500, broken=True)
+    fast = scan(registry, [str(osq)])
+    slow = scan(registry, [str(osq)], fast=False)
+    lines = scan(registry, [str(osq)], blocks=False)
+    assert key(fast) == key(slow)
+    assert fast.inputs[0].errors == lines.inputs[0].errors
+    assert fast.inputs[0].errors  # the broken lines are reported
+
+
+def test_generated_detects_something(tmp_path: Path, registry: Registry) -> None:
+    """The generated logs do reach the matcher (so the comparison above is not vacuous)."""
+    rnd = random.Random(1)
+    values = signature_values(registry)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, values, rnd, 400)
+    r = scan(registry, [str(osq)])
+    assert len(r.detections) > 50
+    assert r.inputs[0].observations == 400 + 0  # every line is counted, none lost
+
+
+@pytest.mark.parametrize("phrase", ["Group  IB", "Group+IB", "Group\u2013IB", "GROUP_IB", "Hi  Suite", "hi+suite"])
+def test_generic_word_phrases_pass_the_prefilter(registry: Registry, phrase: str) -> None:
+    m = Matcher(registry)
+    line = json.dumps({"columns": {"name": phrase}})
+    assert m.prefilter(line)
+
+
+@pytest.mark.parametrize("text", ["ztest", "tiktoken", "clark", "@aztec"])
+def test_near_misses_do_not_pass_the_prefilter(registry: Registry, text: str) -> None:
+    m = Matcher(registry)
+    assert not m.prefilter(json.dumps({"name": text, "publisher": "Example"}))
+
+
+def test_engines_mark_the_same_lines(tmp_path: Path, registry: Registry) -> None:
+    if not hyperscan_available():
+        pytest.skip("hyperscan does not work here")
+    rnd = random.Random(5)
+    values = signature_values(registry)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, values, rnd, 600)
+    data = osq.read_bytes()
+    anchors = Matcher(registry).anchors()
+    hs = compile_engine(anchors, "hyperscan")
+    ac = compile_engine(anchors, "aho-corasick")
+    assert hs.name == "hyperscan" and ac.name == "aho-corasick"
+    lines_hs = hs.candidate_lines(data)
+    assert lines_hs == ac.candidate_lines(data)
+    assert 0 < len(lines_hs) < data.count(b"\n")
+    for raw in data.splitlines()[:200]:
+        assert hs.search(raw) == ac.search(raw)
+
+
+def test_aho_corasick_engine_scan_equals_slow(tmp_path: Path, registry: Registry,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The portable engine behind the same interface gives the same detections."""
+    import banscan.fast.engine as eng
+
+    real = eng.compile_engine
+    monkeypatch.setattr(eng, "compile_engine", lambda anchors, prefer=None: real(anchors, "aho-corasick"))
+    rnd = random.Random(9)
+    values = signature_values(registry)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, values, rnd, 400)
+    fast = scan(registry, [str(osq)])
+    slow = scan(registry, [str(osq)], fast=False)
+    assert key(fast) == key(slow)
