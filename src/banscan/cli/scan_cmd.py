@@ -103,11 +103,13 @@ def register(app: typer.Typer) -> None:
         fail_on: Annotated[str | None, typer.Option("--fail-on", metavar="LEVEL", help="advisory|report|do-not-procure|remove|prohibited: exit 1 when a finding is at or above LEVEL (default: remove).")] = None,
         input_format: Annotated[str | None, typer.Option("--input-format", metavar="NAME", help="Read every INPUT as this format instead of recognising it.")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this scan in the database.")] = False,
-        jobs: Annotated[int, typer.Option("--jobs", "-j", min=1, metavar="N", help="Worker processes for large line-oriented inputs (results do not depend on N).")] = 1,
+        jobs: Annotated[int, typer.Option("--jobs", "-j", metavar="N", help="Worker processes for large line-oriented inputs (results do not depend on N).")] = 1,
         registry: RegistryOpt = None,
         db: DbOpt = None,
         config: ConfigOpt = None,
     ) -> int:
+        if jobs < 1:
+            raise ConfigError(f"--jobs: {jobs} is not a number of processes (1 or more)")
         s = settings(db=db, profiles=profile, registry=registry, fail_on=fail_on, config=config)
         reg = registry_from(s)
         reporter = reporter_for(fmt, output)
