@@ -16,7 +16,7 @@ import typer
 
 from banscan.config import Settings, load_settings
 from banscan.errors import BanscanError
-from banscan.registry import Registry, load
+from banscan.registry import Registry
 from banscan.textsafe import term, term_lines
 
 RegistryOpt = Annotated[
@@ -44,7 +44,10 @@ def settings(db: str | None = None, profiles: list[str] | None = None, registry:
 
 
 def registry_from(s: Settings) -> Registry:
-    return load(s.registry)
+    from banscan.fast.regcache import load_registry  # compiled once, cached by the inputs' sha256
+
+    reg: Registry = load_registry(s.registry)
+    return reg
 
 
 class OutputError(BanscanError):

@@ -73,7 +73,9 @@ def save_last_report(result: ScanResult) -> None:
 
     try:
         with output_to(LAST_REPORT, "last report", mode=0o600) as fh:
-            json.dump(scrub(result.to_dict()), fh, ensure_ascii=False)
+            from banscan.fast.jsonout import dumps
+
+            fh.write(dumps(scrub(result.to_dict()), indent=False))
     except BanscanError:
         pass  # the cache is a convenience for 'banscan explain'
 

@@ -20,6 +20,7 @@ never counted without being read: their format's rule sends them all to the read
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -30,7 +31,7 @@ from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
 from banscan.sources.base import ReadContext, Source
 
-BLOCK_BYTES = 4 << 20
+BLOCK_BYTES = int(os.environ.get("BANSCAN_BLOCK_BYTES", "") or 4 << 20)
 _LINE_REF = re.compile(r"\bline (\d+)\b(?! column)")
 _COUNTED = re.compile(r"^(\d+) (.+)$", re.S)
 

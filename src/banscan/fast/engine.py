@@ -76,9 +76,18 @@ class HyperscanEngine:
                 pat = pat + rb"(?:[^a-z0-9]|$)"
             exprs.append(pat)
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
-        self._db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                         flags=[flags] * len(exprs))
+
+        def build() -> bytes:
+            db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+            db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
+                       flags=[flags] * len(exprs))
+            return bytes(hyperscan.dumpb(db))
+
+        from banscan.fast.regcache import cached, key_of
+
+        version = str(getattr(hyperscan, "__version__", "")).encode()
+        blob = cached("hyperscan", key_of([version, *exprs], []), build)
+        self._db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
         self._scratch = hyperscan.Scratch(self._db)
 
     def candidate_lines(self, block: bytes) -> list[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, TextIO
 
 from banscan.registry import Registry
@@ -17,5 +16,6 @@ class JsonReporter:
     suffix = ".json"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        json.dump(scrub(result.to_dict()), out, indent=2, ensure_ascii=False)
-        out.write("\n")
+        from banscan.fast.jsonout import dump
+
+        dump(scrub(result.to_dict()), out)  # one serialiser call, one write

@@ -1,0 +1,21 @@
+"""Fast JSON writing: one orjson call and one write, the stdlib only for what orjson refuses
+(lone surrogates, integers beyond 64 bits, non-string keys)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TextIO
+
+
+def dumps(obj: Any, indent: bool = True) -> str:
+    try:
+        import orjson
+
+        opt = orjson.OPT_INDENT_2 if indent else 0
+        return orjson.dumps(obj, option=opt).decode("utf-8")
+    except (ImportError, TypeError, ValueError):
+        return json.dumps(obj, indent=2 if indent else None, ensure_ascii=False)
+
+
+def dump(obj: Any, out: TextIO, indent: bool = True) -> None:
+    out.write(dumps(obj, indent) + "\n")
