@@ -29,7 +29,9 @@ from typing import Any, BinaryIO
 
 from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
-from banscan.sources.base import ReadContext, Source
+from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
+from banscan.sources.encoding import clean_observation, clean_problem, clean_text
+from banscan.sources.limits import LimitExceeded, Limits
 
 BLOCK_BYTES = int(os.environ.get("BANSCAN_BLOCK_BYTES", "") or 4 << 20)
 _LINE_REF = re.compile(r"\bline (\d+)\b(?! column)")
@@ -51,6 +53,10 @@ class BlockResult:
     unidentifiable_macs: int = 0
     lines: int = 0
     candidates: int = 0  # lines that went to the reader
+    records_skipped: int = 0  # record-level errors (the first few are noted in deviations)
+
+
+_RECORD_NOTE = re.compile(r": record skipped: ")
 
 
 @dataclass
@@ -64,6 +70,8 @@ class Merged:
     lines: int = 0
     candidates: int = 0
     stopped: bool = False
+    records_skipped: int = 0
+    _notes: int = 0
     _counted: dict[str, int] = field(default_factory=dict)
 
     def add(self, r: BlockResult) -> None:
@@ -76,6 +84,11 @@ class Merged:
         for a, c in r.assets.items():
             self.assets.setdefault(a, set()).update(c)
         for d in r.deviations:
+            if _RECORD_NOTE.search(d):  # the first few record-level errors of the whole input
+                self._notes += 1
+                if self._notes <= MAX_RECORD_NOTES and d not in self.deviations:
+                    self.deviations.append(d)
+                continue
             m = _COUNTED.match(d)
             if m:  # "N row(s) …": one message with the total
                 tail = m.group(2)
@@ -87,12 +100,16 @@ class Merged:
                 self.deviations.append(d)
         self.errors.extend(r.errors)
         self.unidentifiable_macs += r.unidentifiable_macs
+        self.records_skipped += r.records_skipped
         self.lines += r.lines
         self.candidates += r.candidates
         self.stopped = r.fatal
 
     def final_deviations(self) -> list[str]:
-        return [f"{self._counted[d]} {d}" if d in self._counted else d for d in self.deviations]
+        out = [f"{self._counted[d]} {d}" if d in self._counted else d for d in self.deviations]
+        ctx = ReadContext(path="", asset="", records_skipped=self.records_skipped)
+        ctx.finish_notes()  # "N more record(s) skipped …", worded as a single pass words it
+        return out + [d for d in ctx.deviations if d not in out]
 
 
 # ------------------------------------------------------------------------------------ blocks
@@ -352,11 +369,12 @@ def _local_line(locator: str) -> int:
 
 
 def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes], block: bytes,
-               first_line: int, path: str, asset: str, engine: Any = None) -> BlockResult:
+               first_line: int, path: str, asset: str, engine: Any = None,
+               limits: Limits | None = None) -> BlockResult:
     """Detections, counts and covered assets of one block (pure: no I/O, no shared state but
-    the matcher's memo)."""
+    the matcher's memo).  ``path`` is the input's name as shown, ``asset`` its default asset."""
     res = BlockResult(first_line=first_line)
-    ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter)
+    ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter, limits=limits or Limits())
     eng = engine or matcher.engine
     starts = eng.candidate_lines(block)
     special = plan.special_starts(block)
@@ -397,32 +415,49 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
             line += 1
         res.candidates = res.lines
     macs_before = matcher.unidentifiable_macs
+    last = ""
+    items = source.read(_Fed(fed), ctx)  # type: ignore[arg-type]
     try:
-        for item in source.read(_Fed(fed), ctx):  # type: ignore[arg-type]
+        for item in items:
             if isinstance(item, Observation):
                 k = _local_line(item.source.locator)
                 if 0 < k <= len(numbers) and numbers[k - 1] == 0:
                     continue  # a record of the synthetic header
                 if k > 0:
-                    item.source = Locator(path, _remap(item.source.locator, numbers))
+                    item.source = Locator(item.source.path, _remap(item.source.locator, numbers))
+                item = clean_observation(item, ctx)
+                last = item.source.locator
                 ctx.seen(item)
                 res.detections.extend(matcher.match(item))
             elif isinstance(item, Problem):
                 k = _local_line(item.source.locator)
                 if 0 < k <= len(numbers) and numbers[k - 1] == 0:
                     continue
-                loc = Locator(path, _remap(item.source.locator, numbers))
-                res.errors.append(str(Problem(loc, _remap(item.message, numbers), item.fatal)))
+                loc = Locator(item.source.path, _remap(item.source.locator, numbers))
+                res.errors.append(str(clean_problem(Problem(loc, _remap(item.message, numbers), item.fatal))))
                 if item.fatal:
                     res.fatal = True
                     break
-    except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
-        res.errors.append(f"{path}: could not be read: {type(e).__name__}: {e}")
+    except LimitExceeded as e:
+        res.errors.append(f"{ctx.path}: {clean_text(_remap(str(e), numbers))[0]}")
         res.fatal = True
+    except Exception as e:  # noqa: BLE001 - a reader bug must not lose the other inputs
+        where = f" after {last}" if last else ""
+        msg = clean_text(f"{type(e).__name__}: {e}")[0]
+        res.errors.append(f"{ctx.path}: could not be read{where}: {msg}")
+        res.fatal = True
+    finally:
+        close = getattr(items, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:  # noqa: BLE001 - closing a failed reader must not fail the scan
+                pass
     res.unidentifiable_macs = matcher.unidentifiable_macs - macs_before
     res.observations = ctx.observations
-    res.assets = {a: set(c) for a, c in ctx.assets.items()}
-    res.deviations = list(ctx.deviations)
+    res.records_skipped = ctx.records_skipped
+    res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
+    res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations]
     return res
 
 

@@ -17,12 +17,13 @@ from banscan.fast.blocks import PLANS, BlockResult, Plan, scan_block
 from banscan.match import Matcher
 from banscan.sources import by_name
 from banscan.sources.base import Source
+from banscan.sources.limits import Limits
 
 _STATE: dict[str, object] = {}
 
 
 def _work(source_name: str, plan_name: str, header: list[bytes], first: int, block: bytes,
-          path: str, asset: str) -> BlockResult:
+          path: str, asset: str, limits: Limits | None) -> BlockResult:
     matcher = _STATE["matcher"]
     assert isinstance(matcher, Matcher)
     plans = _STATE.setdefault("plans", {})
@@ -30,7 +31,7 @@ def _work(source_name: str, plan_name: str, header: list[bytes], first: int, blo
     plan = plans.get(plan_name)
     if plan is None:
         plan = plans[plan_name] = PLANS[plan_name]()
-    return scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset)
+    return scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits)
 
 
 def can_fork() -> bool:
@@ -39,7 +40,7 @@ def can_fork() -> bool:
 
 def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                blocks: Iterable[tuple[list[bytes], int, bytes]], path: str, asset: str,
-               jobs: int) -> Iterator[BlockResult]:
+               jobs: int, limits: Limits | None = None) -> Iterator[BlockResult]:
     """The results of :func:`scan_block` over ``blocks``, in order, computed by ``jobs`` workers."""
     _ = matcher.engine  # compile before forking
     _STATE["matcher"] = matcher
@@ -47,7 +48,7 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
         pending: deque[Future[BlockResult]] = deque()
         for header, first, block in blocks:
-            pending.append(ex.submit(_work, source.name, plan.name, header, first, block, path, asset))
+            pending.append(ex.submit(_work, source.name, plan.name, header, first, block, path, asset, limits))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -42,19 +42,20 @@ def _worker_scanner(blob: bytes) -> Any:
     if _WORKER.get("key") != key:
         from banscan.scan import Scanner
 
-        registry = pickle.loads(blob)  # noqa: S301 - the driver's own broadcast
+        registry, limits = pickle.loads(blob)  # noqa: S301 - the driver's own broadcast
         _WORKER["key"] = key
-        _WORKER["scanner"] = Scanner(registry)
+        _WORKER["scanner"] = Scanner(registry, limits=limits)
         _WORKER["plans"] = {}
     return _WORKER["scanner"]
 
 
-def split_files(batches: Iterator[Any], names: dict[str, tuple[str, str, bool]]) -> Iterator[Any]:
+def split_files(batches: Iterator[Any], names: dict[str, tuple[str, str | None, bool]]) -> Iterator[Any]:
     """binaryFile rows -> one row per block (line-oriented formats) or per whole file."""
     import pyarrow as pa
 
     from banscan.fast import blocks as fb
     from banscan.sources import HEAD_BYTES, detect
+    from banscan.sources.encoding import decode_head
 
     schema = _SPLIT_SCHEMA()
     for batch in batches:
@@ -67,8 +68,12 @@ def split_files(batches: Iterator[Any], names: dict[str, tuple[str, str, bool]])
             data: bytes = content or b""
             sha = hashlib.sha256(data).hexdigest()
             head = data[:HEAD_BYTES]
-            source = detect(head, name)
-            plan = fb.plan_for(source, head) if source is not None else None
+            sniff_head, encoding = decode_head(head)
+            try:
+                source = detect(sniff_head, name)
+            except Exception:  # noqa: BLE001 - the whole-file scan reports it
+                source = None
+            plan = fb.plan_for(source, head) if source is not None and encoding is None else None
             if plan is None:
                 yield pa.RecordBatch.from_pydict(
                     {"uri": [uri], "idx": [0], "first_line": [1], "header": [b""], "block": [data],
@@ -85,13 +90,15 @@ def split_files(batches: Iterator[Any], names: dict[str, tuple[str, str, bool]])
                     schema=schema)
 
 
-def scan_blocks(batches: Iterator[Any], blob: bytes, names: dict[str, tuple[str, str, bool]]
+def scan_blocks(batches: Iterator[Any], blob: bytes, names: dict[str, tuple[str, str | None, bool]]
                 ) -> Iterator[Any]:
     """Block rows -> pickled results (BlockResult, or (InputReport, detections) for whole files)."""
     import pyarrow as pa
 
     from banscan.fast import blocks as fb
+    from banscan.scan import _default_asset
     from banscan.sources import by_name
+    from banscan.sources.encoding import clean_text, display_path
 
     scanner = _worker_scanner(blob)
     plans: dict[str, Any] = _WORKER["plans"]
@@ -108,8 +115,10 @@ def scan_blocks(batches: Iterator[Any], blob: bytes, names: dict[str, tuple[str,
                 out: Any = (report, dets)
             else:
                 plan = plans.get(mode) or plans.setdefault(mode, fb.PLANS[mode]())
-                out = fb.scan_block(by_name(source), plan, scanner.matcher,
-                                    header.splitlines(keepends=True), block, first, name, asset)
+                shown = display_path(name)
+                default_asset, _ = clean_text(asset or _default_asset(shown))
+                out = fb.scan_block(by_name(source), plan, scanner.matcher, header.splitlines(keepends=True),
+                                    block, first, shown, default_asset, limits=scanner.limits)
             yield pa.RecordBatch.from_pydict(
                 {"uri": [uri], "idx": [idx], "sha256": [sha], "format": [source], "result": [pickle.dumps(out)]},
                 schema=schema)
@@ -138,17 +147,20 @@ def _RESULT_SCHEMA() -> Any:  # noqa: N802
 # ------------------------------------------------------------------------------ driver
 
 
-def _expand(inputs: Sequence[str]) -> list[tuple[str, Path, bool]]:
-    """(name shown, file, found by walking a directory) in the order ``banscan scan`` reads them."""
+def _expand(inputs: Sequence[str]) -> list[tuple[str, Path | None, bool, str]]:
+    """(name, file, found by walking a directory, why a directory could not be listed) in the
+    order ``banscan scan`` reads them."""
     from banscan.scan import _walk
 
-    out: list[tuple[str, Path, bool]] = []
+    out: list[tuple[str, Path | None, bool, str]] = []
     for raw in inputs:
         p = Path(raw)
         if p.is_dir():
-            out.extend((str(f), f, True) for f in _walk(p))
+            errors: list[tuple[str, str]] = []
+            out.extend((str(f), f, True, "") for f in _walk(p, errors))
+            out.extend((d, None, True, why) for d, why in errors)
         else:
-            out.append((raw, p, False))
+            out.append((raw, p, False, ""))
     return out
 
 
@@ -156,33 +168,50 @@ def spark_scan(inputs: Sequence[str], output: str | Path, registry: Registry, *,
                master: str = "local[*]", profiles: Sequence[str] = (), as_of: dt.date | None = None,
                asset: str | None = None, spark: Any = None) -> ScanResult:
     """Scan ``inputs`` on Spark; write DIR/detections.parquet, findings.parquet and report.json."""
+    import stat
+
     from banscan import policy
+    from banscan.errors import ConfigError
     from banscan.fast import blocks as fb
-    from banscan.scan import _dedupe, _default_asset, _now
+    from banscan.scan import Scanner, _dedupe, _now
+    from banscan.sources.encoding import display_path
+    from banscan.sources.limits import Limits
 
     started = _now()
     as_of = as_of or dt.date.today()
     profs = [registry.profile(p) for p in profiles]
+    try:
+        limits = Limits.load()
+    except ValueError as e:
+        raise ConfigError(str(e)) from None
     files = _expand(inputs)
     reports: dict[str, InputReport] = {}
+    dets_of: dict[str, list[Detection]] = {}
     order: list[str] = []
-    names: dict[str, tuple[str, str, bool]] = {}
-    for name, path, walked in files:
+    names: dict[str, tuple[str, str | None, bool]] = {}
+    local = Scanner(registry, limits=limits)
+    for name, path, walked, why in files:
         order.append(name)
-        try:
-            with path.open("rb"):
-                pass
-        except OSError as e:
-            reports[name] = InputReport(path=name, format=None, errors=[f"{name}: cannot open: {e.strerror or e}"])
+        if path is None:  # a directory that could not be listed
+            shown = display_path(name)
+            reports[name] = InputReport(path=shown, format=None, errors=[f"{shown}: cannot read directory: {why}"])
             continue
-        names[_local(path.resolve().as_uri())] = (name, asset or _default_asset(name), walked)
+        try:
+            ok = stat.S_ISREG(os.stat(path).st_mode) and os.access(path, os.R_OK)
+        except OSError:
+            ok = False
+        if not ok:  # refused, skipped or unreadable: reported here exactly as banscan scan does
+            for r, d in local._scan_file(path, name, asset, None, walked):
+                reports[name], dets_of[name] = r, d
+            continue
+        names[_local(path.resolve().as_uri())] = (name, asset, walked)
     own = spark is None
     if own:
         spark = session(master)
     rows: list[tuple[str, int, str, str, bytes]] = []
     try:
         if names:
-            blob = pickle.dumps(registry, protocol=pickle.HIGHEST_PROTOCOL)
+            blob = pickle.dumps((registry, limits), protocol=pickle.HIGHEST_PROTOCOL)
             bc_blob = spark.sparkContext.broadcast(blob)
             bc_names = spark.sparkContext.broadcast(names)
             uris = [Path(u).as_uri() for u in names]
@@ -200,13 +229,14 @@ def spark_scan(inputs: Sequence[str], output: str | Path, registry: Registry, *,
     for uri, idx, sha, fmt, res in rows:
         uri_name = _match_uri(uri, names)
         by_name.setdefault(uri_name, []).append((idx, sha, fmt, res))
-    detections: list[Detection] = []
+    detections: list[Detection] = [d for ds in dets_of.values() for d in ds]
     for name in order:
         if name in reports:
             continue
         parts = sorted(by_name.get(name, []))
         if not parts:
-            reports[name] = InputReport(path=name, format=None, errors=[f"{name}: cannot open: not read by Spark"])
+            shown = display_path(name)
+            reports[name] = InputReport(path=shown, format=None, errors=[f"{shown}: cannot open: not read by Spark"])
             continue
         first = pickle.loads(parts[0][3])  # noqa: S301 - our executors' results
         if isinstance(first, tuple):
@@ -220,7 +250,7 @@ def spark_scan(inputs: Sequence[str], output: str | Path, registry: Registry, *,
             if merged.stopped:
                 break
         reports[name] = InputReport(
-            path=name, format=parts[0][2], observations=merged.observations, errors=merged.errors,
+            path=display_path(name), format=parts[0][2], observations=merged.observations, errors=merged.errors,
             deviations=merged.final_deviations(), sha256=parts[0][1],
             assets={a: sorted(c) for a, c in merged.assets.items()},
             unidentifiable_macs=merged.unidentifiable_macs)
@@ -242,7 +272,7 @@ def _local(uri: str) -> str:
     return os.path.realpath(unquote(u.path)) if u.scheme in ("file", "") else uri
 
 
-def _match_uri(uri: str, names: dict[str, tuple[str, str, bool]]) -> str:
+def _match_uri(uri: str, names: dict[str, tuple[str, str | None, bool]]) -> str:
     return names[uri][0] if uri in names else uri
 
 
