@@ -192,9 +192,11 @@ class OsqueryPlan(Plan):
         for raw in head.split(b"\n"):
             s = raw.lstrip(b"\xef\xbb\xbf").strip()
             if s:
+                if not (s.startswith(b"{") and s.endswith(b"}")) or len(s) > (1 << 20):
+                    return False  # osqueryi arrays and pretty-printed documents: the reader's own path
                 try:
                     return isinstance(json.loads(s), dict)
-                except ValueError:
+                except (ValueError, RecursionError):
                     return False
         return False
 
@@ -211,9 +213,9 @@ class OsqueryPlan(Plan):
                 e = rest.find(b"\n", i)
                 try:
                     doc = json.loads(rest[i: e if e >= 0 else len(rest)])
-                    table = classify(doc["columns"].keys(), qname.decode("ascii"))
+                    table = classify(doc["columns"].keys(), qname.decode("utf-8"))
                     ec = TABLES[table][1] if table else None
-                except (ValueError, KeyError, AttributeError, TypeError, UnicodeDecodeError):
+                except (ValueError, KeyError, AttributeError, TypeError, RecursionError):
                     ec = None
             self._ec[qname] = ec
         return self._ec[qname]
@@ -237,7 +239,7 @@ class OsqueryPlan(Plan):
             if ec is None:
                 unknown += n  # rows of a table listing no software: counted, as the reader does
             else:
-                ctx.skipped(host.decode("ascii"), ec, n)
+                ctx.skipped(host.decode("utf-8", "replace"), ec, n)
         if unknown:
             ctx.observations += unknown
             ctx.deviation(f"{unknown} row(s) of tables that list no software were not observed")
@@ -325,7 +327,10 @@ def plan_for(source: Source, head: bytes) -> Plan | None:
     if cls is None:
         return None
     plan = cls()
-    return plan if plan.accepts(head) else None
+    try:
+        return plan if plan.accepts(head) else None
+    except Exception:  # noqa: BLE001 - an input the plan cannot judge is read line by line
+        return None
 
 
 # ------------------------------------------------------------------------------------ one block
@@ -377,6 +382,16 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter, limits=limits or Limits())
     eng = engine or matcher.engine
     starts = eng.candidate_lines(block)
+    if not block.isascii():
+        # a line marked only for its non-ASCII characters: folded as the matcher folds text, it
+        # may still hold no anchor
+        uf = matcher.unicode_filter
+        kept = []
+        for s, e in _lines_of(block, starts):
+            text = block[s:e]
+            if text.isascii() or uf.needs_bytes(text):
+                kept.append(s)
+        starts = kept
     special = plan.special_starts(block)
     state: list[bytes] | None = list(header)
     if special:

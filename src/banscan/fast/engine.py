@@ -169,6 +169,64 @@ class AhoCorasickEngine:
         return bool(self._hits(low, low.decode("latin-1")))
 
 
+_ESCAPED = re.compile(r"\\[uUxX]")
+
+
+class UnicodeFilter:
+    """The same anchors over a line with non-ASCII characters, after the folding the matcher
+    applies (NFKC, case folding): False only when no anchor can be in the folded text.  Lines
+    with ``\\u``/``\\x`` escapes, or bytes that are not UTF-8, are always passed."""
+
+    def __init__(self, anchors: Iterable[Anchor]) -> None:
+        import ahocorasick
+
+        self._bounds: dict[str, tuple[bool, bool, int]] = {}
+        self._ac = ahocorasick.Automaton()
+        for lit, left, right in anchors:
+            lit = lit.casefold()
+            if not lit:
+                continue
+            left = left and lit[0].isascii() and lit[0].isalnum()
+            right = right and lit[-1].isascii() and lit[-1].isalnum()
+            old = self._bounds.get(lit)
+            if old is not None:
+                left, right = left and old[0], right and old[1]
+            self._bounds[lit] = (left, right, len(lit))
+            self._ac.add_word(lit, lit)
+        self._empty = not self._bounds
+        if not self._empty:
+            self._ac.make_automaton()
+
+    def needs(self, text: str) -> bool:
+        if _ESCAPED.search(text) or "\ufffd" in text:  # escapes, or bytes that were not UTF-8
+            return True
+        import unicodedata
+
+        t = unicodedata.normalize("NFKC", text).casefold()
+        if self._empty:
+            return False
+        n = len(t)
+        for end, lit in self._ac.iter(t):
+            left, right, size = self._bounds[lit]
+            start = end - size + 1
+            if left and start > 0:
+                c = t[start - 1]
+                if c.isascii() and c.isalnum() and not (c in "nrtbf" and start > 1 and t[start - 2] == "\\"):
+                    continue
+            if right and end + 1 < n:
+                c = t[end + 1]
+                if c.isascii() and c.isalnum():
+                    continue
+            return True
+        return False
+
+    def needs_bytes(self, line: bytes) -> bool:
+        try:
+            return self.needs(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            return True
+
+
 def hyperscan_available() -> bool:
     try:
         HyperscanEngine([("probe", True, True)])

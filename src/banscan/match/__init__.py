@@ -47,7 +47,7 @@ from banscan.model import (
 from banscan.registry import CompiledSignature, Registry
 
 if TYPE_CHECKING:
-    from banscan.fast.engine import Engine
+    from banscan.fast.engine import Engine, UnicodeFilter
 
 __all__ = ["Matcher", "Hit"]
 
@@ -99,8 +99,10 @@ def text_anchors(n: str, df: dict[str, int] | None = None) -> list[Anchor]:
     hold it, and non-ASCII lines always take the full path.
     """
     tokens = n.split()
-    if not tokens or not n.isascii():
+    if not tokens:
         return []
+    if not n.isascii():  # for the Unicode path: a token in the non-spaced script, as a substring
+        return [(max((t for t in tokens if not t.isascii()), key=len), False, False)]
     counts = df or {}
     # vendor names recur across the registry's phrases but are rare in inventories
     best = min(tokens, key=lambda t: (t in _GENERIC or t.isdigit(), len(t) < 3, -min(counts.get(t, 0), 3),
@@ -179,6 +181,7 @@ class Matcher:
             self._text.make_automaton()
         self._anchors = sorted(a for a in anchors if a[0])
         self._engine: Engine | None = None
+        self._unicode: UnicodeFilter | None = None
 
     # ------------------------------------------------------------------ compile
     def _add(self, sig: CompiledSignature, all_anchors: set[Anchor]) -> None:
@@ -254,10 +257,19 @@ class Matcher:
             self._engine = compile_engine(self._anchors)
         return self._engine
 
+    @property
+    def unicode_filter(self) -> UnicodeFilter:
+        """The anchors over NFKC-folded text, for lines with non-ASCII characters."""
+        if self._unicode is None:
+            from banscan.fast.engine import UnicodeFilter
+
+            self._unicode = UnicodeFilter(self._anchors)
+        return self._unicode
+
     def prefilter(self, raw: str) -> bool:
         """False only when no text or identifier signature can match anything in ``raw``."""
         if not raw.isascii():
-            return True  # NFKC and case folding may turn it into anything: full path
+            return self.unicode_filter.needs(raw)  # folded (NFKC, case) as the matcher folds it
         return self.engine.search(raw.encode("ascii"))
 
     # ------------------------------------------------------------------ hits
