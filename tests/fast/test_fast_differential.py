@@ -23,6 +23,7 @@ from sharedsamples import SHARED_SAMPLES
 from banscan.fast import blocks as fb
 from banscan.fast.engine import compile_engine, hyperscan_available
 from banscan.match import Matcher
+from banscan.model import F
 from banscan.registry import Registry, load
 from banscan.scan import ScanRequest, ScanResult, run
 from banscan.sources import by_name
@@ -275,3 +276,29 @@ def test_aho_corasick_engine_scan_equals_slow(tmp_path: Path, registry: Registry
     fast = scan(registry, [str(osq)])
     slow = scan(registry, [str(osq)], fast=False)
     assert key(fast) == key(slow)
+
+
+def test_memo_key_leaves_out_only_fields_the_matcher_never_reads() -> None:
+    import banscan.match as match_pkg
+    from banscan.fast.memo import NOT_READ
+
+    root = Path(match_pkg.__file__).parent
+    source = "\n".join(p.read_text(encoding="utf-8") for p in root.rglob("*.py"))
+    names = {getattr(F, a): a for a in dir(F) if not a.startswith("_")}
+    for field in NOT_READ:
+        assert f'"{field}"' not in source, field
+        if field in names:
+            assert f"F.{names[field]}" not in source, field
+
+
+def test_memo_gives_the_same_detections_for_repeated_products(registry: Registry) -> None:
+    from banscan.fast.memo import MemoMatcher
+    from banscan.model import EvidenceClass, Locator, Observation
+
+    plain, memo = Matcher(registry), MemoMatcher(registry)
+    rows = [{"name": "Kaspersky Endpoint Security", "publisher": "AO Kaspersky Lab", "version": f"12.{i}"}
+            for i in range(5)] + [{"name": "HiSuite", "publisher": "Huawei"}, {"name": "Firefox"}] * 3
+    for i, f in enumerate(rows):
+        o = Observation("software", f"pc-{i}", dict(f), Locator("x.csv", f"line {i + 2}"), EvidenceClass.INSTALLED)
+        assert [d.to_dict() for d in memo.match(o)] == [d.to_dict() for d in plain.match(o)]
+    assert memo.memo_hits == len(rows) - 3
