@@ -226,20 +226,34 @@ class OsqueryPlan(Plan):
         n = _line_count(rest)
         body = rest if rest.endswith(b"\n") else rest + b"\n"
         # every line: the canonical start, one "columns" object, ending with action "added"
-        if (body.count(b'"action":"added"}\n') + body.count(b'"action":"added"}\r\n') != n
-                or body.count(b'"columns":{') != n or b'"snapshot"' in body or b'"diffResults"' in body):
+        ends = body.count(b'"action":"added"}\n')
+        if b"\r" in body:
+            ends += body.count(b'"action":"added"}\r\n')
+        if ends != n or body.count(b'"columns":{') != n or b'"snapshot"' in body or b'"diffResults"' in body:
             return False
         pairs = _OSQ_EVENT.findall(b"\n" + rest)
         if len(pairs) != n:
             return False
         tally = Counter(pairs)
-        unknown = 0
+        unknown = known = 0
+        assets = ctx.assets
+        classes: dict[bytes, str | None] = {}
         for (qname, host), n in tally.items():
-            ec = self._evidence(qname, rest)
-            if ec is None:
+            if qname not in classes:
+                ec = self._evidence(qname, rest)
+                classes[qname] = ec.value if ec is not None else None
+            cls = classes[qname]
+            if cls is None:
                 unknown += n  # rows of a table listing no software: counted, as the reader does
             else:
-                ctx.skipped(host.decode("utf-8", "replace"), ec, n)
+                known += n
+                a = host.decode("utf-8", "replace")
+                got = assets.get(a)
+                if got is None:
+                    assets[a] = {cls}
+                else:
+                    got.add(cls)
+        ctx.observations += known  # as ctx.skipped(asset, class, n) for each, at once
         if unknown:
             ctx.observations += unknown
             ctx.deviation(f"{unknown} row(s) of tables that list no software were not observed")
@@ -360,6 +374,10 @@ class _Fed:
         return out
 
 
+def _always(_line: str) -> bool:
+    return True
+
+
 def _remap(text: str, numbers: list[int]) -> str:
     def sub(m: re.Match[str]) -> str:
         k = int(m.group(1))
@@ -414,7 +432,11 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     pre = [ln for ln in plan.synthetic_header().splitlines(keepends=True)] + list(header)
     numbers = [0] * len(pre)
     fed = list(pre)
-    if state is not None and plan.count(rest, state, ctx):
+    counted = state is not None and plan.count(rest, state, ctx)
+    if counted:
+        # every line fed is a candidate the engine already marked (or a header): no second test
+        ctx.prefilter = _always
+    if counted:
         line, prev = first_line, 0
         for s, e in spans:
             line += block.count(b"\n", prev, s)
