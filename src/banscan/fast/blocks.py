@@ -51,7 +51,6 @@ class BlockResult:
     errors: list[str] = field(default_factory=list)
     fatal: bool = False
     unidentifiable_macs: int = 0
-    lines: int = 0
     candidates: int = 0  # lines that went to the reader
     records_skipped: int = 0  # record-level errors (the first few are noted in deviations)
 
@@ -67,7 +66,6 @@ class Merged:
     deviations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     unidentifiable_macs: int = 0
-    lines: int = 0
     candidates: int = 0
     stopped: bool = False
     records_skipped: int = 0
@@ -101,7 +99,6 @@ class Merged:
         self.errors.extend(r.errors)
         self.unidentifiable_macs += r.unidentifiable_macs
         self.records_skipped += r.records_skipped
-        self.lines += r.lines
         self.candidates += r.candidates
         self.stopped = r.fatal
 
@@ -419,7 +416,6 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
         changes = any(x.startswith((b"#separator", b"#fields", b"#path", b"#unset_field")) for x in own)
         state = (list(header) + own) if leading or not changes else None
     spans = list(_lines_of(block, starts))
-    res.lines = block.count(b"\n") + (0 if block.endswith(b"\n") else 1 if block else 0)
     # the rest, without the candidate lines
     pieces: list[bytes] = []
     prev = 0
@@ -450,7 +446,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
             fed.append(raw)
             numbers.append(line)
             line += 1
-        res.candidates = res.lines
+        res.candidates = len(fed) - len(pre)
     macs_before = matcher.unidentifiable_macs
     last = ""
     items = source.read(_Fed(fed), ctx)  # type: ignore[arg-type]

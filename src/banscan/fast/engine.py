@@ -86,7 +86,8 @@ class HyperscanEngine:
         from banscan.fast.regcache import cached, key_of
 
         version = str(getattr(hyperscan, "__version__", "")).encode()
-        blob = cached("hyperscan", key_of([version, *exprs], []), build)
+        # the database depends only on the expressions and the library: not on banscan's code
+        blob = cached("hyperscan", key_of([version, *exprs], [], code=False), build)
         self._db = hyperscan.loadb(blob, hyperscan.HS_MODE_BLOCK)
         self._scratch = hyperscan.Scratch(self._db)
 

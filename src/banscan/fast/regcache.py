@@ -75,9 +75,12 @@ def _code_digest(h: Any) -> None:
             h.update(f.read_bytes())
 
 
-def key_of(parts: Iterable[bytes], files: Iterable[Path]) -> str:
+def key_of(parts: Iterable[bytes], files: Iterable[Path], code: bool = True) -> str:
+    """sha256 of ``parts`` and ``files`` (and of banscan's version and registry/matcher code
+    when ``code``: what a pickled registry's layout depends on)."""
     h = hashlib.sha256()
-    _code_digest(h)
+    if code:
+        _code_digest(h)
     for p in parts:
         h.update(len(p).to_bytes(8, "big"))
         h.update(p)
