@@ -16,7 +16,7 @@ import typer
 
 from banscan.config import Settings, load_settings
 from banscan.errors import BanscanError
-from banscan.registry import Registry
+from banscan.registry import Registry, load
 from banscan.textsafe import term, term_lines
 
 RegistryOpt = Annotated[
@@ -46,7 +46,7 @@ def settings(db: str | None = None, profiles: list[str] | None = None, registry:
 def registry_from(s: Settings) -> Registry:
     from banscan.fast.regcache import load_registry  # compiled once, cached by the inputs' sha256
 
-    reg: Registry = load_registry(s.registry)
+    reg: Registry = load_registry(s.registry, loader=load)
     return reg
 
 

@@ -124,9 +124,14 @@ def cached(name: str, key: str, build: Callable[[], T]) -> T:
     return value
 
 
-def load_registry(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> Any:
-    """:func:`banscan.registry.load`, cached by the sha256 of its inputs (overlays included)."""
-    from banscan.registry import DATA_DIR, load
+def load_registry(overlays: Iterable[str | Path] = (), data_dir: Path | None = None,
+                  loader: Callable[..., Any] | None = None) -> Any:
+    """:func:`banscan.registry.load` (or ``loader``), cached by the sha256 of its inputs
+    (overlays included)."""
+    from banscan.registry import DATA_DIR
+    from banscan.registry import load as default_load
+
+    load = loader or default_load
 
     overlays = list(overlays)
     if data_dir is None:
