@@ -202,9 +202,9 @@ class Scanner:
     """Reads inputs one at a time, keeping only detections in memory."""
 
     def __init__(self, registry: Registry, progress: Progress | None = None,
-                 limits: Limits | None = None) -> None:
+                 limits: Limits | None = None, as_of: dt.date | None = None) -> None:
         self.registry = registry
-        self.matcher = Matcher(registry)
+        self.matcher = Matcher(registry, as_of=as_of)  # entity ownership is dated
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
 
@@ -419,7 +419,7 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
             limits = Limits.load()
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    scanner = Scanner(registry, progress, limits)
+    scanner = Scanner(registry, progress, limits, as_of=as_of)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:

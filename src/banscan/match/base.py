@@ -1,0 +1,54 @@
+"""What a signature-kind plug-in is, and what it returns.
+
+A kind plug-in is a module under ``banscan.match.kinds`` with:
+
+* ``KINDS``: the signature kinds (``registry/schema.py`` ``SignatureKind``) it handles;
+* ``compile(registry) -> index``: build its look-up structure once from the registry's
+  signatures of those kinds (positive and negative);
+* ``lookup(index, obs) -> hits``: the hits of one observation;
+* ``anchors(index) -> Iterable[str]``: lower-case literal strings such that any ASCII raw
+  input text containing something the kind would match contains at least one of them as a
+  substring.  Negative signatures need no anchors (they only ever suppress).
+
+The table of plug-ins is ``banscan.match.kinds.PLUGINS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from banscan.model import Observation
+from banscan.registry import CompiledSignature, Registry
+
+__all__ = ["Hit", "KindPlugin", "signatures_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    sig: CompiledSignature
+    field: str
+    value: str
+    strength: str
+    key: str = ""  # what matched: the same text matched by two signatures counts once
+    entity: str | None = None  # the entity the hit names, when it is not the signature's own
+
+
+class KindPlugin(Protocol):
+    """The shape of a kind module (modules satisfy protocols)."""
+
+    @property
+    def KINDS(self) -> tuple[str, ...]: ...  # a module constant
+
+    def compile(self, registry: Registry) -> Any: ...
+
+    def lookup(self, index: Any, obs: Observation) -> Iterable[Hit]: ...
+
+    def anchors(self, index: Any) -> Iterable[str]: ...
+
+
+def signatures_of(registry: Registry, kinds: Iterable[str]) -> list[CompiledSignature]:
+    """The registry's signatures (positive and negative) of the given kinds, in registry order."""
+    want = frozenset(kinds)
+    return [s for s in registry.signatures if s.kind in want]
