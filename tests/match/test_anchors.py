@@ -46,7 +46,12 @@ def _example(sig: CompiledSignature, v: str) -> dict[str, str] | None:
     if k == "hostname":
         return {F.HOSTNAME: v + "01"}
     if k == "namespace":
-        return None  # covered by its own tests (ecosystem-specific spellings)
+        eco = (sig.ecosystem or "").lower()
+        sep = {"maven": ".", "nuget": ".", "npm": "/", "go": "/", "docker": "/", "pypi": "-", "bundle": "."}[eco]
+        if eco == "bundle":
+            return {F.BUNDLE_ID: v + ".app"}
+        pkg = v + sep + "x" + (":artifact" if eco == "maven" else "")
+        return {F.ECOSYSTEM: eco, F.PACKAGE: pkg.replace("-", "_").upper() if eco == "pypi" else pkg}
     return None
 
 

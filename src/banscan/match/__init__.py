@@ -25,7 +25,7 @@ from typing import Any
 import ahocorasick
 
 from banscan.match import kinds
-from banscan.match.base import Hit, KindPlugin
+from banscan.match.base import EXTRA_KEY, Hit, KindPlugin
 from banscan.match.normalize import locally_administered, normalize_mac
 from banscan.match.rules import POINTS, WEAKER, confidence_of
 from banscan.model import (
@@ -190,6 +190,8 @@ class Matcher:
             is_former = True
         if not hits and oui is None:
             return None
+        covered = {h.value.casefold() for h in hits if not h.key.startswith(EXTRA_KEY)}
+        hits = [h for h in hits if not (h.key.startswith(EXTRA_KEY) and h.value.casefold() in covered)]
         # distinct evidence adds up; one text matched by two signatures, or one signature, counts once
         best: dict[tuple[str, str], Hit] = {}
         for h in hits:

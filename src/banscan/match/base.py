@@ -15,14 +15,19 @@ The table of plug-ins is ``banscan.match.kinds.PLUGINS``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from banscan.model import Observation
 from banscan.registry import CompiledSignature, Registry
 
-__all__ = ["Hit", "KindPlugin", "signatures_of"]
+__all__ = ["Hit", "KindPlugin", "signatures_of", "field_items", "EXTRA_KEY"]
+
+# A hit whose key starts with EXTRA_KEY only counts when no other hit is on the same value, in
+# any field (an organisation's name inside a product name another signature already matched, or
+# a vendor mark inside a package name whose display name matched, adds nothing).
+EXTRA_KEY = "extra:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +51,19 @@ class KindPlugin(Protocol):
     def lookup(self, index: Any, obs: Observation) -> Iterable[Hit]: ...
 
     def anchors(self, index: Any) -> Iterable[str]: ...
+
+
+def field_items(obs: Observation, wanted: frozenset[str]) -> Iterator[tuple[str, str]]:
+    """(field, value) for every non-empty value of the observation's fields in ``wanted``."""
+    for k, v in obs.fields.items():
+        if k in wanted:
+            if isinstance(v, str):
+                if v:
+                    yield k, v
+            else:
+                for x in v:
+                    if x:
+                        yield k, x
 
 
 def signatures_of(registry: Registry, kinds: Iterable[str]) -> list[CompiledSignature]:

@@ -194,6 +194,22 @@ def generated_signatures(raw: RawRegistry) -> list[CompiledSignature]:
     return out
 
 
+def organisation_signatures(fam: Family) -> list[CompiledSignature]:
+    """One ``organisation`` signature per entity: its legal name and its aliases in every script,
+    with the entity's sources (and each alias's).  Id ``<family>.organisation.<entity>``."""
+    out: list[CompiledSignature] = []
+    for e in fam.entities:
+        values = tuple(dict.fromkeys([e.name, *(a.name for a in e.aliases)]))
+        sources = tuple(dict.fromkeys([*e.sources, *(src for a in e.aliases for src in a.sources)]))
+        out.append(CompiledSignature(
+            id=f"{fam.id}.organisation.{e.id}", family=fam.id, kind="organisation", values=values,
+            ecosystem=None, fields=None, product=None, entity=e.id, category=fam.default_category.value,
+            relation=_ROLE_RELATION[e.role], service=None, strength="strong", negative=False, sources=sources,
+            note="generated from the entity's name and aliases",
+        ))
+    return out
+
+
 def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> Registry:
     """Load the bundled registry (or ``data_dir``) plus overlays; raise RegistryError listing every problem."""
     raw = RawRegistry()
@@ -222,6 +238,8 @@ def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> R
     for i, s in enumerate(raw.extra_signatures):
         sigs.append(_compile(raw.families[s.family], s, 1000 + i, False))
     sigs += generated_signatures(raw)
+    for fam in raw.families.values():
+        sigs += organisation_signatures(fam)
     for cs in sigs:
         if cs.id in seen:
             errors.append(f"{raw.origin.get(cs.family, cs.family)}: duplicate signature id '{cs.id}'")

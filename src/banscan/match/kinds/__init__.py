@@ -13,6 +13,8 @@ from banscan.match.kinds import (
     domain,
     hostname,
     keys,
+    namespace,
+    organisation,
     package,
     path,
     purl,
@@ -30,6 +32,8 @@ PLUGINS: list[KindPlugin] = [
     snmp_pen,
     domain,
     hostname,
+    organisation,
+    namespace,
 ]
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from banscan.match.anchoring import key_anchor
-from banscan.match.base import Hit, signatures_of
+from banscan.match.base import Hit, field_items, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
@@ -22,6 +22,8 @@ FIELD = {
     "browser-extension": F.EXTENSION_ID,
 }
 KINDS = tuple(FIELD)
+_KIND = {f: k for k, f in FIELD.items()}
+_FIELDS = frozenset(_KIND)
 _EXTENSIONS = (".sys", ".exe", ".ko", ".service", ".dll", ".app")
 
 
@@ -58,11 +60,9 @@ def compile(registry: Registry) -> Index:
 
 def lookup(ix: Index, obs: Observation) -> list[Hit]:
     out: list[Hit] = []
-    for kind, fld in FIELD.items():
-        table = ix.tables[kind]
-        if not table:
-            continue
-        for value in obs.values(fld):
+    for fld, value in field_items(obs, _FIELDS):
+        table = ix.tables[_KIND[fld]]
+        if table:
             sigs = table.get(value.lower()) or table.get(strip_ext(value))
             for s in sigs or ():
                 out.append(Hit(s, fld, value, s.strength))

@@ -9,8 +9,11 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from packaging.utils import canonicalize_name
+
 from banscan.match.anchoring import key_anchor
 from banscan.match.base import Hit, signatures_of
+from banscan.match.normalize import anchor
 from banscan.match.purls import purl_package
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -30,7 +33,7 @@ def compile(registry: Registry) -> Index:
     for sig in signatures_of(registry, KINDS):
         eco = (sig.ecosystem or "").lower()
         for raw in sig.values:
-            v = raw.strip().lower()
+            v = _name(eco, raw)
             if not v:
                 continue
             if v.endswith("*"):
@@ -39,13 +42,19 @@ def compile(registry: Registry) -> Index:
                 ix.prefix[eco].append((v, sig))
             else:
                 ix.exact[(eco, v)].append(sig)
-            if not sig.negative:
-                ix.anchors.add(key_anchor(v))
+            if not sig.negative:  # separators may be spelled otherwise in the raw text
+                ix.anchors.add(anchor(v) if eco == "pypi" else key_anchor(v))
     return ix
 
 
+def _name(eco: str, name: str) -> str:
+    """A package name as its ecosystem compares it: PEP 503 for PyPI, lower-case elsewhere."""
+    n = name.strip().lower()
+    return canonicalize_name(n) if eco == "pypi" else n
+
+
 def package_hits(ix: Index, eco: str, pkg: str, fld: str, out: list[Hit]) -> None:
-    p = pkg.lower()
+    p = _name(eco, pkg)
     for s in ix.exact.get((eco, p), ()):
         out.append(Hit(s, fld, pkg, s.strength))
     if eco == "maven" and ":" in p:  # a bare groupId value matches every artifact of the group

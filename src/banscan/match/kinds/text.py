@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 import ahocorasick
 
 from banscan.match.anchoring import checked_anchor, text_anchors
-from banscan.match.base import Hit, signatures_of
+from banscan.match.base import Hit, field_items, signatures_of
 from banscan.match.normalize import normalize, spaceless
 from banscan.match.rules import DEFAULT_FIELDS, TEXT_FIELDS, strength_in
 from banscan.model import Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("publisher", "product-name", "banner")
+_TEXT_FIELDS = frozenset(TEXT_FIELDS)
 
 
 @dataclass
@@ -52,19 +53,18 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     out: list[Hit] = []
     if not ix.entries:
         return out
-    for fld in TEXT_FIELDS:
-        for value in obs.values(fld):
-            n = normalize(value)
-            if not n:
-                continue
-            for _, key in ix.automaton.iter(f" {n} "):
-                for s in ix.entries[key]:
-                    allowed = s.fields or DEFAULT_FIELDS.get(s.kind, ())
-                    if fld in allowed:
-                        # an organisation name in one field value is one piece of evidence,
-                        # however many of its spellings (or the organisation kind) match it
-                        k = f"org:{value}" if s.kind == "publisher" else key
-                        out.append(Hit(s, fld, value, strength_in(s.kind, fld, s.strength), k))
+    for fld, value in field_items(obs, _TEXT_FIELDS):
+        n = normalize(value)
+        if not n:
+            continue
+        for _, key in ix.automaton.iter(f" {n} "):
+            for s in ix.entries[key]:
+                allowed = s.fields or DEFAULT_FIELDS.get(s.kind, ())
+                if fld in allowed:
+                    # an organisation name in one field value is one piece of evidence,
+                    # however many of its spellings (or the organisation kind) match it
+                    k = f"org:{value}" if s.kind == "publisher" else key
+                    out.append(Hit(s, fld, value, strength_in(s.kind, fld, s.strength), k))
     return out
 
 
