@@ -22,7 +22,7 @@ FIELD = {
     "browser-extension": F.EXTENSION_ID,
 }
 KINDS = tuple(FIELD)
-_KIND = {f: k for k, f in FIELD.items()}
+_KIND: dict[str, str] = {f: k for k, f in FIELD.items()}
 _FIELDS = frozenset(_KIND)
 _EXTENSIONS = (".sys", ".exe", ".ko", ".service", ".dll", ".app")
 
