@@ -203,3 +203,24 @@ def test_kaspersky_domains(m: Matcher, name: str) -> None:
                                   "kasperskyfake.com", "example.com"])
 def test_kaspersky_domain_look_alikes(m: Matcher, name: str) -> None:
     assert fams(m, obs("dns", domain=name)) == {}
+
+
+def test_scan_and_explain_say_when_and_to_whom_a_company_was_sold(tmp_path, capsys) -> None:  # noqa: ANN001
+    import json
+
+    from banscan.cli import main
+
+    inv = tmp_path / "inv.csv"
+    inv.write_text("DisplayName,Publisher,DisplayVersion\nSepura Radio Manager,Sepura plc,2.1\n", encoding="utf-8")
+    out = tmp_path / "r.json"
+    with pytest.raises(SystemExit) as e:
+        main(["scan", str(inv), "--as-of", "2023-01-01", "--no-store", "-f", "json", "-o", str(out)])
+    assert e.value.code in (0, None, 1)
+    det = json.loads(out.read_text(encoding="utf-8"))["detections"][0]
+    assert (det["family"], det["relation"], det["confidence"]) == ("hytera", "former-affiliate", "possible")
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(["explain", det["id"], "--report", str(out)])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "left the Hytera family on 2022-07-14" in text
+    assert "from 2017-05-24 to 2022-07-14; sold to Sword Bidco Ltd" in text
