@@ -193,13 +193,13 @@ def test_registrable_domain_by_the_public_suffix_list() -> None:
     assert registrable("a." * 100_000 + "kaspersky.de") == "kaspersky.de"
 
 
-@pytest.mark.parametrize("name", ["kaspersky.com.br", "update.kaspersky.it", "dnl-01.geo.kaspersky.com",
+@pytest.mark.parametrize("name", ["kaspersky.com.br", "kaspersky.com.mx", "update.kaspersky.it", "dnl-01.geo.kaspersky.com",
                                   "KASPERSKY.DE.", "ksn-a.kaspersky-labs.com"])
 def test_kaspersky_domains(m: Matcher, name: str) -> None:
     assert list(fams(m, obs("dns", domain=name))) == ["kaspersky"]
 
 
-@pytest.mark.parametrize("name", ["notkaspersky.com", "kaspersky.com.example.net", "kaspersky.github.io",
+@pytest.mark.parametrize("name", ["notkaspersky.com", "kaspersky.com.example.net", "kaspersky.github.io", "kaspersky.ru.com",
                                   "kasperskyfake.com", "example.com"])
 def test_kaspersky_domain_look_alikes(m: Matcher, name: str) -> None:
     assert fams(m, obs("dns", domain=name)) == {}

@@ -104,7 +104,9 @@ def compile(registry: Registry) -> Index:
                 ix.full_names[" ".join(o.full)].append(e)
                 continue
             ix.names[o.bare_key].append(e)
-            if len(o.bare) >= 2 or (is_cjk(o.bare[0]) and len(o.bare[0]) >= 3):
+            # a full name inside a longer text, when the name has a distinctive core ("Pacific
+            # Networks" is inside "First Pacific Networks, Inc.", another company)
+            if _is_mark(o.core) and (len(o.bare) >= 2 or (is_cjk(o.bare[0]) and len(o.bare[0]) >= 3)):
                 k = _inside_key(o.bare)
                 if k:
                     ix.inside_entries[k].append(("name-inside", e))
