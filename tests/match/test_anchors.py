@@ -47,7 +47,8 @@ def _example(sig: CompiledSignature, v: str) -> dict[str, str] | None:
         return {F.HOSTNAME: v + "01"}
     if k == "namespace":
         eco = (sig.ecosystem or "").lower()
-        sep = {"maven": ".", "nuget": ".", "npm": "/", "go": "/", "docker": "/", "pypi": "-", "bundle": "."}[eco]
+        sep = {"maven": ".", "nuget": ".", "npm": "/", "go": "/", "docker": "/", "pypi": "-", "bundle": ".",
+               "winget": "."}[eco]
         if eco == "bundle":
             return {F.BUNDLE_ID: v + ".app"}
         pkg = v + sep + "x" + (":artifact" if eco == "maven" else "")

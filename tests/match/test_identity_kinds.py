@@ -156,6 +156,8 @@ def test_canonical_names_per_ecosystem() -> None:
     ({"ecosystem": "pypi", "package": "Byted.Action-Hub-CLI"}, "bytedance", "likely"),
     ({"ecosystem": "pypi", "package": "volcengine_python_sdk"}, "bytedance", "certain"),
     ({"ecosystem": "pypi", "package": "volcenginesdkcore"}, "bytedance", "certain"),
+    ({"ecosystem": "winget", "package": "Tencent.COSBrowser"}, "tencent", "likely"),
+    ({"ecosystem": "winget", "package": "DJI.DJIAssistant2.ForMatrice"}, "dji", "likely"),
 ])
 def test_namespaces_the_vendor_owns(m: Matcher, fields: dict[str, str], family: str, confidence: str) -> None:
     assert fams(m, obs("package", **fields)) == {family: confidence}
@@ -170,6 +172,8 @@ def test_namespaces_the_vendor_owns(m: Matcher, fields: dict[str, str], family: 
     {"ecosystem": "pypi", "package": "bytedigger"},
     {"ecosystem": "pypi", "package": "tiktoken"},
     {"ecosystem": "maven", "package": "com.affise:module-tiktok"},
+    {"ecosystem": "winget", "package": "TencentCloudX.Tool"},  # not on a '.' boundary
+    {"ecosystem": "winget", "package": "Honor.HonorSuite"},
 ])
 def test_namespace_look_alikes(m: Matcher, fields: dict[str, str]) -> None:
     assert fams(m, obs("package", **fields)) == {}

@@ -11,6 +11,8 @@ A signature's ``ecosystem`` says how its values are read:
 * ``docker`` / ``oci``: an image namespace (``docker.io/bytedance``, ``ghcr.io/volcengine``); image
   references are completed the way Docker does (``bytedance/x:1`` is ``docker.io/bytedance/x``);
 * ``bundle``: an Android / Apple bundle-id prefix (``com.huawei``) on ``.`` boundaries;
+* ``winget``: a publisher segment of package identifiers (``Tencent`` for ``Tencent.COSBrowser``);
+  winget-pkgs moderates but does not verify it, so such signatures are usually ``medium``;
 * ``pypi`` (no namespaces): a vendor mark.  Names are compared as PEP 503 canonical names
   (``packaging.utils.canonicalize_name``: ``Volcengine_Python_SDK`` is ``volcengine-python-sdk``);
   a name that *begins* with the mark followed by a separator (or is the mark) is one step weaker
@@ -49,8 +51,9 @@ _ECO = {
     "docker": "docker", "oci": "docker", "container": "docker",
     "pypi": "pypi", "python": "pypi",
     "bundle": "bundle", "android": "bundle", "ios": "bundle", "apple": "bundle",
+    "winget": "winget",
 }
-_SEP = {"maven": ".", "nuget": ".", "go": "/", "docker": "/", "bundle": "."}
+_SEP = {"maven": ".", "nuget": ".", "go": "/", "docker": "/", "bundle": ".", "winget": "."}
 
 
 def canonical_image(ref: str) -> str:
