@@ -66,14 +66,15 @@ class Matcher:
         self.registry = registry
         self.as_of = as_of or dt.date.today()
         self.unidentifiable_macs = 0
-        self._plugins: list[tuple[KindPlugin, Any]] = [(p, p.compile(registry))
-                                                     for p in (plugins or kinds.PLUGINS)]
+        self._plugins: list[tuple[KindPlugin, Any, frozenset[str] | None]] = [
+            (p, p.compile(registry), getattr(p, "FIELDS", None)) for p in (plugins or kinds.PLUGINS)]
+        self._membership: dict[tuple[str, str | None], str] = {}
         self._oui: dict[str, tuple[str, str | None, str, str]] = {
             a.prefix: (a.family, a.entity, a.organization, a.registry) for a in registry.oui}
         self._entities: dict[tuple[str, str], Entity] = {
             (f.id, e.id): e for f in registry.families.values() for e in f.entities}
         anchors: set[str] = set()
-        for p, ix in self._plugins:
+        for p, ix, _ in self._plugins:
             anchors.update(a.lower() for a in p.anchors(ix) if a)
         self._anchors = frozenset(anchors)
         self._pre = ahocorasick.Automaton()
@@ -104,8 +105,12 @@ class Matcher:
     def hits(self, obs: Observation) -> list[Hit]:
         """Every hit of every kind (negative ones included), before ownership dates apply."""
         out: list[Hit] = []
-        for p, ix in self._plugins:
-            out.extend(p.lookup(ix, obs))
+        present = obs.fields.keys()
+        for p, ix, fields in self._plugins:
+            if fields is None or not fields.isdisjoint(present):
+                out.extend(p.lookup(ix, obs))
+        if not out:
+            return out
         eco = (obs.first(F.ECOSYSTEM) or "").lower()
         if eco in LIBRARY_ECOSYSTEMS or (not eco and obs.first(F.PURL)):
             out = [Hit(h.sig, h.field, h.value, WEAKER[h.strength], h.key, h.entity)
@@ -122,6 +127,12 @@ class Matcher:
 
     def membership(self, family: str, entity_id: str | None) -> str:
         """``before`` (not yet in the family on the as-of date), ``member`` or ``former``."""
+        got = self._membership.get((family, entity_id))
+        if got is None:
+            got = self._membership[(family, entity_id)] = self._membership_of(family, entity_id)
+        return got
+
+    def _membership_of(self, family: str, entity_id: str | None) -> str:
         e = self.entity_of(family, entity_id)
         if e.role == "former-member" and all(t is None for _, t in e.spans()):
             return "former"  # left at a date the registry does not give

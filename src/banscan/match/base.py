@@ -8,7 +8,9 @@ A kind plug-in is a module under ``banscan.match.kinds`` with:
 * ``lookup(index, obs) -> hits``: the hits of one observation;
 * ``anchors(index) -> Iterable[str]``: lower-case literal strings such that any ASCII raw
   input text containing something the kind would match contains at least one of them as a
-  substring.  Negative signatures need no anchors (they only ever suppress).
+  substring.  Negative signatures need no anchors (they only ever suppress);
+* optionally ``FIELDS``: the observation fields ``lookup`` reads; an observation carrying none
+  of them is not looked up (without it, every observation is).
 
 The table of plug-ins is ``banscan.match.kinds.PLUGINS``.
 """

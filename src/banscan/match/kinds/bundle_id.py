@@ -12,6 +12,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("bundle-id",)
+FIELDS = frozenset({F.BUNDLE_ID})
 
 
 @dataclass

@@ -23,6 +23,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("domain",)
+FIELDS = frozenset({F.DOMAIN})
 MAX_NAME = 253  # RFC 1035: longer is not a DNS name; only its last labels could matter anyway
 
 

@@ -11,6 +11,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("hostname",)
+FIELDS = frozenset({F.HOSTNAME})
 
 
 @dataclass

@@ -24,6 +24,7 @@ FIELD = {
 KINDS = tuple(FIELD)
 _KIND: dict[str, str] = {f: k for k, f in FIELD.items()}
 _FIELDS = frozenset(_KIND)
+FIELDS = _FIELDS
 _EXTENSIONS = (".sys", ".exe", ".ko", ".service", ".dll", ".app")
 
 

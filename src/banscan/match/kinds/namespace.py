@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import parse_qs, unquote
 
 from packaging.utils import canonicalize_name
@@ -41,6 +42,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("namespace",)
+FIELDS = frozenset({F.PACKAGE, F.PURL, F.BUNDLE_ID})
 
 # ecosystem spellings of observations and purl types -> the namespace table they use
 _ECO = {
@@ -136,10 +138,15 @@ def _prefix_hits(ix: Index, eco: str, name: str, fld: str, value: str, out: list
         out.append(Hit(s, fld, value, s.strength, f"ns:{c}"))
 
 
+@lru_cache(maxsize=65536)
+def _words(name: str) -> tuple[str, ...]:
+    return tuple(str(canonicalize_name(name)).split("-"))
+
+
 def _mark_hits(ix: Index, name: str, fld: str, value: str, out: list[Hit]) -> None:
     if not ix.marks:
         return
-    words = tuple(str(canonicalize_name(name)).split("-"))
+    words = _words(name)
     first: dict[str, tuple[int, CompiledSignature]] = {}  # signature id -> earliest position of a mark
     for mark, sigs in ix.marks.items():
         n = len(mark)

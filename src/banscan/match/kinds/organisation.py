@@ -38,6 +38,7 @@ KINDS = ("organisation",)
 
 _HOME = frozenset(PUBLISHER_FIELDS)
 _TEXT_FIELDS = frozenset(TEXT_FIELDS)
+FIELDS = _TEXT_FIELDS
 # strength of each way of matching: (in a publisher-like field, elsewhere)
 _STRENGTH = {"exact": ("strong", "medium"), "core": ("strong", "medium"), "name-inside": ("medium", "medium"),
              "mark-inside": ("weak", "weak")}

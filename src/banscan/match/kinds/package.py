@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from packaging.utils import canonicalize_name
 
@@ -19,6 +20,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("package",)
+FIELDS = frozenset({F.PACKAGE, F.PURL})
 
 
 @dataclass
@@ -47,6 +49,7 @@ def compile(registry: Registry) -> Index:
     return ix
 
 
+@lru_cache(maxsize=65536)
 def _name(eco: str, name: str) -> str:
     """A package name as its ecosystem compares it: PEP 503 for PyPI, lower-case elsewhere."""
     n = name.strip().lower()

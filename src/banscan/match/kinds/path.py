@@ -11,6 +11,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("path",)
+FIELDS = frozenset({F.PATH})
 
 
 def _segments(path: str) -> str:

@@ -12,6 +12,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("purl",)
+FIELDS = frozenset({F.PURL})
 _BOUNDARY = ("/", ".", "@", ":", "-", "?", "#")
 
 

@@ -11,6 +11,7 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("snmp-pen",)
+FIELDS = frozenset({F.SYS_OBJECT_ID})
 _ENTERPRISES = "1.3.6.1.4.1."
 
 

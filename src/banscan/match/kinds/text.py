@@ -22,6 +22,7 @@ from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("publisher", "product-name", "banner")
 _TEXT_FIELDS = frozenset(TEXT_FIELDS)
+FIELDS = _TEXT_FIELDS
 
 
 @dataclass
