@@ -207,6 +207,21 @@ def organisation_signatures(fam: Family) -> list[CompiledSignature]:
             relation=_ROLE_RELATION[e.role], service=None, strength="strong", negative=False, sources=sources,
             note="generated from the entity's name and aliases",
         ))
+    for i, mk in enumerate(fam.marks):
+        if mk.ordinary_word:
+            continue  # an ordinary word or another company's name never decides alone
+        prod = next((p for p in fam.products if p.id == mk.product), None) if mk.product else None
+        eid = mk.entity or (prod.entity if prod else None)
+        ent = next((e for e in fam.entities if e.id == eid), None) or next(
+            e for e in fam.entities if e.role == "parent")
+        slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in mk.name.lower()).strip("-") or str(i)
+        out.append(CompiledSignature(
+            id=f"{fam.id}.organisation.mark.{slug}", family=fam.id, kind="organisation", values=(mk.name,),
+            ecosystem=None, fields=None, product=mk.product, entity=ent.id,
+            category=(prod.category if prod else fam.default_category).value, relation=_ROLE_RELATION[ent.role],
+            service=None, strength="strong", negative=False, sources=tuple(mk.sources),
+            note=mk.note or "the family's brand mark",
+        ))
     return out
 
 

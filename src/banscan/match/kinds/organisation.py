@@ -111,7 +111,8 @@ def compile(registry: Registry) -> Index:
                 k = _inside_key(o.bare)
                 if k:
                     ix.inside_entries[k].append(("name-inside", e))
-            if _is_mark(o.core):
+            # a product's mark names the product only as spelled ("Huawei Cloud" is not every "Huawei ...")
+            if _is_mark(o.core) and (sig.product is None or o.core == o.bare):
                 ix.marks[o.core_key].append(e)
                 k = _inside_key(o.core)
                 if k:
