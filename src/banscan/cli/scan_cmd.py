@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
             from banscan.progress import RichProgress
             progress = RichProgress()
         try:
-            result = run(request, reg, progress)
+            result = scrub(run(request, reg, progress))  # one encodable result for the store and the report
         finally:
             if progress is not None:
                 progress.close()
@@ -132,7 +132,7 @@ def register(app: typer.Typer) -> None:
             from banscan.store import open_store
 
             with open_store(s.db) as store:
-                store.record(scrub(result), reg)
+                store.record(result, reg)  # sets the findings' lifecycle statuses the report shows
             save_last_report(result)
         for i in result.inputs:
             for e in i.errors:
