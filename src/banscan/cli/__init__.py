@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "banscan.cli.store_cmd",
     "banscan.cli.report_cmd",
     "banscan.cli.serve_cmd",
+    "banscan.cli.user_cmd",
 )
 
 
