@@ -188,3 +188,54 @@ def test_logout_needs_csrf_and_ends_the_session(app: Any) -> None:
     r = c.post("/logout", data={"csrf_token": csrf_of(page.text)}, follow_redirects=False)
     assert r.status_code == 303
     assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_proof_shows_coverage_signs_and_verifies(app: Any, tmp_path, monkeypatch) -> None:
+    from banscan.attest import keygen
+
+    priv, _pub, _kid = keygen(tmp_path / "key")
+    monkeypatch.setenv("BANSCAN_ATTEST_KEY", str(priv))
+    viewer = login(app, "viewer")
+    vpage = viewer.get("/proof", params={"profile": "us-federal-agency"})
+    assert "Coverage and gaps for us-federal-agency" in vpage.text and "Sign and download" not in vpage.text
+    assert viewer.post("/proof/attest", data={"csrf_token": csrf_of(vpage.text), "profile": "us-federal-agency",
+                                              "include_open": "yes"}).status_code == 403
+    c = login(app, "decider")
+    page = c.get("/proof", params={"profile": "us-federal-agency"})
+    token = csrf_of(page.text)
+    refused = c.post("/proof/attest", data={"csrf_token": token, "profile": "us-federal-agency"})
+    assert refused.status_code == 409 and "are open" in refused.text  # a clean claim while findings are open
+    signed = c.post("/proof/attest", data={"csrf_token": token, "profile": "us-federal-agency", "include_open": "yes"})
+    assert signed.status_code == 200 and signed.headers["content-type"].startswith("application/json")
+    ok = c.post("/proof/verify", data={"csrf_token": token}, files={"statement": ("a.json", signed.content)})
+    assert ok.status_code == 200 and "VALID: the signature" in ok.text and "matches the trusted key" in ok.text
+    tampered = signed.content.replace(b'"clean":false', b'"clean":true')
+    assert tampered != signed.content
+    bad = c.post("/proof/verify", data={"csrf_token": token}, files={"statement": ("a.json", tampered)})
+    assert "NOT VALID" in bad.text
+    assert c.post("/proof/verify", files={"statement": ("a.json", signed.content)}).status_code == 403
+
+
+def test_asset_page_shows_evidence_findings_and_history(app: Any) -> None:
+    c = login(app, "viewer")
+    html = c.get("/assets/WS-0042").text
+    assert "Kaspersky Endpoint Security" in html and "Scan #1" in html and "sccm-installed-software.csv" in html
+    assert "opened" in html
+    hostile = c.get("/assets/" + HOSTILE.replace(" ", "%20")).text
+    assert HOSTILE not in hostile and "&lt;img src=x onerror=alert(1)&gt;" in hostile
+    assert c.get("/assets/no-such-asset").status_code == 404
+
+
+def test_law_page_searches_and_draws_a_family_timeline(app: Any) -> None:
+    c = login(app, "viewer")
+    html = c.get("/law", params={"family": "kaspersky", "profile": "us-federal-agency"}).text
+    assert "<rect" in html and "us-far-52-204-23" in html
+    found = c.get("/law", params={"q": "52.204-23"}).text
+    assert "us-far-52-204-23" in found and "uk-parliament-tiktok-2023" not in found
+
+
+def test_admin_page_is_for_admins_only(app: Any) -> None:
+    assert login(app, "decider").get("/admin").status_code == 403
+    html = login(app, "admin").get("/admin").text
+    assert "decider" in html and "viewer" in html and "Enroll secret" in html
+    assert "Admin</a>" not in login(app, "viewer").get("/").text

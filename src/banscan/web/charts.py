@@ -81,3 +81,40 @@ def burndown(events: list[dict[str, Any]], today: dt.date, deadlines: list[dt.da
     if table[-1][0] != series[-1][0].isoformat():
         table.append((series[-1][0].isoformat(), series[-1][1]))
     return Chart(width, height, points, marks[:40], ticks, xlabels, table, peak)
+
+
+@dataclass
+class Timeline:
+    width: int
+    height: int
+    bars: list[dict[str, Any]]
+    today_x: float
+    xlabels: list[dict[str, Any]]
+
+
+def timeline(rows: list[dict[str, Any]], today: dt.date, width: int = 720) -> Timeline | None:
+    """One bar per restriction from its effective date to its end (or today), deadlines as ticks."""
+    if not rows:
+        return None
+    days = [dt.date.fromisoformat(r["effective"]) for r in rows]
+    days += [dt.date.fromisoformat(d) for r in rows for d in r["deadlines"]]
+    days += [dt.date.fromisoformat(r["ends"]) for r in rows if r.get("ends")]
+    start, end = min(days), max([today, *days])
+    span = max(1, (end - start).days)
+    left, right, row_h = 8, 8, 22
+    pw = width - left - right
+
+    def x(d: dt.date) -> float:
+        return round(left + pw * (d - start).days / span, 1)
+
+    bars = []
+    for i, r in enumerate(rows):
+        a = dt.date.fromisoformat(r["effective"])
+        b = dt.date.fromisoformat(r["ends"]) if r.get("ends") else end
+        bars.append({"x": x(a), "w": max(2.0, round(x(b) - x(a), 1)), "y": 4 + i * row_h, "label": r["label"],
+                     "id": r["id"], "binding": r["binding"], "binds_profile": r.get("binds_profile"),
+                     "deadlines": [{"x": x(dt.date.fromisoformat(d)), "label": d} for d in r["deadlines"]]})
+    height = 4 + len(rows) * row_h + 20
+    years = sorted({dt.date(y, 1, 1) for y in range(start.year + 1, end.year + 1)})
+    step = max(1, len(years) // 8)
+    return Timeline(width, height, bars, x(today), [{"x": x(d), "label": str(d.year)} for d in years[::step]])

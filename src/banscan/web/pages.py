@@ -48,8 +48,8 @@ def _session(request: Request) -> Session | None:
     return accounts.session(_svc(request).store.engine, request.cookies.get(COOKIE))
 
 
-def _render(request: Request, name: str, sess: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
-    html = env.get_template(name).render(request=request, session=sess, user=sess.user if sess else None,
+def _render(request: Request, template: str, sess: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = env.get_template(template).render(request=request, session=sess, user=sess.user if sess else None,
                                          csrf=sess.csrf if sess else "", path=request.url.path, **ctx)
     return HTMLResponse(html, status_code=status)
 
@@ -351,3 +351,191 @@ def finding_page(request: Request, ident: str) -> Response:
     return _render(request, "finding.html", sess, f=row, x=x, note=note,
                    events=svc.store.events(key=ident), trail=audit.entries(svc.store.engine, target=ident),
                    back=f"/findings/{ident}")
+
+
+# --------------------------------------------------------------------------- proof
+
+MAX_STATEMENT_BYTES = 64 << 20
+
+
+def _attest_key() -> Any:
+    """The service's Ed25519 signing key (``BANSCAN_ATTEST_KEY``: a file made by 'banscan keygen'), or None."""
+    import os
+    from pathlib import Path
+
+    from banscan.attest import load_private_key
+
+    path = os.environ.get("BANSCAN_ATTEST_KEY")
+    return load_private_key(Path(path)) if path else None
+
+
+def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any) -> HTMLResponse:
+    from banscan.attest import build_statement
+
+    svc = _svc(request)
+    q = request.query_params
+    profiles = sorted(svc.registry.profiles)
+    profile = q.get("profile") or extra.pop("profile", None) or (svc.config.profiles or profiles or [""])[0]
+    as_of = _date(q.get("as_of")) or extra.pop("as_of", None) or svc.today()
+    preview: dict[str, Any] | None = None
+    problem = None
+    if profile in svc.registry.profiles:
+        try:
+            preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True)
+        except BanscanError as e:
+            problem = "; ".join(e.problems)
+    gaps: list[dict[str, Any]] = []
+    if preview:
+        for a in preview["assets"]:
+            ages = [(as_of - d).days for i in a["evidence"].values() if (d := _date(i.get("at"))) is not None]
+            age = min(ages, default=None)
+            if age is None or age > 30:
+                gaps.append({"asset": a["asset"], "age": age, "classes": sorted(a["evidence"])})
+    coverage = svc.store.coverage() if hasattr(svc.store, "coverage") else None
+    return _render(request, "proof.html", sess, status=status, profiles=profiles, profile=profile, as_of=as_of,
+                   preview=preview, problem=problem, gaps=gaps, coverage=coverage,
+                   has_key=_attest_key() is not None, **extra)
+
+
+@router.get("/proof")
+def proof(request: Request) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    return _proof_page(request, sess, verification=None)
+
+
+@router.post("/proof/attest")
+async def proof_attest(request: Request) -> Response:
+    from banscan.attest import build_statement, sign
+
+    sess, form = await _checked_form(request, "decide")
+    svc = _svc(request)
+    key = _attest_key()
+    if key is None:
+        raise HTTPException(409, "no signing key: start the service with BANSCAN_ATTEST_KEY set to a key "
+                                 "made by 'banscan keygen'")
+    profile = form.get("profile")
+    as_of = _date(form.get("as_of")) or svc.today()
+    if not isinstance(profile, str) or profile not in svc.registry.profiles:
+        raise HTTPException(400, "profile: unknown profile")
+    try:
+        svc.store.expire_waivers()
+        st = build_statement(svc.store, svc.registry, profile, as_of, include_open=form.get("include_open") == "yes")
+    except BanscanError as e:
+        return _proof_page(request, sess, status=409, verification=None, refused="; ".join(e.problems),
+                           profile=profile, as_of=as_of)
+    data = sign(st, key)
+    audit.record(svc.store.engine, actor=f"web:{sess.user.name}", action="attestation-signed",
+                 target=f"profile:{profile}", new={"as_of": as_of.isoformat(), "clean": st["clean"]},
+                 sha256=__import__("hashlib").sha256(data).hexdigest())
+    name = f"banscan-attestation-{profile}-{as_of.isoformat()}.json"
+    return Response(data, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/proof/verify")
+async def proof_verify(request: Request) -> Response:
+    from banscan.attest import Verification, render, verify
+
+    sess, form = await _checked_form(request, "read")
+    upload = form.get("statement")
+    if upload is None or isinstance(upload, str):
+        raise HTTPException(400, "statement: choose a file")
+    data = await upload.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        v = Verification(False, ["the statement is larger than 64 MiB"])
+    else:
+        key = _attest_key()
+        v = verify(data, key.public_key() if key is not None else None)
+    return _proof_page(request, sess, verification={"valid": v.valid, "readable": v.readable, "text": render(v)})
+
+
+# --------------------------------------------------------------------------- asset
+
+
+@router.get("/assets/{name:path}")
+def asset_page(request: Request, name: str) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    store = svc.store
+    today = store.today()
+    try:
+        hist = store.history(name)
+    except BanscanError as e:
+        return _render(request, "error.html", sess, status=404, message="; ".join(e.problems))
+    info = next((a for a in store.assets() if a["asset"] == name), None)
+    evidence = []
+    for cls, ev in sorted((info or {}).get("evidence", {}).items()):
+        d = _date(ev.get("at"))
+        evidence.append({"class": cls, "scan": ev.get("scan"), "at": ev.get("at"),
+                         "age": (today - d).days if d else None})
+    rows = store.findings(asset=name, all=True)
+    return _render(request, "asset.html", sess, name=name, evidence=evidence, findings=rows, hist=hist,
+                   inputs=(info or {}).get("inputs", []))
+
+
+# --------------------------------------------------------------------------- law
+
+
+@router.get("/law")
+def law_page(request: Request) -> Response:
+    from banscan.cli.registry_cmd import restriction_json
+    from banscan.policy.timeline import timeline_rows
+
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    reg = svc.registry
+    q = request.query_params
+    text = q.get("q", "").strip().lower()[:200]
+    family = q.get("family", "")
+    profile_id = q.get("profile", "")
+    profile = reg.profiles.get(profile_id)
+    families = [{"id": f.id, "name": f.name, "country": f.country} for f in
+                sorted(reg.families.values(), key=lambda f: f.id)]
+    restrictions = []
+    for r in sorted(reg.restrictions.values(), key=lambda r: r.id):
+        j = restriction_json(r)
+        hay = " ".join(str(j.get(k) or "") for k in ("id", "title", "jurisdiction", "citation", "instrument",
+                                                      "families", "authority")).lower()
+        if text and text not in hay:
+            continue
+        if family and family not in (j.get("families") or []):
+            continue
+        restrictions.append(j)
+    timeline = None
+    if family in reg.families:
+        rows = sorted(timeline_rows(family, reg, profile), key=lambda r: (r["effective"], r["id"]))
+        timeline = {"rows": rows, "chart": charts.timeline(rows, svc.today())}
+    return _render(request, "law.html", sess, families=families, restrictions=restrictions, family=family,
+                   profiles=sorted(reg.profiles), profile=profile_id, q=q.get("q", ""), timeline=timeline)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@router.get("/admin")
+def admin_page(request: Request) -> Response:
+    from sqlalchemy import select
+
+    from banscan.serve.tokens import list_tokens
+    from banscan.store import db
+    from banscan.store.service_tables import osquery_nodes as t
+
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    if not sess.user.can("admin"):
+        raise HTTPException(403, f"the role '{sess.user.role}' cannot see the administration page")
+    svc = _svc(request)
+    with db.reading(svc.store.engine) as conn:
+        nodes = conn.execute(select(t.c.asset, t.c.platform, t.c.enrolled_at, t.c.last_seen_at, t.c.dirty)
+                             .order_by(t.c.asset)).all()
+    return _render(request, "admin.html", sess, users=accounts.list_users(svc.store.engine),
+                   tokens=list_tokens(svc.store.engine), nodes=nodes,
+                   enroll_secret=bool(svc.config.enroll_secret),
+                   recent=audit.entries(svc.store.engine, limit=10_000)[-50:][::-1])
