@@ -100,10 +100,10 @@ def main() -> int:
     if a.no_screenshots or not os.path.exists(CHROMIUM):
         print("screenshots: skipped" + ("" if a.no_screenshots else f" ({CHROMIUM} is absent)"))
         return 0
+    import socket
+
     import uvicorn
     from playwright.sync_api import sync_playwright
-
-    import socket
 
     with socket.socket() as sk:
         sk.bind(("127.0.0.1", 0))
