@@ -75,9 +75,16 @@ def test_honor_left_huawei_on_2020_11_17(reg):
 
 def test_honor_device_has_no_positive_signature(reg):
     for s in reg.signatures:
-        if s.negative:
+        if s.negative or s.id == "huawei.organisation.honor":  # the former member's own (descriptive) name
             continue
         assert not any("honor" in v.lower() or "hihonor" in v.lower() for v in s.values), s.id
+    # and the generated organisation signature of the former member does not make Honor's names Huawei
+    from banscan.match import Matcher
+    from banscan.model import Locator, Observation
+
+    m = Matcher(reg, as_of=dt.date(2026, 11, 30))
+    for pub in ("Honor Device Co., Ltd.", "HONOR", "Honor"):
+        assert m.match(Observation("software", "a", {"publisher": pub}, Locator("x", "1"))) == [], pub
 
 
 def test_lorex_belonged_to_dahua_2018_to_2022(reg):

@@ -10,8 +10,9 @@ Everything here is plain data: no I/O, no registry look-ups.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from enum import Enum
+from enum import Enum, StrEnum
 from typing import Any
 
 
@@ -66,7 +67,8 @@ class EvidenceClass(str, Enum):
 
 # Field names an Observation may carry.  Sources use these names; signatures say which
 # fields they apply to.  A field not listed here is kept for display but never matched.
-class F:
+# Members are strings ("name" == F.NAME), so readers and signatures may use either.
+class F(StrEnum):
     NAME = "name"  # product / package / app display name
     PUBLISHER = "publisher"  # publisher, vendor, supplier, manufacturer, author
     VERSION = "version"
@@ -115,25 +117,72 @@ class Locator:
         return f"{self.path}:{self.locator}" if self.locator else self.path
 
 
+# A field holds one value, or several (every SAN of a certificate, every hostname of a host).
+FieldValue = str | tuple[str, ...]
+
+
+def field_values(value: FieldValue | None) -> tuple[str, ...]:
+    """Every value of a field: () when absent, one value or several."""
+    if value is None or value == "":
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return tuple(v for v in value if v)
+
+
+def field_text(value: FieldValue | None, sep: str = ", ") -> str:
+    """A field's values as one string, for display only (matching reads every value apart)."""
+    return sep.join(field_values(value))
+
+
+def _field_from_json(v: Any) -> FieldValue:
+    if isinstance(v, list):
+        return tuple(str(x) for x in v)
+    return "" if v is None else str(v)
+
+
 @dataclass(slots=True)
 class Observation:
-    """One normalised record of an inventory: a package, an app, a device, a DNS query."""
+    """One normalised record of an inventory: a package, an app, a device, a DNS query.
+
+    ``fields`` maps field names (:class:`F` members, or other names kept for display) to one
+    value or a tuple of values; a reader never joins several values into one string.
+    """
 
     kind: str  # software | package | component | app | process | service | driver | kernel-module | browser-extension | device | dns | tls | http | snmp | dhcp
     asset: str
-    fields: dict[str, str]
+    fields: Mapping[str, FieldValue]
     source: Locator
     evidence_class: EvidenceClass = EvidenceClass.INSTALLED
     observed_at: str | None = None  # ISO timestamp the input gives for the record, if any
+
+    def values(self, name: str) -> tuple[str, ...]:
+        """Every value of field ``name`` (empty when the observation lacks it)."""
+        return field_values(self.fields.get(name))
+
+    def first(self, name: str) -> str | None:
+        """The first value of field ``name``, or None."""
+        vs = field_values(self.fields.get(name))
+        return vs[0] if vs else None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,
             "asset": self.asset,
-            "fields": dict(self.fields),
+            # one value: a string (as before); several: a JSON array
+            "fields": {str(k): (v if isinstance(v, str) else list(v)) for k, v in self.fields.items()},
             "evidence_class": self.evidence_class.value,
             "observed_at": self.observed_at,
         }
+
+    @classmethod
+    def from_dict(cls, o: Mapping[str, Any], source: Locator) -> Observation:
+        return cls(
+            kind=o["kind"], asset=o["asset"],
+            fields={str(k): _field_from_json(v) for k, v in dict(o.get("fields") or {}).items()},
+            source=source, evidence_class=EvidenceClass(o.get("evidence_class", "installed")),
+            observed_at=o.get("observed_at"),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,7 +206,8 @@ class Evidence:
     negative: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"field": self.field, "value": self.value, "signature": self.signature, "strength": self.strength}
+        d: dict[str, Any] = {"field": str(self.field), "value": self.value, "signature": self.signature,
+                             "strength": self.strength}
         if self.negative:
             d["negative"] = True
         return d
@@ -187,13 +237,7 @@ class Detection:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Detection:
         """Rebuild a detection from its JSON form (a report or the store)."""
-        o = d["observation"]
-        obs = Observation(
-            kind=o["kind"], asset=o["asset"], fields=dict(o["fields"]),
-            source=Locator(d["source"]["path"], d["source"]["locator"]),
-            evidence_class=EvidenceClass(o.get("evidence_class", "installed")),
-            observed_at=o.get("observed_at"),
-        )
+        obs = Observation.from_dict(d["observation"], Locator(d["source"]["path"], d["source"]["locator"]))
         return cls(
             id=d["id"], asset=d["asset"], family=d["family"], entity=d["entity"], product=d.get("product"),
             category=d["category"], relation=Relation(d["relation"]), confidence=Confidence(d["confidence"]),

@@ -202,11 +202,13 @@ class Scanner:
     """Reads inputs one at a time, keeping only detections in memory."""
 
     def __init__(self, registry: Registry, progress: Progress | None = None,
-                 limits: Limits | None = None, jobs: int = 1, fast: bool = True, blocks: bool = True) -> None:
+                 limits: Limits | None = None, as_of: dt.date | None = None, jobs: int = 1,
+                 fast: bool = True, blocks: bool = True) -> None:
         from banscan.fast.memo import MemoMatcher
 
         self.registry = registry
-        self.matcher: Matcher = MemoMatcher(registry) if fast else Matcher(registry)
+        # entity ownership is dated
+        self.matcher: Matcher = (MemoMatcher(registry, as_of=as_of) if fast else Matcher(registry, as_of=as_of))
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
         self.jobs = max(1, jobs)
@@ -465,7 +467,7 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
             limits = Limits.load()
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    scanner = Scanner(registry, progress, limits, jobs=jobs, fast=fast, blocks=blocks)
+    scanner = Scanner(registry, progress, limits, as_of=as_of, jobs=jobs, fast=fast, blocks=blocks)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:

@@ -274,10 +274,7 @@ def preload_registry() -> Any:
 # Failures the harness finds in the readers that are not fixed yet: (pattern, why).  A case
 # failing only with these is recorded as a known open problem (the regression corpus keeps one
 # file per problem, marked xfail), so CI stays readable while the readers are being fixed.
-KNOWN_OPEN: tuple[tuple[str, str], ...] = (
-    ("read of closed file", "issue 15 class 2 (readers): a reader closes the shared input stream, "
-                            "and the whole scan (the other inputs too) is lost"),
-)
+KNOWN_OPEN: tuple[tuple[str, str], ...] = ()  # none open: "read of closed file" (class 2) is fixed
 
 
 def known_open(failure: str) -> str | None:

@@ -188,3 +188,10 @@ def test_unexpected_exception_is_exit_2_not_1(capsys, monkeypatch):
     code, _, err = cli(capsys, "scan", str(sample), "--no-store")
     one_line_exit_2(code, err)
     assert "internal error" in err and "--debug" in err
+
+
+@pytest.mark.parametrize("argv", [[], ["registry"]])
+def test_a_command_group_alone_shows_its_help(capsys, argv):
+    code, out, err = cli(capsys, *argv)
+    assert code == 2 and "Traceback" not in err
+    assert err.startswith("Usage: banscan") and "Commands" in err and "banscan: error" not in err

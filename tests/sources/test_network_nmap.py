@@ -45,7 +45,7 @@ def test_mac_vendors_and_locators():
     assert gw.fields["oui_vendor"] == "Sagemcom"
     assert gw.fields["http_title"] == "Belgacom"
     assert gw.fields["tls_subject_cn"] == "ORname_Jungo: OpenRG Products Group"
-    assert "Sagem router telnetd" in gw.fields["banner"].split(" | ")
+    assert "Sagem router telnetd" in gw.values("banner")  # several banners: one value each
     assert by_ip["192.168.1.2"].fields["oui_vendor"] == "Apple"
     assert by_ip["192.168.1.5"].fields["oui_vendor"] == "Intel Corporate"
     assert "mac" not in by_ip["192.168.1.3"].fields
@@ -65,7 +65,7 @@ def test_mac_without_vendor():
 
 def test_http_headers_script():
     obs, _, _ = read(shared_sample("nmap/nmap-5.51-sV-O-scripts.xml").read_bytes())
-    servers = obs[0].fields["http_server"].split(" | ")
+    servers = list(obs[0].values("http_server"))
     assert "Apache/2.2.15 (CentOS) PHP/5.3.3" in servers and "CUPS/1.4" in servers
 
 
@@ -113,7 +113,7 @@ def test_scripts_and_services():
     assert "http_title" not in cam.fields
     assert cam.fields["www_authenticate"] == 'Digest realm="IP Camera(C1234)"'
     assert cam.fields["tls_subject_org"] == "Hikvision" and cam.fields["tls_issuer_org"] == "Hikvision"
-    assert cam.fields["rtsp_server"] == "Hikvision 7513 POE IP camera rtspd | Dahua Rtsp Server"
+    assert cam.fields["rtsp_server"] == ("Hikvision 7513 POE IP camera rtspd", "Dahua Rtsp Server")
     assert "should not appear" not in cam.fields["banner"]
     assert sw.fields["sys_descr"] == "Huawei Versatile Routing Platform Software\nVRP (R) software, Version 5.170"
     assert sw.fields["tls_subject_org"] == "Huawei Technologies Co., Ltd."

@@ -16,7 +16,7 @@ import traceback
 import typer
 
 from banscan.errors import EXIT_INPUT, BanscanError
-from banscan.textsafe import term
+from banscan.textsafe import term, term_lines
 
 app = typer.Typer(
     name="banscan",
@@ -41,6 +41,7 @@ COMMAND_MODULES = (
     "banscan.cli.store_cmd",
     "banscan.cli.report_cmd",
     "banscan.cli.serve_cmd",
+    "banscan.cli.user_cmd",
     "banscan.cli.spark_cmd",
 )
 
@@ -61,7 +62,7 @@ for _mod in COMMAND_MODULES:
 
 def _is(e: BaseException, name: str) -> bool:
     """``e`` is click's (or typer's vendored click's) exception class ``name``."""
-    return any(c.__name__ == name and "click" in c.__module__ for c in type(e).__mro__)
+    return any(c.__name__ in (name, name + "Error") and "click" in c.__module__ for c in type(e).__mro__)
 
 
 def _usage_line(e: BaseException) -> str:
@@ -75,6 +76,8 @@ def _error_lines(e: BaseException) -> tuple[list[str], int]:
     """The one-line message(s) and exit code for an exception that ended a command."""
     if isinstance(e, BanscanError):
         return [f"banscan: error: {p}" for p in e.problems], e.exit_code
+    if _is(e, "NoArgsIsHelp"):  # 'banscan' or a command group alone: the help, as click shows it
+        return [e.format_message() if hasattr(e, "format_message") else str(e)], EXIT_INPUT
     if _is(e, "UsageError"):
         return [_usage_line(e)], EXIT_INPUT
     if _is(e, "Abort") or isinstance(e, KeyboardInterrupt):
@@ -132,5 +135,5 @@ def main(argv: list[str] | None = None) -> None:
                 os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         for line in lines:
             with contextlib.suppress(Exception):
-                typer.echo(term(line), err=True)
+                typer.echo(term_lines(line) if _is(e, "NoArgsIsHelp") else term(line), err=True)
     sys.exit(code if isinstance(code, int) else 0)

@@ -95,7 +95,8 @@ def explanation(ident: str, result: ScanResult, reg: Registry) -> dict[str, Any]
         e = reg.entity(det.family, det.entity_id) if det.entity_id else reg.entity_by_name(det.family, det.entity)
         if e is not None:
             entity = {"id": e.id, "name": e.name, "role": e.role, "country": e.country, "from": _d(e.from_),
-                      "to": _d(e.to), "note": e.note, "sources": list(e.sources)}
+                      "to": _d(e.to), "note": e.note, "sources": list(e.sources),
+                      "periods": [{"from": _d(f), "to": _d(t)} for f, t in e.spans()], "successor": e.successor}
 
     restrictions = []
     for rid in dict.fromkeys(f.restriction for f in findings):
@@ -180,8 +181,14 @@ def explanation_text(x: dict[str, Any]) -> str:
     fam_name = fam["name"] if fam else d["family"]
     if e:
         dates = ""
-        if e.get("from") or e.get("to"):
+        spans = [p for p in e.get("periods") or [] if p.get("from") or p.get("to")]
+        if spans:
+            dates = ", in the family " + " and ".join(
+                f"from {p.get('from') or 'the start'} to {p.get('to') or 'now'}" for p in spans)
+        elif e.get("from") or e.get("to"):
             dates = f", in the family from {e.get('from') or 'the start'} to {e.get('to') or 'now'}"
+        if e.get("successor"):
+            dates += f"; sold to {e['successor']}"
         out(f"Entity: {e['name']} ({e['id']}), role {e['role']} in the {fam_name} family"
             + (f", {e['country']}" if e.get("country") else "") + dates, 3)
         if e.get("note"):

@@ -129,7 +129,7 @@ def register(app: typer.Typer) -> None:
             from banscan.progress import RichProgress
             progress = RichProgress()
         try:
-            result = run(request, reg, progress, jobs=jobs)
+            result = scrub(run(request, reg, progress, jobs=jobs))  # one encodable result for the store and the report
         finally:
             if progress is not None:
                 progress.close()
@@ -137,7 +137,7 @@ def register(app: typer.Typer) -> None:
             from banscan.store import open_store
 
             with open_store(s.db) as store:
-                store.record(scrub(result), reg)
+                store.record(result, reg)  # sets the findings' lifecycle statuses the report shows
             save_last_report(result)
         for i in result.inputs:
             for e in i.errors:

@@ -194,6 +194,37 @@ def generated_signatures(raw: RawRegistry) -> list[CompiledSignature]:
     return out
 
 
+def organisation_signatures(fam: Family) -> list[CompiledSignature]:
+    """One ``organisation`` signature per entity: its legal name and its aliases in every script,
+    with the entity's sources (and each alias's).  Id ``<family>.organisation.<entity>``."""
+    out: list[CompiledSignature] = []
+    for e in fam.entities:
+        values = tuple(dict.fromkeys([e.name, *(a.name for a in e.aliases)]))
+        sources = tuple(dict.fromkeys([*e.sources, *(src for a in e.aliases for src in a.sources)]))
+        out.append(CompiledSignature(
+            id=f"{fam.id}.organisation.{e.id}", family=fam.id, kind="organisation", values=values,
+            ecosystem=None, fields=None, product=None, entity=e.id, category=fam.default_category.value,
+            relation=_ROLE_RELATION[e.role], service=None, strength="strong", negative=False, sources=sources,
+            note="generated from the entity's name and aliases",
+        ))
+    for i, mk in enumerate(fam.marks):
+        if mk.ordinary_word:
+            continue  # an ordinary word or another company's name never decides alone
+        prod = next((p for p in fam.products if p.id == mk.product), None) if mk.product else None
+        eid = mk.entity or (prod.entity if prod else None)
+        ent = next((e for e in fam.entities if e.id == eid), None) or next(
+            e for e in fam.entities if e.role == "parent")
+        slug = "".join(c if c.isascii() and c.isalnum() else "-" for c in mk.name.lower()).strip("-") or str(i)
+        out.append(CompiledSignature(
+            id=f"{fam.id}.organisation.mark.{slug}", family=fam.id, kind="organisation", values=(mk.name,),
+            ecosystem=None, fields=None, product=mk.product, entity=ent.id,
+            category=(prod.category if prod else fam.default_category).value, relation=_ROLE_RELATION[ent.role],
+            service=None, strength="strong", negative=False, sources=tuple(mk.sources),
+            note=mk.note or "the family's brand mark",
+        ))
+    return out
+
+
 def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> Registry:
     """Load the bundled registry (or ``data_dir``) plus overlays; raise RegistryError listing every problem."""
     raw = RawRegistry()
@@ -222,6 +253,8 @@ def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> R
     for i, s in enumerate(raw.extra_signatures):
         sigs.append(_compile(raw.families[s.family], s, 1000 + i, False))
     sigs += generated_signatures(raw)
+    for fam in raw.families.values():
+        sigs += organisation_signatures(fam)
     for cs in sigs:
         if cs.id in seen:
             errors.append(f"{raw.origin.get(cs.family, cs.family)}: duplicate signature id '{cs.id}'")

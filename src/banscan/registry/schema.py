@@ -264,6 +264,8 @@ SignatureKind = Literal[
     "banner",  # literal phrase in a banner field (http_server, www_authenticate, rtsp_server, banner, sys_descr, vendor_class, http_title)
     "domain",  # registered domain; matches it and its subdomains on label boundaries
     "hostname",  # device hostname prefix given by the vendor's firmware
+    "organisation",  # organisation names (generated from every entity's name and aliases; see match/kinds/organisation.py)
+    "namespace",  # a namespace the vendor owns in an ecosystem: Maven groupId, npm scope, NuGet prefix, Go path, image namespace, bundle-id prefix, PyPI mark
 ]
 
 

@@ -31,7 +31,7 @@ def neutralise(value: object) -> str:
 
 
 def observed_name(d: Detection) -> str:
-    return d.product or d.observation.fields.get("name") or d.service or d.entity
+    return d.product or d.observation.first("name") or d.service or d.entity
 
 
 def evidence_text(d: Detection) -> str:

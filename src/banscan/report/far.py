@@ -21,7 +21,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from banscan.model import Detection, Finding
+from banscan.model import Detection, Finding, field_text
 from banscan.registry import Registry
 from banscan.scan import ScanResult
 from banscan.textsafe import defang_urls, encodable, scrub, term
@@ -227,9 +227,9 @@ class FarReporter:
         report, follow = windows(rid, fs, registry, ident, result.as_of)
         fam = registry.families.get(d.family)
         brand = fam.name if fam else d.family
-        o = d.observation.fields
-        model = d.product or o.get("model") or o.get("name") or ""
-        desc_bits = [f"{k}: {v}" for k, v in sorted(o.items()) if v and k in (
+        o = d.observation
+        model = d.product or o.first("model") or o.first("name") or ""
+        desc_bits = [f"{k}: {field_text(v)}" for k, v in sorted(o.fields.items()) if v and k in (
             "name", "version", "publisher", "model", "serial", "package", "purl", "domain", "mac", "hostname",
             "ip", "sys_descr", "banner", "http_server")]
         description = f"{d.category} ({d.observation.kind}); " + "; ".join(desc_bits)

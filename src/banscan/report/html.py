@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from banscan import __version__
-from banscan.model import Detection, Finding, Requirement
+from banscan.model import Detection, Finding, Requirement, field_text
 from banscan.registry import Registry
 from banscan.scan import ScanResult
 from banscan.textsafe import scrub
@@ -131,8 +131,8 @@ class HtmlReporter:
             assets.setdefault(name, [])
         for d in result.detections:
             fam = registry.families.get(d.family)
-            observed = [(k, v) for k, v in sorted(d.observation.fields.items()) if v]
-            view = DetectionView(detection=d, name=d.product or d.observation.fields.get("name") or d.entity,
+            observed = [(k, field_text(v)) for k, v in sorted(d.observation.fields.items()) if v]
+            view = DetectionView(detection=d, name=d.product or d.observation.first("name") or d.entity,
                                  observed=observed, family_name=fam.name if fam else d.family)
             for f in sorted(by_det.get(d.id, []), key=lambda f: (-f.requirement.rank, f.deadline or "9999")):
                 r = registry.restrictions.get(f.restriction)

@@ -161,7 +161,7 @@ class OscalReporter:
     def _observation(self, d: Detection, registry: Registry, subjects: dict[str, str],
                      collected: str) -> dict[str, Any]:
         fam = registry.families.get(d.family)
-        what = d.product or d.observation.fields.get("name") or d.entity
+        what = d.product or d.observation.first("name") or d.entity
         ev = "; ".join(f"{e.field} = {e.value!r} (signature {e.signature})" for e in d.evidence)
         obs: dict[str, Any] = {
             "uuid": uid("observation", d.id),
@@ -191,7 +191,7 @@ class OscalReporter:
                  obs_uuid: dict[str, str]) -> dict[str, Any]:
         r = registry.restrictions.get(f.restriction)
         state = "satisfied" if f.status in _CLOSED else "not-satisfied"
-        what = (d.product or d.observation.fields.get("name") or d.entity) if d else f.detection
+        what = (d.product or d.observation.first("name") or d.entity) if d else f.detection
         asset = d.asset if d else f.asset
         finding: dict[str, Any] = {
             "uuid": uid("finding", f.id),

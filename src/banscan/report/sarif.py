@@ -71,7 +71,7 @@ def fingerprint(rule: str, locator: str, product: str) -> str:
 
 
 def _what(d: Detection) -> str:
-    name = d.product or d.observation.fields.get("name") or d.service or d.entity
+    name = d.product or d.observation.first("name") or d.service or d.entity
     return str(name)
 
 

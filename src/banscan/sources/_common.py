@@ -89,6 +89,13 @@ def put(fields: dict[str, str], key: str, value: Any) -> None:
         fields[key] = v
 
 
+def put_all(fields: dict[str, Any], key: str, values: list[Any]) -> None:
+    """Set ``key`` to every distinct non-empty value: one as a string, several as a tuple."""
+    vs = list(dict.fromkeys(v for v in (s(x) for x in values) if v))
+    if vs and key not in fields:
+        fields[key] = vs[0] if len(vs) == 1 else tuple(vs)
+
+
 # Package types whose namespace is part of the package's identity within the ecosystem.
 _NS_SLASH = {"golang", "composer", "github", "bitbucket", "swift", "docker", "huggingface", "cocoapods"}
 

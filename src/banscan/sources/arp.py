@@ -136,7 +136,7 @@ class ArpSource:
             if not mac or not is_unicast_mac(mac):
                 ctx.observations += 1
                 continue
-            f = {F.IP: ip, F.MAC: mac}
+            f: dict[str, str] = {F.IP: ip, F.MAC: mac}
             if host:
                 f[F.HOSTNAME] = host
             if iface or iface_ctx:

@@ -29,33 +29,31 @@ from banscan.sources._common import (
     ptr,
     purl_fields,
     put,
+    put_all,
     s,
 )
 from banscan.sources.base import ReadContext, text_head
 
 
-def _publisher(c: dict[str, Any]) -> str:
-    for v in (
-        c.get("publisher"),
-        (c.get("supplier") or {}).get("name") if isinstance(c.get("supplier"), dict) else None,
-        c.get("author"),
-        (c.get("manufacturer") or {}).get("name") if isinstance(c.get("manufacturer"), dict) else None,
-    ):
-        if s(v):
-            return s(v)
+def _publishers(c: dict[str, Any]) -> list[str]:
+    """Publisher, supplier, author, manufacturer and authors: every organisation named."""
+    out = [
+        s(c.get("publisher")),
+        s((c.get("supplier") or {}).get("name")) if isinstance(c.get("supplier"), dict) else "",
+        s(c.get("author")),
+        s((c.get("manufacturer") or {}).get("name")) if isinstance(c.get("manufacturer"), dict) else "",
+    ]
     authors = c.get("authors")
     if isinstance(authors, list):
-        for a in authors:
-            if isinstance(a, dict) and s(a.get("name")):
-                return s(a.get("name"))
-    return ""
+        out += [s(a.get("name")) for a in authors if isinstance(a, dict)]
+    return [v for v in out if v]
 
 
-def component_fields(c: dict[str, Any]) -> dict[str, str]:
-    fields: dict[str, str] = {}
+def component_fields(c: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
     put(fields, F.NAME, c.get("name"))
     put(fields, F.VERSION, c.get("version"))
-    put(fields, F.PUBLISHER, _publisher(c))
+    put_all(fields, F.PUBLISHER, _publishers(c))
     purl_fields(fields, c.get("purl"))  # type: ignore[arg-type]
     put(fields, "group", c.get("group"))
     put(fields, "cpe", c.get("cpe"))

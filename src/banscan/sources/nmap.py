@@ -45,12 +45,11 @@ import defusedxml
 import defusedxml.ElementTree as DET
 import re2
 
-from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.model import EvidenceClass, F, FieldValue, Observation, Problem, field_values
 from banscan.sources.arp import norm_mac
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import LimitExceeded
 
-JOIN = " | "
 _PROLOG = re2.compile(r"(?s)<\?.*?\?>|<!--.*?-->|<!DOCTYPE\s+[^\[>]*(?:\[.*?\]\s*)?>")
 _SSL_TEXT = {
     "Subject": {"organizationName": F.TLS_SUBJECT_ORG, "commonName": F.TLS_SUBJECT_CN},
@@ -76,8 +75,9 @@ class _Fields:
         if field not in self.values:
             self.add(field, value)
 
-    def result(self) -> dict[str, str]:
-        return {k: JOIN.join(v) for k, v in self.values.items() if v}
+    def result(self) -> dict[str, FieldValue]:
+        """One value as a string; several (every hostname, every Server header) as a tuple."""
+        return {k: v[0] if len(v) == 1 else tuple(v) for k, v in self.values.items() if v}
 
 
 def _elems(script: Element) -> dict[str, str]:
@@ -192,7 +192,7 @@ def _service(svc: Element, f: _Fields) -> None:
         f.add(F.RTSP_SERVER, svc.get("product"))
 
 
-def host_fields(host: Element) -> dict[str, str]:
+def host_fields(host: Element) -> dict[str, FieldValue]:
     """The observation fields of one ``<host>`` element."""
     f = _Fields()
     for a in host.findall("address"):
@@ -278,12 +278,15 @@ class NmapSource:
                     except Exception as exc:  # noqa: BLE001 - one bad host is skipped, the rest is read
                         ctx.record_error(loc.locator, f"{type(exc).__name__}: {exc}")
                         fields = None
+                    ids = () if fields is None else (
+                        field_values(fields.get(F.IP)) or field_values(fields.get(F.MAC))
+                        or field_values(fields.get(F.HOSTNAME)))
                     if fields is None:
                         pass
-                    elif not (fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME)):
+                    elif not ids:
                         yield Problem(loc, "host without an address")
                     else:
-                        asset = fields.get(F.IP) or fields.get(F.MAC) or fields.get(F.HOSTNAME) or ctx.asset
+                        asset = ids[0]
                         obs = Observation(kind="device", asset=asset, fields=fields, source=loc,
                                           evidence_class=EvidenceClass.NETWORK_DEVICE, observed_at=when)
                         ctx.seen(obs)

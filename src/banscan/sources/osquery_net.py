@@ -51,6 +51,7 @@ def network_row(table_columns: Collection[str], row: Mapping[str, Any]) -> dict[
     mac = norm_mac(_str(row.get("mac")))
     if not mac or not is_unicast_mac(mac):
         return None
+    f: dict[str, str]
     if table == ARP_CACHE:
         f = {F.MAC: mac}
         ip = _str(row.get("address"))

@@ -25,6 +25,7 @@ from banscan.sources._common import (
     ptr,
     purl_fields,
     put,
+    put_all,
     s,
     spdx_party,
 )
@@ -43,11 +44,11 @@ def check_created(value: str, ctx: ReadContext) -> None:
         ctx.deviation(f"created timestamp {value!r} is not YYYY-MM-DDThh:mm:ssZ")
 
 
-def package_fields(pkg: dict[str, Any]) -> dict[str, str]:
-    fields: dict[str, str] = {}
+def package_fields(pkg: dict[str, Any]) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
     put(fields, F.NAME, pkg.get("name"))
     put(fields, F.VERSION, pkg.get("versionInfo"))
-    put(fields, F.PUBLISHER, spdx_party(pkg.get("supplier")) or spdx_party(pkg.get("originator")))
+    put_all(fields, F.PUBLISHER, [spdx_party(pkg.get("supplier")), spdx_party(pkg.get("originator"))])
     refs = pkg.get("externalRefs")
     if isinstance(refs, list):
         for ref in refs:

@@ -19,9 +19,8 @@ Logs read and what they give (the asset is the host the evidence is about):
 * ``x509``: ``certificate.subject`` / ``certificate.issuer`` -> tls_subject_org, tls_subject_cn,
   tls_issuer_org; ``san.dns`` -> domain.  x509 records name no host, so the asset is
   ``ctx.asset`` (the sensor / log the certificate was seen by); the fingerprint (or the file id
-  of older versions) is kept as ``fingerprint``.  The first SAN goes with the certificate's
-  observation; every further distinct SAN name yields one more observation (kind ``tls``,
-  same locator) carrying only ``domain``, so that each name stays matchable on its own.
+  of older versions) is kept as ``fingerprint``.  Every distinct SAN name is one value of the
+  observation's multi-valued ``domain`` field, each matchable on its own.
 * ``software``: ``name`` -> name, ``unparsed_version`` -> banner (and http_server for
   ``HTTP::SERVER``), the version parts -> version.  Asset ``host``.  kind ``software``,
   evidence class network-traffic (it is inferred from traffic).  Values such as hostile
@@ -48,11 +47,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any, BinaryIO
 
-from banscan.model import EvidenceClass, F, Observation, Problem
+from banscan.model import EvidenceClass, F, FieldValue, Observation, Problem
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import bounded_lines, long_line_message
 
@@ -140,7 +139,7 @@ def dn_parts(dn: str) -> dict[str, str]:
     return out
 
 
-def _tls_from_dn(fields: dict[str, str], subject: str | None, issuer: str | None) -> None:
+def _tls_from_dn(fields: dict[str, FieldValue], subject: str | None, issuer: str | None) -> None:
     if subject:
         p = dn_parts(subject)
         if p.get("O"):
@@ -157,7 +156,7 @@ def _tls_from_dn(fields: dict[str, str], subject: str | None, issuer: str | None
 # record handlers: (record, ctx) -> list of (kind, asset, fields, evidence class)
 
 Rec = dict[str, Any]
-Out = list[tuple[str, str, dict[str, str], EvidenceClass]]
+Out = list[tuple[str, str, Mapping[str, FieldValue], EvidenceClass]]
 
 
 def _s(v: Any) -> str | None:
@@ -190,16 +189,16 @@ def _dns(r: Rec, ctx: ReadContext) -> Out:
     asset = _s(r.get("id.orig_h")) or ctx.asset
     if not q:
         return []
-    f = {F.DOMAIN: q.rstrip(".")}
+    f: dict[str, FieldValue] = {F.DOMAIN: q.rstrip(".")}
     ans = _list(r.get("answers"))
     if ans:
-        f["answers"] = ",".join(ans)
+        f["answers"] = tuple(ans)
     return [("dns", asset, f, NT)]
 
 
 def _ssl(r: Rec, ctx: ReadContext) -> Out:
     asset = _s(r.get("id.orig_h")) or ctx.asset
-    f: dict[str, str] = {}
+    f: dict[str, FieldValue] = {}
     sn = _s(r.get("server_name"))
     if sn:
         f[F.DOMAIN] = sn.rstrip(".")
@@ -214,7 +213,7 @@ def _ssl(r: Rec, ctx: ReadContext) -> Out:
 
 def _http(r: Rec, ctx: ReadContext) -> Out:
     asset = _s(r.get("id.orig_h")) or ctx.asset
-    f: dict[str, str] = {}
+    f: dict[str, FieldValue] = {}
     host = _s(r.get("host"))
     if host:
         h = host.strip()
@@ -238,7 +237,7 @@ def _http(r: Rec, ctx: ReadContext) -> Out:
 
 
 def _x509(r: Rec, ctx: ReadContext) -> Out:
-    f: dict[str, str] = {}
+    f: dict[str, FieldValue] = {}
     _tls_from_dn(f, _s(r.get("certificate.subject")), _s(r.get("certificate.issuer")))
     sans: list[str] = []
     for d in _list(r.get("san.dns")):
@@ -246,19 +245,11 @@ def _x509(r: Rec, ctx: ReadContext) -> Out:
         if d not in sans:
             sans.append(d)
     fp = _s(r.get("fingerprint")) or _s(r.get("id"))
-    out: Out = []
     if sans:
-        f[F.DOMAIN] = sans[0]
+        f[F.DOMAIN] = sans[0] if len(sans) == 1 else tuple(sans)
     if fp:
         f["fingerprint"] = fp
-    if f:
-        out.append(("tls", ctx.asset, f, NT))
-    for d in sans[1:]:
-        g = {F.DOMAIN: d}
-        if fp:
-            g["fingerprint"] = fp
-        out.append(("tls", ctx.asset, g, NT))
-    return out
+    return [("tls", ctx.asset, f, NT)] if f else []
 
 
 def _software(r: Rec, ctx: ReadContext) -> Out:

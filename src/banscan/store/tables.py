@@ -140,3 +140,4 @@ finding_events = Table(
 )
 
 from banscan.store import service_tables as _service_tables  # noqa: E402,F401  (same metadata)
+from banscan.store import web_tables as _web_tables  # noqa: E402,F401  (same metadata)

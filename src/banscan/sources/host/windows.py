@@ -156,7 +156,8 @@ def services_and_drivers(reg: RegistryReader, asset: str, input_path: str) -> It
             display = ""  # a resource reference (@%SystemRoot%\...dll,-100), not a name
         where = f"{hive}\\{key}"
         if stype in DRIVER_TYPES:
-            fields = {F.DRIVER: _base(image) if image else sub, F.SERVICE: sub, F.NAME: display, F.PATH: image}
+            fields: dict[str, str] = {F.DRIVER: _base(image) if image else sub, F.SERVICE: sub, F.NAME: display,
+                                      F.PATH: image}
             yield _o("driver", asset, fields, where, EvidenceClass.RUNTIME, input_path)
         else:
             fields = {F.SERVICE: sub, F.NAME: display, F.PATH: image}

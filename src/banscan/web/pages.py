@@ -1,0 +1,541 @@
+"""The dashboard's pages and forms.
+
+Reads go through the store's and the registry's Python APIs; every decision goes through
+:func:`banscan.serve.audit.decide` (the store's one transition function plus the audit log), exactly
+as ``POST /api/v1/findings/{id}/decision`` does.  Every POST checks the session's CSRF token and the
+user's role (403 otherwise).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from collections import Counter
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from banscan.errors import BanscanError
+from banscan.serve import audit
+from banscan.serve.service import Service
+from banscan.store.core import ACTIVE
+from banscan.web import accounts, charts
+from banscan.web.accounts import Session
+
+router = APIRouter(include_in_schema=False)
+
+COOKIE = "banscan_session"
+LOGIN_COOKIE = "banscan_login"
+REQUIREMENTS = ("prohibited", "remove", "do-not-procure", "report", "advisory")
+STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
+PAGE_SIZE = 50
+SORTS = ("asset", "family", "restriction", "requirement", "deadline", "status", "owner", "due", "first_seen")
+
+env = Environment(loader=PackageLoader("banscan.web", "templates"), autoescape=select_autoescape(default=True),
+                  trim_blocks=True, lstrip_blocks=True)
+
+
+def _svc(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def _session(request: Request) -> Session | None:
+    return accounts.session(_svc(request).store.engine, request.cookies.get(COOKIE))
+
+
+def _render(request: Request, template: str, sess: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    html = env.get_template(template).render(request=request, session=sess, user=sess.user if sess else None,
+                                         csrf=sess.csrf if sess else "", path=request.url.path, **ctx)
+    return HTMLResponse(html, status_code=status)
+
+
+def _to_login() -> RedirectResponse:
+    return RedirectResponse("/login", status_code=303)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+async def _checked_form(request: Request, action: str) -> tuple[Session, Any]:
+    """The POSTed form of a logged-in user allowed ``action``, with a valid CSRF token (403 otherwise)."""
+    sess = _session(request)
+    if sess is None:
+        raise HTTPException(403, "log in first")
+    form = await request.form()
+    token = form.get("csrf_token")
+    if not isinstance(token, str) or not secrets.compare_digest(token, sess.csrf):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+    if not sess.user.can(action):
+        raise HTTPException(403, f"the role '{sess.user.role}' cannot {action}")
+    return sess, form
+
+
+# --------------------------------------------------------------------------- login
+
+
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    token = secrets.token_urlsafe(32)
+    resp = _render(request, "login.html", None, login_csrf=token, error=None)
+    resp.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="strict", secure=_secure(request), path="/login")
+    return resp
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    token, cookie = form.get("csrf_token"), request.cookies.get(LOGIN_COOKIE)
+    if not isinstance(token, str) or not cookie or not secrets.compare_digest(token, cookie):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the login page and try again")
+    name, password = form.get("username"), form.get("password")
+    user: accounts.User | None = None
+    if isinstance(name, str) and isinstance(password, str):
+        user = accounts.authenticate(_svc(request).store.engine, name, password)
+    if user is None:
+        fresh = secrets.token_urlsafe(32)
+        page = _render(request, "login.html", None, status=401, login_csrf=fresh,
+                       error="Unknown user name or wrong password.")
+        page.set_cookie(LOGIN_COOKIE, fresh, httponly=True, samesite="strict", secure=_secure(request), path="/login")
+        return page
+    session_token = accounts.open_session(_svc(request).store.engine, user)
+    resp = RedirectResponse("/", status_code=303)
+    resp.set_cookie(COOKIE, session_token, httponly=True, samesite="strict", secure=_secure(request), path="/",
+                    max_age=accounts.SESSION_HOURS * 3600)
+    resp.delete_cookie(LOGIN_COOKIE, path="/login")
+    return resp
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    sess, _ = await _checked_form(request, "read")
+    accounts.close_session(_svc(request).store.engine, sess.token_hash)
+    resp = RedirectResponse("/login", status_code=303)
+    resp.delete_cookie(COOKIE, path="/")
+    return resp
+
+
+# --------------------------------------------------------------------------- overview
+
+
+def _date(v: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(v)[:10]) if v else None
+    except ValueError:
+        return None
+
+
+@router.get("/")
+def overview(request: Request) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    store = svc.store
+    today = store.today()
+    rows = store.findings(all=True)
+    active = [f for f in rows if f["status"] in ACTIVE]
+    by_req = Counter(f["requirement"] for f in active)
+    soon = today + dt.timedelta(days=30)
+    overdue = [f for f in active if f["overdue"]]
+    due_soon = [f for f in active if not f["overdue"] and any(
+        d is not None and today <= d <= soon for d in (_date(f["deadline"]), _date(f["due"])))]
+    by_family = Counter(f["family"] for f in active).most_common()
+    by_restriction = Counter(f["restriction"] for f in active).most_common(15)
+    assets = store.assets()
+    per_class: Counter[str] = Counter()
+    stale = []
+    for a in assets:
+        for cls in a["evidence"]:
+            per_class[cls] += 1
+        dates = [d for i in a["evidence"].values() if (d := _date(i.get("at"))) is not None]
+        newest = max(dates, default=None)
+        if newest is None or (today - newest).days > 30:
+            stale.append(a["asset"])
+    deadlines = sorted({d for f in active if (d := _date(f["deadline"])) is not None})
+    svg = charts.burndown(store.events(), today, deadlines)
+    return _render(request, "overview.html", sess, today=today, total_active=len(active),
+                   by_req=[(r, by_req.get(r, 0)) for r in REQUIREMENTS], overdue=len(overdue), due_soon=len(due_soon),
+                   by_family=by_family, by_restriction=by_restriction, assets=len(assets),
+                   per_class=sorted(per_class.items()), stale=len(stale), burndown=svg,
+                   waived=sum(1 for f in rows if f["status"] == "waived"))
+
+
+# --------------------------------------------------------------------------- findings
+
+
+def _filters(request: Request) -> dict[str, str]:
+    q = request.query_params
+    keys = ("status", "family", "restriction", "requirement", "asset", "owner", "q", "overdue", "sort", "dir")
+    return {k: q.get(k, "").strip()[:200] for k in keys if q.get(k, "").strip()}
+
+
+def _filtered(svc: Service, flt: dict[str, str]) -> list[dict[str, Any]]:
+    status = flt.get("status", "active")
+    rows = svc.store.findings(all=True, family=flt.get("family") or None, asset=flt.get("asset") or None)
+    today = svc.today()
+    soon = today + dt.timedelta(days=30)
+    out = []
+    text = flt.get("q", "").lower()
+    for f in rows:
+        if status == "active" and f["status"] not in ACTIVE:
+            continue
+        if status not in ("active", "all") and f["status"] != status:
+            continue
+        if flt.get("restriction") and f["restriction"] != flt["restriction"]:
+            continue
+        if flt.get("requirement") and f["requirement"] != flt["requirement"]:
+            continue
+        if flt.get("owner") and (f["owner"] or "") != flt["owner"]:
+            continue
+        if flt.get("overdue") == "yes" and not f["overdue"]:
+            continue
+        if flt.get("overdue") == "30d" and not any(
+                d is not None and d <= soon for d in (_date(f["deadline"]), _date(f["due"]))):
+            continue
+        if text and not any(text in str(f.get(k) or "").lower() for k in ("asset", "product", "family", "restriction",
+                                                                       "owner", "id", "citation")):
+            continue
+        out.append(f)
+    key = flt["sort"] if flt.get("sort") in SORTS else "deadline"
+    rank = {r: i for i, r in enumerate(REQUIREMENTS)}
+    out.sort(key=lambda f: (f.get(key) is None, rank.get(f[key], 9) if key == "requirement" else str(f.get(key) or ""),
+                            f["asset"], f["id"]), reverse=flt.get("dir") == "desc")
+    return out
+
+
+@router.get("/findings")
+def findings_page(request: Request) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    flt = _filters(request)
+    rows = _filtered(svc, flt)
+    try:
+        page = max(1, int(request.query_params.get("page", "1")))
+    except ValueError:
+        page = 1
+    pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
+    page = min(page, pages)
+    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    families = sorted(svc.registry.families)
+    restrictions = sorted(svc.registry.restrictions)
+
+    def link(**over: Any) -> str:
+        d: dict[str, Any] = {**flt, **over}
+        return "/findings?" + urlencode({k: v for k, v in d.items() if v not in (None, "")})
+
+    return _render(request, "findings.html", sess, rows=shown, total=len(rows), page=page, pages=pages, flt=flt,
+                   link=link, families=families, restrictions=restrictions, requirements=REQUIREMENTS,
+                   statuses=STATUSES, sorts=SORTS, back=str(request.url.path) + (
+                       "?" + request.url.query if request.url.query else ""),
+                   csv_link="/findings.csv?" + urlencode(flt), message=request.query_params.get("done"))
+
+
+@router.get("/findings.csv")
+def findings_csv(request: Request) -> Response:
+    from banscan.textsafe import csv_cell
+
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    rows = _filtered(_svc(request), _filters(request))
+    cols = ("id", "status", "asset", "family", "product", "restriction", "requirement", "deadline", "owner", "due",
+            "waiver_expires", "reason", "first_seen", "last_seen", "citation")
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(cols)
+    for f in rows:
+        w.writerow([csv_cell(f.get(c)) if f.get(c) is not None else "" for c in cols])
+    return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": 'attachment; filename="banscan-findings.csv"'})
+
+
+def _back(v: Any) -> str:
+    s = v if isinstance(v, str) else ""
+    return s if s.startswith("/findings") and not s.startswith("//") and "\\" not in s else "/findings"
+
+
+@router.post("/findings/decide")
+async def decide(request: Request) -> Response:
+    sess, form = await _checked_form(request, "decide")
+    svc = _svc(request)
+    ids = [i for i in form.getlist("ids") if isinstance(i, str)]
+    action = form.get("action")
+    back = _back(form.get("back"))
+    if not ids:
+        raise HTTPException(400, "select at least one finding")
+
+    def field(name: str) -> str | None:
+        v = form.get(name)
+        return v.strip() if isinstance(v, str) and v.strip() else None
+
+    def day(name: str) -> dt.date | None:
+        v = field(name)
+        if v is None:
+            return None
+        try:
+            return dt.date.fromisoformat(v)
+        except ValueError:
+            raise HTTPException(400, f"{name}: not a date (YYYY-MM-DD): {v!r}") from None
+
+    owner, due, reason, expires = field("owner"), day("due"), field("reason"), day("expires")
+    store = svc.store_as(f"web:{sess.user.name}")
+    done = 0
+    try:
+        for key in ids:
+            cur = svc.store.finding(key)
+            if action == "assign":
+                if not owner:
+                    raise HTTPException(400, "assign: an owner is needed")
+                d = due or _date(cur["due"]) or _date(cur["deadline"])
+                if d is None:
+                    raise HTTPException(400, f"assign: finding {key} has no due date or deadline; set a due date")
+                audit.decide(store, key, "planned", actor=f"web:{sess.user.name}", owner=owner, due=d,
+                             note=cur.get("note"))
+            elif action == "due":
+                if due is None:
+                    raise HTTPException(400, "due: a date is needed")
+                audit.decide(store, key, "planned", actor=f"web:{sess.user.name}",
+                             owner=owner or cur["owner"] or sess.user.name, due=due, note=cur.get("note"))
+            elif action == "waive":
+                if not reason or expires is None:
+                    raise HTTPException(400, "waive: a reason and the last day of the waiver are needed")
+                audit.decide(store, key, "waived", actor=f"web:{sess.user.name}", reason=reason,
+                             approver=sess.user.name, expires=expires)
+            else:
+                raise HTTPException(400, "action: choose assign, due or waive")
+            done += 1
+    except BanscanError as e:
+        raise HTTPException(400, "; ".join(e.problems)) from None
+    sep = "&" if "?" in back else "?"
+    return RedirectResponse(f"{back}{sep}{urlencode({'done': f'{action}: {done} finding(s)'})}", status_code=303)
+
+
+# --------------------------------------------------------------------------- one finding
+
+
+def _explain(svc: Service, row: dict[str, Any]) -> tuple[dict[str, Any] | None, str | None]:
+    from banscan.cli.policy_cmd import explanation
+    from banscan.store.core import Store
+
+    result = svc.store.latest_result(row["asset"])
+    if result is None:
+        return None, "no scan of this asset is recorded"
+    group = Store._group(result).get(row["id"])
+    if group is None or not group.members:
+        return None, "no longer seen by the latest scans of its asset"
+    try:
+        return explanation(group.members[0][0].id, result, svc.registry), None
+    except BanscanError as e:
+        return None, "; ".join(e.problems)
+
+
+@router.get("/findings/{ident}")
+def finding_page(request: Request, ident: str) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    try:
+        row = svc.store.finding(ident)
+    except BanscanError as e:
+        return _render(request, "error.html", sess, status=404, message="; ".join(e.problems))
+    x, note = _explain(svc, row)
+    return _render(request, "finding.html", sess, f=row, x=x, note=note,
+                   events=svc.store.events(key=ident), trail=audit.entries(svc.store.engine, target=ident),
+                   back=f"/findings/{ident}")
+
+
+# --------------------------------------------------------------------------- proof
+
+MAX_STATEMENT_BYTES = 64 << 20
+
+
+def _attest_key() -> Any:
+    """The service's Ed25519 signing key (``BANSCAN_ATTEST_KEY``: a file made by 'banscan keygen'), or None."""
+    import os
+    from pathlib import Path
+
+    from banscan.attest import load_private_key
+
+    path = os.environ.get("BANSCAN_ATTEST_KEY")
+    return load_private_key(Path(path)) if path else None
+
+
+def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any) -> HTMLResponse:
+    from banscan.attest import build_statement
+
+    svc = _svc(request)
+    q = request.query_params
+    profiles = sorted(svc.registry.profiles)
+    profile = q.get("profile") or extra.pop("profile", None) or (svc.config.profiles or profiles or [""])[0]
+    as_of = _date(q.get("as_of")) or extra.pop("as_of", None) or svc.today()
+    preview: dict[str, Any] | None = None
+    problem = None
+    if profile in svc.registry.profiles:
+        try:
+            preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True)
+        except BanscanError as e:
+            problem = "; ".join(e.problems)
+    gaps: list[dict[str, Any]] = []
+    if preview:
+        for a in preview["assets"]:
+            ages = [(as_of - d).days for i in a["evidence"].values() if (d := _date(i.get("at"))) is not None]
+            age = min(ages, default=None)
+            if age is None or age > 30:
+                gaps.append({"asset": a["asset"], "age": age, "classes": sorted(a["evidence"])})
+    coverage = svc.store.coverage() if hasattr(svc.store, "coverage") else None
+    return _render(request, "proof.html", sess, status=status, profiles=profiles, profile=profile, as_of=as_of,
+                   preview=preview, problem=problem, gaps=gaps, coverage=coverage,
+                   has_key=_attest_key() is not None, **extra)
+
+
+@router.get("/proof")
+def proof(request: Request) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    return _proof_page(request, sess, verification=None)
+
+
+@router.post("/proof/attest")
+async def proof_attest(request: Request) -> Response:
+    from banscan.attest import build_statement, sign
+
+    sess, form = await _checked_form(request, "decide")
+    svc = _svc(request)
+    key = _attest_key()
+    if key is None:
+        raise HTTPException(409, "no signing key: start the service with BANSCAN_ATTEST_KEY set to a key "
+                                 "made by 'banscan keygen'")
+    profile = form.get("profile")
+    as_of = _date(form.get("as_of")) or svc.today()
+    if not isinstance(profile, str) or profile not in svc.registry.profiles:
+        raise HTTPException(400, "profile: unknown profile")
+    try:
+        svc.store.expire_waivers()
+        st = build_statement(svc.store, svc.registry, profile, as_of, include_open=form.get("include_open") == "yes")
+    except BanscanError as e:
+        return _proof_page(request, sess, status=409, verification=None, refused="; ".join(e.problems),
+                           profile=profile, as_of=as_of)
+    data = sign(st, key)
+    audit.record(svc.store.engine, actor=f"web:{sess.user.name}", action="attestation-signed",
+                 target=f"profile:{profile}", new={"as_of": as_of.isoformat(), "clean": st["clean"]},
+                 sha256=__import__("hashlib").sha256(data).hexdigest())
+    name = f"banscan-attestation-{profile}-{as_of.isoformat()}.json"
+    return Response(data, media_type="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@router.post("/proof/verify")
+async def proof_verify(request: Request) -> Response:
+    from banscan.attest import Verification, render, verify
+
+    sess, form = await _checked_form(request, "read")
+    upload = form.get("statement")
+    if upload is None or isinstance(upload, str):
+        raise HTTPException(400, "statement: choose a file")
+    data = await upload.read(MAX_STATEMENT_BYTES + 1)
+    if len(data) > MAX_STATEMENT_BYTES:
+        v = Verification(False, ["the statement is larger than 64 MiB"])
+    else:
+        key = _attest_key()
+        v = verify(data, key.public_key() if key is not None else None)
+    return _proof_page(request, sess, verification={"valid": v.valid, "readable": v.readable, "text": render(v)})
+
+
+# --------------------------------------------------------------------------- asset
+
+
+@router.get("/assets/{name:path}")
+def asset_page(request: Request, name: str) -> Response:
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    store = svc.store
+    today = store.today()
+    try:
+        hist = store.history(name)
+    except BanscanError as e:
+        return _render(request, "error.html", sess, status=404, message="; ".join(e.problems))
+    info = next((a for a in store.assets() if a["asset"] == name), None)
+    evidence = []
+    for cls, ev in sorted((info or {}).get("evidence", {}).items()):
+        d = _date(ev.get("at"))
+        evidence.append({"class": cls, "scan": ev.get("scan"), "at": ev.get("at"),
+                         "age": (today - d).days if d else None})
+    rows = store.findings(asset=name, all=True)
+    return _render(request, "asset.html", sess, name=name, evidence=evidence, findings=rows, hist=hist,
+                   inputs=(info or {}).get("inputs", []))
+
+
+# --------------------------------------------------------------------------- law
+
+
+@router.get("/law")
+def law_page(request: Request) -> Response:
+    from banscan.cli.registry_cmd import restriction_json
+    from banscan.policy.timeline import timeline_rows
+
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    svc = _svc(request)
+    reg = svc.registry
+    q = request.query_params
+    text = q.get("q", "").strip().lower()[:200]
+    family = q.get("family", "")
+    profile_id = q.get("profile", "")
+    profile = reg.profiles.get(profile_id)
+    families = [{"id": f.id, "name": f.name, "country": f.country} for f in
+                sorted(reg.families.values(), key=lambda f: f.id)]
+    restrictions = []
+    for r in sorted(reg.restrictions.values(), key=lambda r: r.id):
+        j = restriction_json(r)
+        hay = " ".join(str(j.get(k) or "") for k in ("id", "title", "jurisdiction", "citation", "instrument",
+                                                      "families", "authority")).lower()
+        if text and text not in hay:
+            continue
+        if family and family not in (j.get("families") or []):
+            continue
+        restrictions.append(j)
+    timeline = None
+    if family in reg.families:
+        rows = sorted(timeline_rows(family, reg, profile), key=lambda r: (r["effective"], r["id"]))
+        timeline = {"rows": rows, "chart": charts.timeline(rows, svc.today())}
+    return _render(request, "law.html", sess, families=families, restrictions=restrictions, family=family,
+                   profiles=sorted(reg.profiles), profile=profile_id, q=q.get("q", ""), timeline=timeline)
+
+
+# --------------------------------------------------------------------------- admin
+
+
+@router.get("/admin")
+def admin_page(request: Request) -> Response:
+    from sqlalchemy import select
+
+    from banscan.serve.tokens import list_tokens
+    from banscan.store import db
+    from banscan.store.service_tables import osquery_nodes as t
+
+    sess = _session(request)
+    if sess is None:
+        return _to_login()
+    if not sess.user.can("admin"):
+        raise HTTPException(403, f"the role '{sess.user.role}' cannot see the administration page")
+    svc = _svc(request)
+    with db.reading(svc.store.engine) as conn:
+        nodes = conn.execute(select(t.c.asset, t.c.platform, t.c.enrolled_at, t.c.last_seen_at, t.c.dirty)
+                             .order_by(t.c.asset)).all()
+    return _render(request, "admin.html", sess, users=accounts.list_users(svc.store.engine),
+                   tokens=list_tokens(svc.store.engine), nodes=nodes,
+                   enroll_secret=bool(svc.config.enroll_secret),
+                   recent=audit.entries(svc.store.engine, limit=10_000)[-50:][::-1])
