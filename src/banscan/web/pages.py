@@ -130,6 +130,17 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
+def _evidence(store: Any) -> dict[str, dict[str, tuple[int, str | None]]]:
+    """Per asset and evidence class: the newest scan covering it and when it finished (one query each,
+    where ``Store.assets`` also lists inputs and findings)."""
+    latest = store.latest_per_asset_class()
+    finished = {s["id"]: s.get("finished_at") for s in store.scans()}
+    out: dict[str, dict[str, tuple[int, str | None]]] = {}
+    for (asset, cls), sid in sorted(latest.items()):
+        out.setdefault(asset, {})[cls] = (sid, finished.get(sid))
+    return out
+
+
 @router.get("/")
 def overview(request: Request) -> Response:
     sess = _session(request)
@@ -147,16 +158,17 @@ def overview(request: Request) -> Response:
         d is not None and today <= d <= soon for d in (_date(f["deadline"]), _date(f["due"])))]
     by_family = Counter(f["family"] for f in active).most_common()
     by_restriction = Counter(f["restriction"] for f in active).most_common(15)
-    assets = store.assets()
+    evidence = _evidence(store)
+    assets = list(evidence)
     per_class: Counter[str] = Counter()
     stale = []
-    for a in assets:
-        for cls in a["evidence"]:
+    for name, classes in evidence.items():
+        for cls in classes:
             per_class[cls] += 1
-        dates = [d for i in a["evidence"].values() if (d := _date(i.get("at"))) is not None]
+        dates = [d for _sid, at in classes.values() if (d := _date(at)) is not None]
         newest = max(dates, default=None)
         if newest is None or (today - newest).days > 30:
-            stale.append(a["asset"])
+            stale.append(name)
     deadlines = sorted({d for f in active if (d := _date(f["deadline"])) is not None})
     svg = charts.burndown(store.events(), today, deadlines)
     return _render(request, "overview.html", sess, today=today, total_active=len(active),
@@ -466,15 +478,16 @@ def asset_page(request: Request, name: str) -> Response:
         hist = store.history(name)
     except BanscanError as e:
         return _render(request, "error.html", sess, status=404, message="; ".join(e.problems))
-    info = next((a for a in store.assets() if a["asset"] == name), None)
     evidence = []
-    for cls, ev in sorted((info or {}).get("evidence", {}).items()):
-        d = _date(ev.get("at"))
-        evidence.append({"class": cls, "scan": ev.get("scan"), "at": ev.get("at"),
-                         "age": (today - d).days if d else None})
+    latest_scans = set()
+    for cls, (sid, at) in sorted(_evidence(store).get(name, {}).items()):
+        d = _date(at)
+        latest_scans.add(sid)
+        evidence.append({"class": cls, "scan": sid, "at": at, "age": (today - d).days if d else None})
+    inputs = [{"scan": s["id"], **i} for s in hist["scans"] if s["id"] in latest_scans for i in s.get("inputs", [])]
     rows = store.findings(asset=name, all=True)
     return _render(request, "asset.html", sess, name=name, evidence=evidence, findings=rows, hist=hist,
-                   inputs=(info or {}).get("inputs", []))
+                   inputs=inputs)
 
 
 # --------------------------------------------------------------------------- law
