@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from pathlib import Path
@@ -110,8 +111,9 @@ def test_fingerprints_and_determinism(estate, reg):
     assert a.getvalue() == b.getvalue()
     run = json.loads(a.getvalue())["runs"][0]
     r = next(r for r in run["results"] if r["properties"]["id"] == "fnd-kes-prohib")
-    assert r["partialFingerprints"]["banscan/v1"] == fingerprint(
-        "us-far-52-204-23", "/components/1", "Kaspersky Endpoint Security")
+    kes = next(d for d in estate.detections if d.id == r["properties"]["detection"])
+    f = next(f for f in estate.findings if f.id == "fnd-kes-prohib")
+    assert r["partialFingerprints"]["banscan/v2"] == fingerprint("us-far-52-204-23", kes, f)
     keys = [(r["ruleId"], r["properties"]["asset"]) for r in run["results"]]
     assert keys == sorted(keys)
 
@@ -131,3 +133,44 @@ def test_closed_findings_are_suppressed(estate, reg):
 ])
 def test_artifact_uri(path, uri):
     assert artifact_uri(path) == uri
+
+
+def test_fingerprints_unique_per_asset_product_restriction_and_obligation(reg, tmp_path):
+    """One inventory copied to two assets: every result keeps its own fingerprint."""
+    import shutil
+
+    from banscan.scan import ScanRequest, run
+
+    fixtures = Path(__file__).parent.parent / "fixtures" / "report"
+    as_of = dt.date(2024, 1, 15)
+    if "us-federal-contractor" not in reg.profiles:
+        pytest.skip("profile us-federal-contractor not in the registry")
+    # the SBOM names its asset: the copy names another one
+    doc = json.loads((fixtures / "ws-finance-01.cdx.json").read_text(encoding="utf-8"))
+    doc["metadata"]["component"]["name"] = "ws-finance-02"
+    copy = tmp_path / "ws-finance-02.cdx.json"
+    copy.write_text(json.dumps(doc), encoding="utf-8")
+    inputs = (str(fixtures / "ws-finance-01.cdx.json"), str(copy))
+
+    def scan(profiles: tuple[str, ...]):
+        return run(ScanRequest(inputs=inputs, profiles=profiles, as_of=as_of), reg)
+
+    result = scan(("us-federal-contractor",))
+    assert len({d.asset for d in result.detections}) == 2
+    results = render(result, reg)["runs"][0]["results"]
+    assert len(results) == len(result.findings) >= 4
+    fps = [r["partialFingerprints"]["banscan/v2"] for r in results]
+    assert len(set(fps)) == len(fps)
+    # several obligations of one restriction on one product stay apart
+    per = {}
+    for r in results:
+        p = r["properties"]
+        per.setdefault((p["asset"], p["product"], r["ruleId"]), set()).add((p["requirement"], r["partialFingerprints"]["banscan/v2"]))
+    assert any(len(v) > 1 for v in per.values())
+    # the same scan rendered again gives the same fingerprints
+    assert [r["partialFingerprints"]["banscan/v2"] for r in render(result, reg)["runs"][0]["results"]] == fps
+    # without a profile (one result per detection) too
+    bare = scan(())
+    dres = render(bare, reg)["runs"][0]["results"]
+    dfps = [r["partialFingerprints"]["banscan/v2"] for r in dres]
+    assert len(dres) == len(bare.detections) and len(set(dfps)) == len(dfps)

@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from banscan.keys import detection_id
 from banscan.match import kinds
 from banscan.match.base import EXTRA_KEY, Hit, KindPlugin
 from banscan.match.normalize import locally_administered, normalize_mac
@@ -32,7 +33,6 @@ from banscan.model import (
     F,
     Observation,
     Relation,
-    stable_id,
 )
 from banscan.registry import Registry
 from banscan.registry.schema import Entity
@@ -256,7 +256,7 @@ class Matcher:
         if oui is not None and lead is None:
             notes.append(f"identified by the MAC address prefix registered to {oui[2]} ({oui[3]} {oui[4]}); "
                          "OEM devices carry their maker's prefix")
-        det_id = stable_id("D", obs.asset, fam, product_id, obs.source.path, obs.source.locator)
+        det_id = detection_id(obs.asset, fam, product_id, obs.source.path, obs.source.locator)
         return Detection(
             id=det_id, asset=obs.asset, family=fam, entity=entity.name,
             product=product.name if product else None, category=category, relation=relation,

@@ -10,9 +10,10 @@ citation (the obligation's paragraph when the data gives one).  Every finding al
 their computed dates and whether each is active, upcoming or ended, so one finding shows the
 whole sequence.
 
-Finding ids are ``stable_id("F", detection, restriction, requirement, profile, action)``.  Two
-variants of one obligation that replace each other on a date (FAR 52.204-23's 1-business-day
-report window, 3 business days from 2023-12-04) share their action text and so keep one id.
+Finding ids are :func:`banscan.keys.finding_id` (detection, restriction, requirement, profile,
+action).  Two variants of one obligation that replace each other on a date (FAR 52.204-23's
+1-business-day report window, 3 business days from 2023-12-04) share their action text and so
+keep one id.
 
 Rules:
 
@@ -47,7 +48,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from banscan.model import Detection, Finding, Relation, Requirement, stable_id
+from banscan.keys import finding_id
+from banscan.model import Detection, Finding, Relation, Requirement
 from banscan.policy.dates import (
     obligation_active,
     obligation_due,
@@ -335,9 +337,9 @@ def evaluate(
                     if not obligation_active(r, o, as_of):
                         continue
                     req = _requirement(r, o)
-                    fid = stable_id("F", d.id, r.id, req.value, profile.id, o.action)
+                    fid = finding_id(d.id, r.id, req.value, profile.id, o.action)
                     if fid in seen:  # two active variants with the same action: keep them apart
-                        fid = stable_id("F", d.id, r.id, req.value, profile.id, o.action, r.obligations.index(o))
+                        fid = finding_id(d.id, r.id, req.value, profile.id, o.action, r.obligations.index(o))
                     seen.add(fid)
                     deadline = _deadline(r, o, identified)
                     result.findings.append(Finding(

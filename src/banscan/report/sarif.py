@@ -8,15 +8,15 @@
   the detection's confidence (likely/certain: warning; possible: note).
 * Locations point into the input: ``region.startLine`` for line-oriented inputs (locator
   ``line N``); a logical location carrying the JSON Pointer or XPath for documents.
-* ``partialFingerprints["banscan/v1"]`` is the sha256 of ``rule:locator:product`` so that a
-  dashboard recognises the same result from one scan to the next.
+* ``partialFingerprints["banscan/v2"]`` is :func:`banscan.keys.sarif_fingerprint`: unique per asset,
+  product, rule, obligation, profile and place in the input, so that a dashboard recognises the
+  same result from one scan to the next and never merges two distinct ones.
 
 Specification: https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from pathlib import PurePosixPath, PureWindowsPath
@@ -24,6 +24,7 @@ from typing import Any, TextIO
 from urllib.parse import quote
 
 from banscan import __version__
+from banscan.keys import SARIF_FINGERPRINT, sarif_fingerprint
 from banscan.model import Confidence, Detection, Finding, Requirement
 from banscan.registry import Registry
 from banscan.scan import HOST_INPUT, ScanResult
@@ -31,7 +32,7 @@ from banscan.textsafe import scrub
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 INFORMATION_URI = "https://banscan.dev"
-FINGERPRINT = "banscan/v1"
+FINGERPRINT = SARIF_FINGERPRINT
 
 _LEVEL = {
     Requirement.PROHIBITED: "error",
@@ -66,8 +67,12 @@ def artifact_uri(path: str) -> str | None:
     return quote(p.as_posix(), safe="/")
 
 
-def fingerprint(rule: str, locator: str, product: str) -> str:
-    return hashlib.sha256(f"{rule}:{locator}:{product}".encode()).hexdigest()
+def fingerprint(rule: str, d: Detection, f: Finding | None = None) -> str:
+    """The result's fingerprint (see :mod:`banscan.keys`)."""
+    obligation = f"{f.requirement.value}\x1f{f.action}" if f is not None else ""
+    product = f"{d.family}/{d.product_id or _what(d)}"
+    return sarif_fingerprint(d.asset, rule, product, obligation, f.profile if f is not None else "",
+                             str(d.source))
 
 
 def _what(d: Detection) -> str:
@@ -237,7 +242,7 @@ class SarifReporter:
         deadline = f"by {f.deadline}" if f.deadline else "no deadline"
         text = (f"{what} ({d.entity}) on asset {d.asset}: {f.requirement.value} under {f.citation}, "
                 f"{deadline}. {f.action}")
-        res = self._result(f.restriction, index, level_for(f), text, d, art_index, registry, what, {
+        res = self._result(f.restriction, index, level_for(f), text, d, art_index, registry, what, f, {
             "id": f.id,
             "requirement": f.requirement.value,
             "deadline": f.deadline,
@@ -258,10 +263,10 @@ class SarifReporter:
         text = (f"{what} ({d.entity}, {_family_name(registry, d.family)} family) on asset {d.asset}, "
                 f"{d.confidence.value} confidence; {n} restriction(s) name this family.")
         return self._result(d.family, index, level_for_detection(d), text, d, art_index, registry, what,
-                            {"id": d.id, "deadline": None})
+                            None, {"id": d.id, "deadline": None})
 
     def _result(self, rule: str, index: dict[str, int], level: str, text: str, d: Detection,
-                art_index: dict[str, int], registry: Registry, what: str,
+                art_index: dict[str, int], registry: Registry, what: str, f: Finding | None,
                 extra: dict[str, Any]) -> dict[str, Any]:
         """One SARIF result: rule, level, message, locations, fingerprint, and the detection's
         properties plus ``extra``."""
@@ -281,7 +286,7 @@ class SarifReporter:
             "level": level,
             "message": {"text": text},
             "locations": self._locations(d, art_index),
-            "partialFingerprints": {FINGERPRINT: fingerprint(rule, d.source.locator, what)},
+            "partialFingerprints": {FINGERPRINT: fingerprint(rule, d, f)},
             "properties": props,
         }
 

@@ -39,7 +39,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from banscan import __version__
 from banscan.errors import StoreError
-from banscan.model import Finding, stable_id
+from banscan.keys import lifecycle_key
+from banscan.model import Finding
 from banscan.scan import ScanResult
 from banscan.store import db
 from banscan.store.tables import (
@@ -82,8 +83,8 @@ def _date(v: Any) -> dt.date | None:
 
 
 def finding_key(asset: str, family: str, product: str, restriction: str) -> str:
-    """The stable id of a lifecycle finding."""
-    return stable_id("F", asset, family, product, restriction)
+    """The stable id of a lifecycle finding (:func:`banscan.keys.lifecycle_key`)."""
+    return lifecycle_key(asset, family, product, restriction)
 
 
 def effective_status(status: str, expires: dt.date | None, today: dt.date) -> str:
