@@ -20,6 +20,7 @@ from typing import IO, Any, BinaryIO
 
 from banscan import __version__
 from banscan.errors import ConfigError
+from banscan.evidence import EvidenceCollector
 from banscan.match import Matcher
 from banscan.model import Detection, Finding, Observation, Problem
 from banscan.progress import NullProgress, Progress
@@ -50,6 +51,7 @@ class ScanRequest:
     as_of: dt.date | None = None  # None: today
     format: str | None = None  # force one source for every input
     limits: Limits | None = None  # reader limits (None: defaults and BANSCAN_LIMIT_* variables)
+    keep_evidence: bool = False  # collect the normalised observations (result.evidence) for the store
 
 
 @dataclass
@@ -93,6 +95,8 @@ class ScanResult:
     findings: list[Finding] = field(default_factory=list)
     upcoming: list[dict[str, Any]] = field(default_factory=list)
     information: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # the scan's normalised observations per asset and class (ScanRequest.keep_evidence); not in the report
+    evidence: EvidenceCollector | None = None
 
     @property
     def input_errors(self) -> bool:
@@ -199,11 +203,12 @@ def _file_kind(mode: int) -> str:
 
 
 class Scanner:
-    """Reads inputs one at a time, keeping only detections in memory."""
+    """Reads inputs one at a time, keeping only detections in memory (and, with ``evidence``, the
+    distinct normalised observations: then the prefilter is off, every record is read)."""
 
     def __init__(self, registry: Registry, progress: Progress | None = None,
                  limits: Limits | None = None, as_of: dt.date | None = None, jobs: int = 1,
-                 fast: bool = True, blocks: bool = True) -> None:
+                 fast: bool = True, blocks: bool = True, evidence: EvidenceCollector | None = None) -> None:
         from banscan.fast.memo import MemoMatcher
 
         self.registry = registry
@@ -211,9 +216,11 @@ class Scanner:
         self.matcher: Matcher = (MemoMatcher(registry, as_of=as_of) if fast else Matcher(registry, as_of=as_of))
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
-        self.jobs = max(1, jobs)
+        self.evidence = evidence
+        # keeping evidence reads every record in this process: no prefilter, block scanner or workers
+        self.jobs = 1 if evidence is not None else max(1, jobs)
         self.fast = fast  # False: every line through the reader, no prefilter (the slow twin)
-        self.blocks = fast and blocks  # the block scanner for line-oriented inputs
+        self.blocks = fast and blocks and evidence is None  # the block scanner for line-oriented inputs
 
     def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
                     walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
@@ -241,7 +248,8 @@ class Scanner:
         report.format = source.name
         default_asset, _ = clean_text(asset or _default_asset(shown))
         ctx = ReadContext(path=shown, asset=default_asset,
-                          prefilter=self.matcher.prefilter if self.fast else None, limits=self.limits)
+                          prefilter=self.matcher.prefilter if self.fast and self.evidence is None else None,
+                          limits=self.limits)
         task = self.progress.start(shown, size)
         hashing = _HashingReader(_Chain(head, stream), self.progress, task)  # type: ignore[arg-type]
         transcoder: Transcoder | None = None
@@ -259,7 +267,7 @@ class Scanner:
             buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
         plan = None
-        if self.blocks and encoding is None:
+        if self.blocks and self.evidence is None and encoding is None:
             from banscan.fast.blocks import plan_for
 
             plan = plan_for(source, head)
@@ -330,6 +338,8 @@ class Scanner:
                     last = item.source.locator
                     ctx.seen(item)
                     dets.extend(self.matcher.match(item))
+                    if self.evidence is not None:
+                        self.evidence.add(item)
                 elif isinstance(item, Problem):
                     report.errors.append(str(clean_problem(item)))
                     if item.fatal:
@@ -467,7 +477,9 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
             limits = Limits.load()
         except ValueError as e:
             raise ConfigError(str(e)) from None
-    scanner = Scanner(registry, progress, limits, as_of=as_of, jobs=jobs, fast=fast, blocks=blocks)
+    evidence = EvidenceCollector() if request.keep_evidence else None
+    scanner = Scanner(registry, progress, limits, as_of=as_of, jobs=jobs, fast=fast, blocks=blocks,
+                      evidence=evidence)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:
@@ -480,7 +492,7 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
     detections = _dedupe(detections)
     result = ScanResult(
         registry=registry.meta(), profiles=[p.id for p in profiles], as_of=as_of, started_at=started,
-        finished_at="", inputs=reports, detections=detections,
+        finished_at="", inputs=reports, detections=detections, evidence=evidence,
     )
     policy.apply(result, registry, profiles)
     result.finished_at = _now()

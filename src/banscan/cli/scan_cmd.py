@@ -123,7 +123,8 @@ def register(app: typer.Typer) -> None:
         except ValueError as bad:
             raise ConfigError(f"{s.config_file or 'banscan.toml'}: {bad}") from None
         request = ScanRequest(inputs=tuple(inputs or ()), host=host, asset=asset, profiles=tuple(s.profiles),
-                              as_of=parse_date(as_of), format=input_format, limits=limits)
+                              as_of=parse_date(as_of), format=input_format, limits=limits,
+                              keep_evidence=not no_store)
         progress = None
         if sys.stderr.isatty():
             from banscan.progress import RichProgress

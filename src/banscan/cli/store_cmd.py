@@ -218,11 +218,17 @@ def _print_impact(impact: Any, fmt: str, header: str) -> None:
     console.print(Text(header, style="bold"))
     for w in impact.warnings:
         console.print(Text(f"warning: {w}"))
-    changed = [a for a in impact.assets if a["gained"] or a["lost"] or a["changed"]]
+    changed = [a for a in impact.assets if a["gained"] or a["lost"] or a["changed"]
+               or a.get("new_detections") or a.get("dropped_detections")]
     if not changed:
         console.print(Text(f"No change for the {impact.evaluated_assets} asset(s) re-evaluated."))
     for a in changed:
         console.print(Text(a["asset"], style="bold"))
+        for d in a.get("new_detections", []):
+            console.print(Text(f"  + detection {d['id']}: {d['family']}/{d['product'] or '-'} "
+                               f"({d['confidence']}, {d['evidence_class']}) at {d['source']}"))
+        for d in a.get("dropped_detections", []):
+            console.print(Text(f"  - detection {d['id']}: {d['family']}/{d['product'] or '-'} at {d['source']}"))
         for g in a["gained"]:
             console.print(Text(f"  + {g['restriction']}: {g['family']}/{g['product'] or '-'} "
                                f"({g['requirement']}, deadline {g['deadline'] or '-'})"))
@@ -233,14 +239,20 @@ def _print_impact(impact: Any, fmt: str, header: str) -> None:
                                f"{g['was']} -> {g['requirement']} (deadline {g['deadline'] or '-'})"))
     gaining = sum(1 for a in impact.assets if a["gained"])
     losing = sum(1 for a in impact.assets if a["lost"])
-    console.print(Text(f"{gaining} asset(s) gain findings, {losing} lose findings; "
+    new_d = sum(len(a.get("new_detections", [])) for a in impact.assets)
+    dropped_d = sum(len(a.get("dropped_detections", [])) for a in impact.assets)
+    console.print(Text(f"{new_d} new and {dropped_d} dropped detection(s); "
+                       f"{gaining} asset(s) gain findings, {losing} lose findings; "
                        f"{impact.evaluated_assets} asset(s) re-evaluated"
-                       + (f"; recorded as scan(s) {', '.join(map(str, impact.recorded))}" if impact.recorded else "")))
+                       + (f"; recorded as scan(s) {', '.join(map(str, impact.recorded))}" if impact.recorded else "")
+                       + ("; dry run: nothing was installed or recorded" if impact.dry_run else "")))
 
 
 @registry_app.command("update", help=(
     "Install a newer registry bundle (.tar.gz or .zip with manifest.json and data/) and make it the active "
-    "registry, then re-evaluate every stored asset under it and show which assets gain or lose findings.\n\n"
+    "registry, then match every stored asset's newest evidence again under it and show, per asset, the new and "
+    "dropped detections and the findings gained, lost or changed per restriction. --dry-run shows the same "
+    "without installing or recording anything.\n\n"
     "With --key, FILE.sig (base64 Ed25519 signature of FILE) must verify; with --sha256, FILE must have that "
     "digest. Build bundles with scripts/make_registry_bundle.py."))
 def registry_update(
@@ -249,18 +261,37 @@ def registry_update(
     sha256: Annotated[str | None, typer.Option("--sha256", metavar="HEX", help="Expected SHA-256 of FILE.")] = None,
     fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
     no_reevaluate: Annotated[bool, typer.Option("--no-reevaluate", help="Only install.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Verify the bundle and show its impact on the stored "
+                                                            "evidence; install and record nothing.")] = False,
     db: DbOpt = None,
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
     from banscan.registry import load
     from banscan.store import open_store
-    from banscan.store.bundle import install_bundle
+    from banscan.store.bundle import install_bundle, preview_bundle
     from banscan.store.reeval import reevaluate
 
     _fmt(fmt, ("table", "json"))
     s = settings(db=db, registry=registry, config=config)
     old = registry_from(s)
+    if dry_run:
+        with preview_bundle(file, key, sha256) as (_preview, inst), open_store(s.db) as store:
+            for n in inst.notes:
+                typer.echo(f"banscan: warning: {n}", err=True)
+            new = load(s.registry, data_dir=inst.path)
+            impact = reevaluate(store, new, store.today(), baseline_registry=old, record=False)
+        if fmt == "json":
+            dump_json({"dry_run": True, "bundle": {"version": inst.version, "sha256": inst.sha256,
+                                                   "bundle_sha256": inst.bundle_sha256,
+                                                   "signature_checked": inst.signature_checked,
+                                                   "active": inst.previous},
+                       "impact": impact.to_dict()}, None)
+            return
+        typer.echo(f"dry run: registry {inst.version} (sha256 {inst.sha256}) verified"
+                   + (" (signature verified)" if inst.signature_checked else "") + "; not installed")
+        _print_impact(impact, fmt, f"Impact of registry {old.version} -> {new.version} as of {impact.as_of}:")
+        return
     inst = install_bundle(file, key, sha256)
     for n in inst.notes:
         typer.echo(term(f"banscan: warning: {n}"), err=True)
@@ -341,13 +372,15 @@ def register(app: typer.Typer) -> None:
                                f"{json.dumps(e['detail'], ensure_ascii=False) if e['detail'] else ''}"))
 
     @app.command("reevaluate", help=(
-        "Re-evaluate every stored asset's newest evidence for a date and show what that date changes: which "
-        "assets gain or lose findings under which restriction, compared with the day before (or --since). "
-        "The re-evaluated findings are recorded; they update the findings lifecycle only for today's date."))
+        "Match every stored asset's newest evidence again with the current registry, evaluate it for a date and "
+        "show what changes compared with the stored detections on the day before (or --since): new and dropped "
+        "detections per asset, findings gained, lost or changed per restriction. The re-evaluated findings are "
+        "recorded (not with --dry-run); they update the findings lifecycle only for today's date."))
     def reevaluate_cmd(
-        as_of: Annotated[str, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to evaluate.")],
+        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="The date to evaluate (default: today).")] = None,
         profile: ProfileOpt = None,
         since: Annotated[str | None, typer.Option("--since", metavar="YYYY-MM-DD", help="Compare with this date (default: the day before --as-of).")] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the impact; record nothing.")] = False,
         fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
         db: DbOpt = None,
         registry: RegistryOpt = None,
@@ -356,17 +389,19 @@ def register(app: typer.Typer) -> None:
         from banscan.store.reeval import reevaluate
 
         _fmt(fmt, ("table", "json"))
-        when = _date(as_of, "--as-of")
-        assert when is not None
-        base = _date(since, "--since") or (when - dt.timedelta(days=1))
         s = settings(db=db, registry=registry, config=config)
+        when = _date(as_of, "--as-of")
+        if when is None:
+            with _store(s.db) as st:
+                when = st.today()
+        base = _date(since, "--since") or (when - dt.timedelta(days=1))
         reg = registry_from(s)
         profs = [x for p in (profile or []) for x in p.split(",") if x.strip()] or None
         for p in profs or []:
             reg.profile(p)
         with _store(s.db) as store:
             impact = reevaluate(store, reg, when, profiles=profs, baseline_as_of=base,
-                                note=f"reevaluate --as-of {when}")
+                                note=f"reevaluate --as-of {when}", record=not dry_run)
         _print_impact(impact, fmt, f"What {when} changes compared with {base} (registry {reg.version}):")
 
     @app.command("keygen", help="Make an Ed25519 key pair for signing attestations: private key (PEM, mode 0600) "

@@ -36,15 +36,20 @@ import tarfile
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import yaml
 
 from banscan.errors import BanscanError, RegistryError
 from banscan.store.active import ACTIVE_FILE, active_version, registry_home
 from banscan.textsafe import term
+
+if TYPE_CHECKING:
+    from banscan.registry import Registry
 
 FORMAT = "banscan-registry-bundle"
 FORMAT_VERSION = 1
@@ -351,10 +356,45 @@ def verify_bundle(path: Path, public_key: Path | None = None,
     return manifest, members, checked, notes
 
 
-def install_bundle(path: Path, public_key: Path | None = None, sha256: str | None = None) -> Installed:
-    """Verify ``path`` and make it the active registry."""
+def _materialise(path: Path, manifest: dict[str, object], members: dict[str, bytes], data: Path) -> Registry:
+    """Write the bundle's data tree under ``data`` and load it, checking version and digest."""
     from banscan.registry import load
 
+    version = str(manifest["version"])
+    for name, content in members.items():
+        target = data / name[len("data/"):]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+    for sub in _SUBDIRS:
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    try:
+        reg = load(data_dir=data)
+    except RegistryError as e:
+        raise BundleError([f"{path}: the bundled registry is invalid:", *e.problems]) from None
+    if reg.version != version:
+        raise BundleError(f"{path}: registry.yaml says version {reg.version}, the manifest {version}")
+    if reg.sha256 != manifest.get("sha256"):
+        raise BundleError(f"{path}: registry digest {reg.sha256} does not match the manifest's "
+                          f"{manifest.get('sha256')}")
+    return reg
+
+
+@contextmanager
+def preview_bundle(path: Path, public_key: Path | None = None,
+                   sha256: str | None = None) -> Iterator[tuple[Registry, Installed]]:
+    """Verify ``path`` and load its registry from a temporary directory, without installing it
+    (``banscan registry update --dry-run``).  Yields the registry and what installing would record."""
+    manifest, members, checked, notes = verify_bundle(path, public_key, sha256)
+    with tempfile.TemporaryDirectory(prefix="banscan-bundle-") as tmp:
+        data = Path(tmp) / "data"
+        reg = _materialise(path, manifest, members, data)
+        yield reg, Installed(version=reg.version, sha256=reg.sha256, path=data,
+                             bundle_sha256=str(manifest["bundle_sha256"]), signed=Path(str(path) + ".sig").is_file(),
+                             signature_checked=checked, previous=active_version(), notes=notes)
+
+
+def install_bundle(path: Path, public_key: Path | None = None, sha256: str | None = None) -> Installed:
+    """Verify ``path`` and make it the active registry."""
     manifest, members, checked, notes = verify_bundle(path, public_key, sha256)
     version = str(manifest["version"])
     home = registry_home()
@@ -367,21 +407,7 @@ def install_bundle(path: Path, public_key: Path | None = None, sha256: str | Non
     installed = False
     try:
         data = tmp / "data"
-        for name, content in members.items():
-            target = data / name[len("data/"):]
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
-        for sub in _SUBDIRS:
-            (data / sub).mkdir(parents=True, exist_ok=True)
-        try:
-            reg = load(data_dir=data)
-        except RegistryError as e:
-            raise BundleError([f"{path}: the bundled registry is invalid:", *e.problems]) from None
-        if reg.version != version:
-            raise BundleError(f"{path}: registry.yaml says version {reg.version}, the manifest {version}")
-        if reg.sha256 != manifest.get("sha256"):
-            raise BundleError(f"{path}: registry digest {reg.sha256} does not match the manifest's "
-                              f"{manifest.get('sha256')}")
+        reg = _materialise(path, manifest, members, data)
         (data / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n",
                                             encoding="utf-8")
         dest = home / version

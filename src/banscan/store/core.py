@@ -38,16 +38,19 @@ from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from banscan import __version__
-from banscan.errors import StoreError
-from banscan.keys import lifecycle_key
-from banscan.model import Finding
+from banscan.errors import ProfileError, StoreError
+from banscan.evidence import EvidenceSet
+from banscan.keys import lifecycle_key, product_key
+from banscan.model import Detection, Finding
 from banscan.scan import ScanResult
 from banscan.store import db
 from banscan.store.tables import (
     detections,
+    evidence_sets,
     finding_events,
     findings,
     inputs,
+    products_seen,
     scan_assets,
     scan_findings,
     scans,
@@ -175,11 +178,21 @@ class Store:
         Sets ``status`` on ``result.findings`` to their lifecycle status.  Returns the scan id.
         ``lifecycle=False`` records the scan and its findings without touching the lifecycle
         (a re-evaluation for another date).
+
+        Also recorded: the scan's normalised evidence (``result.evidence``, from
+        ``ScanRequest(keep_evidence=True)``) as one evidence set per asset and class, and the
+        inputs that covered each; the day each product was first seen on each asset.  When
+        ``registry`` is a :class:`~banscan.registry.Registry` and the result has profiles, the
+        findings are evaluated again with report windows counted from the day each product was
+        first seen (the stored history; today for a product seen for the first time, or the
+        as-of date when that is earlier).
         """
         reg_meta = registry.meta() if registry is not None else dict(result.registry)
         based = list(based_on)
 
         def _tx(conn: Connection) -> int:
+            if result.profiles and hasattr(registry, "restrictions"):
+                self._apply_first_seen(conn, result, registry)
             return self._record(conn, result, reg_meta, kind, based, note, lifecycle)
 
         return db.write(self.engine, _tx)
@@ -194,17 +207,25 @@ class Store:
             registry_sha256=str(reg_meta.get("sha256", "")), profiles=_j(list(result.profiles)),
             as_of=result.as_of, tool_version=__version__, based_on=_j(based_on) if based_on else None,
             note=note, report="{}",
-        )).inserted_primary_key[0]
+        )).inserted_primary_key[0]  # type: ignore[index]
         in_rows = [dict(scan_id=scan_id, path=i.path, format=i.format, sha256=i.sha256,
                         observations=i.observations, errors=_j(i.errors), deviations=_j(i.deviations),
                         skipped=i.skipped) for i in result.inputs]
         if in_rows:
             conn.execute(inputs.insert(), in_rows)
         covered = result.assets()
-        asset_rows = [dict(scan_id=scan_id, asset=a, evidence_class=c)
+        sets = self._store_evidence(conn, result) if kind == "scan" else {}
+        by_input: dict[tuple[str, str], list[list[str | None]]] = {}
+        for i in result.inputs:
+            for a, cs in i.assets.items():
+                for c in cs:
+                    by_input.setdefault((a, c), []).append([i.path, i.format])
+        asset_rows = [dict(scan_id=scan_id, asset=a, evidence_class=c, evidence_set=sets.get((a, c)),
+                           inputs=_j(by_input.get((a, c), [])))
                       for a, cs in sorted(covered.items()) for c in sorted(cs)]
         if asset_rows:
             conn.execute(scan_assets.insert(), asset_rows)
+        self._products_seen(conn, result, scan_id, now)
         det_rows = [dict(scan_id=scan_id, detection_id=d.id, asset=d.asset, family=d.family,
                          product=d.product_id or d.product, evidence_class=d.observation.evidence_class.value,
                          confidence=d.confidence.value, data=_j(d.to_dict())) for d in result.detections]
@@ -235,6 +256,72 @@ class Store:
         report["scan_id"] = scan_id
         conn.execute(update(scans).where(scans.c.id == scan_id).values(report=_j(report)))
         return int(scan_id)
+
+    @staticmethod
+    def _store_evidence(conn: Connection, result: ScanResult) -> dict[tuple[str, str], int]:
+        """Store each distinct evidence set once; return (asset, class) -> set id."""
+        if result.evidence is None:
+            return {}
+        out: dict[tuple[str, str], int] = {}
+        for key, es in sorted(result.evidence.sets().items()):
+            digest = es.digest
+            sid = conn.execute(select(evidence_sets.c.id).where(and_(
+                evidence_sets.c.asset == es.asset, evidence_sets.c.evidence_class == es.evidence_class,
+                evidence_sets.c.digest == digest))).scalar()
+            if sid is None:
+                pk = conn.execute(evidence_sets.insert().values(
+                    asset=es.asset, evidence_class=es.evidence_class, digest=digest, records=len(es.records),
+                    data=es.compressed())).inserted_primary_key
+                assert pk is not None
+                sid = pk[0]
+            out[key] = int(sid)
+        return out
+
+    @staticmethod
+    def _product_of(d: Detection) -> tuple[str, str, str]:
+        return d.asset, d.family, d.product_id or ""
+
+    def _products_seen(self, conn: Connection, result: ScanResult, scan_id: int, now: str) -> None:
+        keys = {product_key(*self._product_of(d)): self._product_of(d) for d in result.detections}
+        if not keys:
+            return
+        have = set(conn.execute(select(products_seen.c.key).where(products_seen.c.key.in_(list(keys)))).scalars())
+        new = [dict(key=k, asset=a, family=f, product=p, first_seen=now, first_scan=scan_id, last_seen=now,
+                    last_scan=scan_id) for k, (a, f, p) in sorted(keys.items()) if k not in have]
+        if new:
+            conn.execute(products_seen.insert(), new)
+        if have:
+            conn.execute(update(products_seen).where(products_seen.c.key.in_(sorted(have))).values(
+                last_seen=now, last_scan=scan_id))
+
+    def _first_seen(self, conn: Connection, dets: Iterable[Detection]) -> dict[str, dt.date]:
+        """Detection id -> the day its product was first seen on its asset (today if never)."""
+        dets = list(dets)
+        keys = {d.id: product_key(*self._product_of(d)) for d in dets}
+        rows = {r.key: r.first_seen for r in conn.execute(
+            select(products_seen.c.key, products_seen.c.first_seen)
+            .where(products_seen.c.key.in_(sorted(set(keys.values())))))} if keys else {}
+        today = self.today()
+        return {i: (_date(rows[k]) or today) if k in rows else today for i, k in keys.items()}
+
+    def first_seen(self, dets: Iterable[Detection]) -> dict[str, dt.date]:
+        """For each detection id: the day its product was first seen on its asset (stored history),
+        or today for a product never seen before."""
+        with db.reading(self.engine) as conn:
+            return self._first_seen(conn, dets)
+
+    def _apply_first_seen(self, conn: Connection, result: ScanResult, registry: Any) -> None:
+        from banscan import policy
+
+        seen = self._first_seen(conn, result.detections)
+        identified = {i: min(d, result.as_of) for i, d in seen.items()}
+        if all(d == result.as_of for d in identified.values()):
+            return  # what the scan evaluated with
+        try:
+            profiles = [registry.profile(p) for p in result.profiles]
+        except ProfileError:
+            return
+        policy.apply(result, registry, profiles, identified_on=identified)
 
     @staticmethod
     def _group(result: ScanResult) -> dict[str, _Seen]:
@@ -544,6 +631,27 @@ class Store:
                 .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan")
                 .group_by(scan_assets.c.asset, scan_assets.c.evidence_class)).all()
         return {(r[0], r[1]): int(r[2]) for r in rows}
+
+    def latest_evidence(self) -> dict[tuple[str, str], tuple[int, int | None]]:
+        """For each (asset, evidence class) ever scanned: (the newest scan covering it, the id of the
+        evidence set that scan stored for it, or None when it kept none)."""
+        latest = self.latest_per_asset_class()
+        if not latest:
+            return {}
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(select(scan_assets.c.scan_id, scan_assets.c.asset, scan_assets.c.evidence_class,
+                                       scan_assets.c.evidence_set)
+                                .where(scan_assets.c.scan_id.in_(sorted(set(latest.values()))))).all()
+        sets = {(r.asset, r.evidence_class, r.scan_id): r.evidence_set for r in rows}
+        return {(a, c): (sid, sets.get((a, c, sid))) for (a, c), sid in latest.items()}
+
+    def evidence_set(self, set_id: int) -> EvidenceSet:
+        """A stored evidence set (the distinct observations of one asset and class)."""
+        with db.reading(self.engine) as conn:
+            r = conn.execute(select(evidence_sets).where(evidence_sets.c.id == set_id)).first()
+        if r is None:
+            raise StoreError(f"unknown evidence set {set_id}")
+        return EvidenceSet.from_compressed(r.asset, r.evidence_class, bytes(r.data))
 
     def latest_result(self, asset: str | None = None) -> ScanResult | None:
         """The newest scan of each asset and evidence class merged into one report, each finding

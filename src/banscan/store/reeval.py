@@ -1,10 +1,17 @@
-"""Re-evaluate stored scans under another registry or date and report the impact.
+"""Re-match and re-evaluate the stored evidence under another registry or date, and report the impact.
 
 The basis of a re-evaluation is, for every (asset, evidence class) ever scanned, the newest scan
-that covered it: its detections for that asset and class are put through ``policy.apply`` again.
-The impact is the difference between two evaluations of that same basis (the old registry and
-the new one, or the day before a date and the date), per asset: which restrictions it gains and
-which it loses.
+that covered it.  Its stored observations for that asset and class (:mod:`banscan.evidence`) are
+matched again with the registry being evaluated, so a new signature, family or ownership date
+surfaces detections no earlier scan made; the detections are then put through ``policy.apply``
+with report windows counted from the day each product was first seen.  A scan recorded before
+observations were kept is re-evaluated from its stored detections (with a warning).
+
+The impact compares that with the baseline (what the store holds: the stored detections, under
+the baseline registry and date), per asset: ``new_detections`` and ``dropped_detections``
+(compared by family, product and observation content, so a record read at several places is one
+detection), and per restriction the findings it ``gained``, ``lost`` and ``changed`` (requirement
+or deadline).  ``reevaluate(record=False)`` is the dry run: nothing is recorded.
 """
 
 from __future__ import annotations
@@ -15,16 +22,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from banscan.errors import ProfileError
+from banscan.evidence import EvidenceSet, obs_digest, rematch
 from banscan.model import Detection
 from banscan.registry import Registry
-from banscan.scan import InputReport, ScanResult
+from banscan.scan import InputReport, ScanResult, _dedupe
 from banscan.store.core import Store
 
 
 @dataclass
 class Basis:
-    result: ScanResult  # detections and coverage; findings empty
+    result: ScanResult  # the stored detections and the coverage; findings empty
     scan_ids: list[int]
+    evidence: list[EvidenceSet] = field(default_factory=list)  # stored observations, matched again
+    unmatched: set[tuple[str, str]] = field(default_factory=set)  # (asset, class) with no stored observations
 
 
 @dataclass
@@ -36,22 +46,24 @@ class Impact:
     warnings: list[str] = field(default_factory=list)
     recorded: list[int] = field(default_factory=list)
     evaluated_assets: int = 0
+    dry_run: bool = False
 
     @property
     def changed(self) -> bool:
-        return any(a["gained"] or a["lost"] or a["changed"] for a in self.assets)
+        return any(a["gained"] or a["lost"] or a["changed"] or a["new_detections"] or a["dropped_detections"]
+                   for a in self.assets)
 
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "registry": dict(self.registry), "baseline": self.baseline,
-                "evaluated_assets": self.evaluated_assets, "assets": self.assets,
+                "dry_run": self.dry_run, "evaluated_assets": self.evaluated_assets, "assets": self.assets,
                 "warnings": list(self.warnings), "recorded_scans": list(self.recorded)}
 
 
 def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
     """The newest stored evidence per asset and class, grouped by the profiles it was scanned under."""
-    latest = store.latest_per_asset_class()
+    latest = store.latest_evidence()
     by_scan: dict[int, dict[str, set[str]]] = {}
-    for (asset, ec), sid in latest.items():
+    for (asset, ec), (sid, _set) in latest.items():
         by_scan.setdefault(sid, {}).setdefault(asset, set()).add(ec)
     groups: dict[tuple[str, ...], Basis] = {}
     for sid in sorted(by_scan):
@@ -70,11 +82,20 @@ def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
         for d in stored.detections:
             if d.observation.evidence_class.value in cover.get(d.asset, ()) and d.id not in have:
                 b.result.detections.append(d)
+        for asset, classes in sorted(cover.items()):
+            for ec in sorted(classes):
+                set_id = latest[(asset, ec)][1]
+                if set_id is None:
+                    b.unmatched.add((asset, ec))
+                else:
+                    b.evidence.append(store.evidence_set(set_id))
     return list(groups.values())
 
 
-def evaluate(bases: list[Basis], registry: Registry, as_of: dt.date,
-             warnings: list[str] | None = None) -> list[tuple[ScanResult, list[int]]]:
+def evaluate(bases: list[Basis], registry: Registry, as_of: dt.date, warnings: list[str] | None = None,
+             *, match: bool = False, store: Store | None = None) -> list[tuple[ScanResult, list[int]]]:
+    """Evaluate each basis under ``registry`` on ``as_of``.  ``match``: match the stored observations
+    again (else: the stored detections).  ``store``: count report windows from first-seen dates."""
     from banscan import policy
 
     out = []
@@ -90,7 +111,17 @@ def evaluate(bases: list[Basis], registry: Registry, as_of: dt.date,
             if warnings is not None:
                 warnings.append(f"scans {', '.join(map(str, b.scan_ids))}: {e.problems[0]}; not re-evaluated")
             continue
-        policy.apply(res, registry, profs)
+        if match:
+            kept = [d for d in res.detections if (d.asset, d.observation.evidence_class.value) in b.unmatched]
+            res.detections = _dedupe(rematch(b.evidence, registry) + kept)
+            if warnings is not None:
+                for asset, ec in sorted(b.unmatched):
+                    warnings.append(f"{asset} ({ec}): its newest scan kept no observations (recorded before "
+                                    "banscan kept them); its stored detections are re-evaluated, not matched again")
+        identified = None
+        if store is not None:
+            identified = {i: min(d, as_of) for i, d in store.first_seen(res.detections).items()}
+        policy.apply(res, registry, profs, identified_on=identified)
         out.append((res, b.scan_ids))
     return out
 
@@ -117,41 +148,66 @@ def _clean(x: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in x.items() if not k.startswith("_")}
 
 
+def _det_key(d: Detection) -> tuple[str, str, str]:
+    return d.family, d.product_id or d.product or "", obs_digest(d.observation)
+
+
+def _det_entry(d: Detection) -> dict[str, Any]:
+    return {"id": d.id, "family": d.family, "product": d.product, "product_id": d.product_id,
+            "confidence": d.confidence.value, "evidence_class": d.observation.evidence_class.value,
+            "source": str(d.source), "signatures": [e.signature for e in d.evidence]}
+
+
+def _detections(results: list[tuple[ScanResult, list[int]]]) -> dict[str, dict[tuple[str, str, str], Detection]]:
+    out: dict[str, dict[tuple[str, str, str], Detection]] = {}
+    for res, _ in results:
+        for d in res.detections:
+            out.setdefault(d.asset, {}).setdefault(_det_key(d), d)
+    return out
+
+
 def compare(before: list[tuple[ScanResult, list[int]]], after: list[tuple[ScanResult, list[int]]]) -> list[dict[str, Any]]:
     b, a = _keyed(before), _keyed(after)
-    assets = sorted(set(b) | set(a) | {x for res, _ in after for x in res.assets()})
+    db_, da = _detections(before), _detections(after)
+    assets = sorted(set(b) | set(a) | set(db_) | set(da) | {x for res, _ in after for x in res.assets()})
     out = []
     for asset in assets:
         ob, oa = b.get(asset, {}), a.get(asset, {})
         gained = [_clean(oa[k]) for k in sorted(set(oa) - set(ob))]
         lost = [_clean(ob[k]) for k in sorted(set(ob) - set(oa))]
-        changed = [{**_clean(oa[k]), "was": _clean(ob[k])["requirement"]} for k in sorted(set(oa) & set(ob))
+        changed = [{**_clean(oa[k]), "was": _clean(ob[k])["requirement"], "was_deadline": ob[k]["deadline"]}
+                   for k in sorted(set(oa) & set(ob))
                    if (oa[k]["requirement"], oa[k]["deadline"]) != (ob[k]["requirement"], ob[k]["deadline"])]
-        out.append({"asset": asset, "gained": gained, "lost": lost, "changed": changed,
-                    "findings": len(oa)})
+        xb, xa = db_.get(asset, {}), da.get(asset, {})
+        new = [_det_entry(xa[k]) for k in sorted(set(xa) - set(xb))]
+        dropped = [_det_entry(xb[k]) for k in sorted(set(xb) - set(xa))]
+        out.append({"asset": asset, "new_detections": new, "dropped_detections": dropped,
+                    "gained": gained, "lost": lost, "changed": changed, "findings": len(oa)})
     return out
 
 
 def reevaluate(store: Store, registry: Registry, as_of: dt.date, *, profiles: list[str] | None = None,
                baseline_registry: Registry | None = None, baseline_as_of: dt.date | None = None,
                record: bool = True, note: str | None = None) -> Impact:
-    """Evaluate the stored basis under ``registry`` at ``as_of`` and compare with the baseline.
+    """Match the stored evidence under ``registry``, evaluate it at ``as_of`` and compare with the
+    baseline (the stored detections under ``baseline_registry`` at ``baseline_as_of``).
 
-    The re-evaluated findings are recorded as scans of kind ``reevaluation``.  They update the
-    findings lifecycle only when ``as_of`` is today (new findings open; findings that no longer
-    apply resolve, naming the re-evaluation); re-evaluations for other dates are recorded for
-    the record and leave the lifecycle alone.
+    ``record=False`` is a dry run: nothing is written.  Otherwise the re-evaluated findings are
+    recorded as scans of kind ``reevaluation``.  They update the findings lifecycle only when
+    ``as_of`` is today (new findings open; findings that no longer apply resolve, naming the
+    re-evaluation); re-evaluations for other dates are recorded for the record and leave the
+    lifecycle alone.
     """
     warnings: list[str] = []
     bases = basis(store, profiles)
-    after = evaluate(bases, registry, as_of, warnings)
+    after = evaluate(bases, registry, as_of, warnings, match=True, store=store)
     base_reg = baseline_registry or registry
     base_date = baseline_as_of or as_of
-    before = evaluate(bases, base_reg, base_date, None)
+    before = evaluate(bases, base_reg, base_date, None, store=store)
     impact = Impact(as_of=as_of, registry=registry.meta(),
                     baseline={"registry": base_reg.meta(), "as_of": base_date.isoformat()},
                     assets=compare(before, after), warnings=warnings,
-                    evaluated_assets=len({a for res, _ in after for a in res.assets()}))
+                    evaluated_assets=len({a for res, _ in after for a in res.assets()}), dry_run=not record)
     if record:
         live = as_of == store.today()
         for res, ids in after:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -59,12 +60,45 @@ inputs = Table(
     Column("skipped", Text, nullable=True),
 )
 
+# The distinct normalised observations of one asset and evidence class (banscan.evidence), stored
+# once per distinct content: ``data`` is the zlib-compressed canonical JSON of the records.
+evidence_sets = Table(
+    "evidence_sets", metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("asset", String(512), nullable=False),
+    Column("evidence_class", String(32), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    UniqueConstraint("asset", "evidence_class", "digest", name="uq_evidence_sets_key"),
+)
+
+# Which asset and evidence class each scan covered, with the evidence set it read (NULL for scans
+# recorded before evidence was kept, and for re-evaluations) and the inputs (JSON [[path, format]]).
 scan_assets = Table(
     "scan_assets", metadata,
     Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
     Column("asset", String(512), primary_key=True),
     Column("evidence_class", String(32), primary_key=True),
+    Column("evidence_set", ForeignKey("evidence_sets.id", ondelete="SET NULL",
+                                      name="fk_scan_assets_evidence_set"), nullable=True),
+    Column("inputs", Text, nullable=True),
     Index("ix_scan_assets_asset", "asset", "scan_id"),
+)
+
+# The day each product (registry product id, else "") of a family was first seen on an asset
+# (banscan.keys.product_key): report windows count from it.
+products_seen = Table(
+    "products_seen", metadata,
+    Column("key", String(32), primary_key=True),
+    Column("asset", String(512), nullable=False),
+    Column("family", String(64), nullable=False),
+    Column("product", String(200), nullable=False),
+    Column("first_seen", String(40), nullable=False),
+    Column("first_scan", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Column("last_seen", String(40), nullable=False),
+    Column("last_scan", ForeignKey("scans.id", ondelete="SET NULL"), nullable=True),
+    Index("ix_products_seen_asset", "asset"),
 )
 
 detections = Table(

@@ -1,0 +1,129 @@
+"""The normalised evidence of a scan, kept compactly so that a newer registry can match it again.
+
+A scan that is recorded keeps, for every asset and evidence class, the distinct observations it
+read, reduced to what the matcher reads (the fields named in :class:`banscan.model.F`, plus the
+observation's kind).  Observations with the same content on one asset are kept once, with the
+place they were first read (input path and locator, which the detection id is built from) and
+how many times they were read.  One asset's records for one class form an :class:`EvidenceSet`;
+the store keeps each distinct set once (content-addressed by its digest), so re-scanning an
+unchanged inventory adds no data.
+
+Record layout (a JSON array, sorted by digest)::
+
+    [digest, kind, {field: value, ...}, path, locator, count]
+
+Collecting evidence reads every record: line-oriented readers do not skip lines through the
+matcher's prefilter while a collector is attached (a line no signature matches today may be
+matched by tomorrow's registry).  ``banscan scan --no-store`` keeps the prefilter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from banscan.keys import observation_digest
+from banscan.model import EvidenceClass, F, Locator, Observation
+
+__all__ = ["MATCHED_FIELDS", "EvidenceCollector", "EvidenceSet", "matched_fields", "observations"]
+
+
+def _field_names() -> frozenset[str]:
+    try:  # an enum of fields
+        return frozenset(str(getattr(f, "value", f)) for f in F)  # type: ignore[attr-defined]
+    except TypeError:  # a namespace of constants
+        return frozenset(v for k, v in vars(F).items() if k.isupper() and isinstance(v, str))
+
+
+MATCHED_FIELDS = _field_names()
+
+
+def matched_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """The part of an observation's fields the matcher reads."""
+    return {k: v for k, v in fields.items() if k in MATCHED_FIELDS and v not in (None, "", [])}
+
+
+def obs_digest(o: Observation) -> str:
+    return observation_digest(o.kind, o.evidence_class.value, matched_fields(o.fields))
+
+
+@dataclass
+class EvidenceSet:
+    """One asset's distinct observations of one evidence class."""
+
+    asset: str
+    evidence_class: str
+    records: list[list[Any]] = field(default_factory=list)
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+    def canonical(self) -> bytes:
+        rows = sorted(self.records, key=lambda r: r[0])
+        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+
+    def compressed(self) -> bytes:
+        return zlib.compress(self.canonical(), 6)
+
+    @classmethod
+    def from_compressed(cls, asset: str, evidence_class: str, data: bytes) -> EvidenceSet:
+        return cls(asset, evidence_class, json.loads(zlib.decompress(data).decode("utf-8")))
+
+
+def observations(es: EvidenceSet) -> Iterator[Observation]:
+    """The stored records as observations for the matcher (one per distinct record)."""
+    ec = EvidenceClass(es.evidence_class)
+    for _digest, kind, fields, path, locator, _count in es.records:
+        yield Observation(kind=kind, asset=es.asset, fields=dict(fields), source=Locator(path, locator),
+                          evidence_class=ec)
+
+
+class EvidenceCollector:
+    """Collects a scan's observations, deduplicated per asset and evidence class."""
+
+    def __init__(self) -> None:
+        self._sets: dict[tuple[str, str], dict[str, list[Any]]] = {}
+
+    def add(self, o: Observation) -> None:
+        fields = matched_fields(o.fields)
+        ec = o.evidence_class.value
+        d = observation_digest(o.kind, ec, fields)
+        recs = self._sets.setdefault((o.asset, ec), {})
+        r = recs.get(d)
+        if r is None:
+            recs[d] = [d, o.kind, fields, o.source.path, o.source.locator, 1]
+        else:
+            r[5] += 1
+
+    def merge(self, other: EvidenceCollector) -> None:
+        for k, recs in other._sets.items():
+            mine = self._sets.setdefault(k, {})
+            for d, r in recs.items():
+                if d in mine:
+                    mine[d][5] += r[5]
+                else:
+                    mine[d] = list(r)
+
+    def sets(self) -> dict[tuple[str, str], EvidenceSet]:
+        return {k: EvidenceSet(k[0], k[1], list(v.values())) for k, v in self._sets.items()}
+
+    def __len__(self) -> int:
+        return sum(len(v) for v in self._sets.values())
+
+
+def rematch(sets: Iterable[EvidenceSet], registry: Any) -> list[Any]:
+    """Match stored evidence with ``registry``; detections deduplicated and sorted as a scan's."""
+    from banscan.match import Matcher
+    from banscan.scan import _dedupe
+
+    m = Matcher(registry)
+    dets = []
+    for es in sets:
+        for o in observations(es):
+            dets.extend(m.match(o))
+    return _dedupe(dets)
