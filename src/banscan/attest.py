@@ -1,5 +1,8 @@
 """Signed attestations: "as of DATE, under PROFILE and registry VERSION, these assets were scanned
-and no finding at or above *remove* is open" (or: exactly these are).
+and no finding at or above *remove* is open" (or: exactly these are).  The statement carries the
+coverage (``coverage``: per asset the evidence classes and their last-seen days, and the ``gaps``
+an absence claim cannot cover, see :mod:`banscan.coverage`); banscan refuses to write it while
+there are gaps unless they are accepted and listed.
 
 File format (one line of canonical JSON, then a newline)::
 
@@ -125,14 +128,35 @@ def _finding_entry(f: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | None = None,
-                    include_open: bool = False) -> dict[str, Any]:
-    """The statement for ``profile`` from the store's records; refuses a clean claim while findings are open."""
+                    include_open: bool = False, *, max_age: int | None = None,
+                    accept_gaps: bool = False) -> dict[str, Any]:
+    """The statement for ``profile`` on ``as_of`` (default: today) from the store's history.
+
+    The estate is stated as it stood at the end of ``as_of``: the scans recorded by then, each
+    finding's status then (:meth:`~banscan.store.core.Store.findings_as_of`).  Refuses (exit 1) a
+    clean claim while findings at or above the threshold are open, and any statement while the
+    coverage has gaps (:func:`banscan.coverage.gaps`: an asset with no software inventory, or one
+    older than ``max_age`` days), unless ``accept_gaps``: then the gaps are listed in the
+    statement under ``coverage.gaps`` and the claim says so.
+    """
+    from banscan import coverage as cov
+
     prof = registry.profile(profile)
     as_of = as_of or store.today()
-    assets = store.assets()
-    if not assets:
-        raise AttestRefused("nothing to attest: no scans are recorded in this database")
-    rows = store.findings(all=True, profile=prof.id, as_of=as_of)
+    max_age = cov.DEFAULT_MAX_AGE if max_age is None else max_age
+    if max_age < 0:
+        raise BanscanError(f"--max-age: {max_age} is not a number of days (0 or more)")
+    coverage = store.coverage(as_of=as_of)
+    if not coverage:
+        raise AttestRefused("nothing to attest: no scans are recorded in this database"
+                            + (f" by {as_of.isoformat()}" if as_of < store.today() else ""))
+    gaps = cov.gaps(coverage, as_of, max_age)
+    if gaps and not accept_gaps:
+        raise AttestRefused([
+            f"cannot attest absence: {len(gaps)} asset(s) lack software-inventory evidence newer than {max_age} "
+            "days (scan them, or use --accept-gaps to list them in the statement):",
+            *(cov.describe(g) for g in gaps)])
+    rows = store.findings_as_of(as_of, profile=prof.id)
     at_or_above = [f for f in rows if Requirement(f["requirement"]).rank >= THRESHOLD.rank]
     open_ = [f for f in at_or_above if f["status"] in _ACTIVE]
     waived = [f for f in at_or_above if f["status"] == "waived"]
@@ -141,6 +165,11 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
                             f"{prof.id} (see 'banscan findings --profile {prof.id}'); remove them, or use "
                             "--include-open to attest exactly which are open")
     clean = not open_
+    claim = (f"No finding at or above '{THRESHOLD.value}' is open on the assets listed."
+             if clean else f"The {len(open_)} finding(s) at or above '{THRESHOLD.value}' listed are open.")
+    if gaps:
+        claim += (f" This says nothing about the software on the {len(gaps)} asset(s) listed under coverage.gaps "
+                  f"(no software inventory newer than {max_age} days).")
     return {
         "type": STATEMENT_TYPE,
         "generated_at": store.now(),
@@ -150,20 +179,42 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
         "tool": {"name": "banscan", "version": __version__},
         "threshold": THRESHOLD.value,
         "clean": clean,
-        "claim": (f"No finding at or above '{THRESHOLD.value}' is open on the assets listed."
-                  if clean else f"The {len(open_)} finding(s) at or above '{THRESHOLD.value}' listed are open."),
-        "assets": [{"asset": a["asset"], "last_scan": {"id": a["last_scan"], "at": a["last_scan_at"]},
-                    "evidence": a["evidence"],
-                    "inputs": [{"scan": i["scan"], "path": i["path"], "format": i["format"], "sha256": i["sha256"]}
-                               for i in a["inputs"]]}
-                   for a in assets],
+        "claim": claim,
+        "assets": [_asset_entry(a) for a in sorted(coverage, key=lambda a: a["asset"])],
+        "coverage": {
+            "as_of": as_of.isoformat(),
+            "max_age_days": max_age,
+            "software_inventory": list(cov.SOFTWARE_INVENTORY),
+            "assets": cov.public(coverage)["assets"],
+            "gaps": gaps,
+            "gaps_accepted": bool(gaps),
+        },
         "open_findings": [_finding_entry(f) for f in open_],
         "waived_findings": [{**_finding_entry(f), "reason": f["reason"], "approver": f["approver"],
                              "expires": f["waiver_expires"]} for f in waived],
-        "summary": {"assets": len(assets), "open": len(open_), "waived": len(waived),
+        "summary": {"assets": len(coverage), "gaps": len(gaps), "open": len(open_), "waived": len(waived),
                     "false_positive": sum(1 for f in at_or_above if f["status"] == "false-positive"),
                     "resolved": sum(1 for f in at_or_above if f["status"] == "resolved")},
     }
+
+
+def _asset_entry(a: dict[str, Any]) -> dict[str, Any]:
+    ins = a["inputs"]
+    last = max(((d, i["scan"]) for c, d in a["evidence"].items() for i in ins.get(c, [])), default=None)
+    seen: set[tuple[Any, ...]] = set()
+    inputs = []
+    for c in sorted(ins):
+        for i in ins[c]:
+            k = (i["scan"], i["path"], i["format"])
+            if k not in seen:
+                seen.add(k)
+                inputs.append({"scan": i["scan"], "path": i["path"], "format": i["format"], "sha256": i["sha256"]})
+    return {"asset": a["asset"],
+            "last_scan": {"id": last[1], "at": last[0]} if last else None,
+            "evidence": {c: {"scan": ins[c][0]["scan"] if ins.get(c) else None, "at": d}
+                         for c, d in a["evidence"].items()},
+            "blind_spot": a["blind_spot"],
+            "inputs": inputs}
 
 
 def sign(statement: dict[str, Any], key: Ed25519PrivateKey) -> bytes:
@@ -288,6 +339,16 @@ def _consistency(st: dict[str, Any]) -> list[str]:
     for k in ("as_of", "profile", "registry", "assets"):
         if not st.get(k):
             out.append(f"statement lacks '{k}'")
+    cov = st.get("coverage")
+    if cov is not None:
+        gaps = cov.get("gaps") if isinstance(cov, dict) else None
+        if not isinstance(gaps, list):
+            out.append("statement coverage has no gaps list")
+        else:
+            if summary.get("gaps", len(gaps)) != len(gaps):
+                out.append("summary.gaps does not match the coverage gaps listed")
+            if gaps and cov.get("gaps_accepted") is not True:
+                out.append("the statement lists coverage gaps that were not accepted")
     return out
 
 
@@ -323,9 +384,24 @@ def render(v: Verification) -> str:
     for a in st.get("assets") or []:
         last = a.get("last_scan") or {}
         ev = ", ".join(sorted((a.get("evidence") or {}).keys()))
-        lines.append(f"  - {a.get('asset')}: last scan #{last.get('id')} at {last.get('at')} (evidence: {ev})")
+        blind = " BLIND SPOT (no software inventory)" if a.get("blind_spot") else ""
+        lines.append(f"  - {a.get('asset')}: last scan #{last.get('id')} at {last.get('at')} (evidence: {ev}){blind}")
         for i in a.get("inputs") or []:
             lines.append(f"      input {i.get('path')} [{i.get('format')}] sha256 {i.get('sha256')}")
+    cov = st.get("coverage")
+    if isinstance(cov, dict):
+        gaps = cov.get("gaps") or []
+        lines.append("")
+        if gaps:
+            lines.append(f"Coverage gaps ({len(gaps)}): the statement says nothing about the software on these "
+                         f"assets (no software inventory newer than {cov.get('max_age_days')} days):")
+            for g in gaps:
+                stale = ", ".join(f"{c} last seen {d}" for c, d in (g.get("stale") or {}).items())
+                lines.append(f"  - {g.get('asset')}: lacks {', '.join(g.get('lacks') or [])}"
+                             + (f" ({stale})" if stale else "") + "; evidence: "
+                             + (", ".join(f"{c} {d}" for c, d in (g.get("evidence") or {}).items()) or "none"))
+        else:
+            lines.append(f"Coverage: every asset has a software inventory newer than {cov.get('max_age_days')} days.")
     of = st.get("open_findings") or []
     lines.append("")
     lines.append(f"Open findings at or above '{st.get('threshold')}': {len(of) if of else 'none'}")

@@ -17,6 +17,16 @@ PROFILE = "us-federal-agency"
 
 
 @pytest.fixture
+def clock():
+    """The store's clock at the real time: 'banscan attest' judges the age of the evidence on today."""
+    import datetime as dt
+
+    from storekit import Clock
+
+    return Clock(dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
+
+
+@pytest.fixture
 def keys(tmp_path, capsys):
     code, out, err = cli(capsys, "keygen", "--out", str(tmp_path / "signer.key"))
     assert code == 0, err
@@ -126,4 +136,7 @@ def test_waived_finding_allows_clean_claim_until_expiry(store_url, clock, keys, 
     st = json.loads(out.read_text())["statement"]
     assert st["clean"] and [f["id"] for f in st["waived_findings"]] == [fid]
     assert cli(capsys, "attest", "-p", PROFILE, "--key", str(keys[0]), "--out", str(out), "--db", db,
-               "--as-of", "2099-01-02")[0] == 1
+               "--as-of", "2098-12-31", "--max-age", "40000")[0] == 0
+    code, _, err = cli(capsys, "attest", "-p", PROFILE, "--key", str(keys[0]), "--out", str(out), "--db", db,
+                       "--as-of", "2099-01-02", "--max-age", "40000")
+    assert code == 1 and "open" in err

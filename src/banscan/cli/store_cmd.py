@@ -404,6 +404,46 @@ def register(app: typer.Typer) -> None:
                                 note=f"reevaluate --as-of {when}", record=not dry_run)
         _print_impact(impact, fmt, f"What {when} changes compared with {base} (registry {reg.version}):")
 
+    @app.command("coverage", help=(
+        "What the stored evidence can see of each asset: per evidence class (installed, runtime, sbom, mobile, "
+        "network-device, network-traffic) the day of the newest scan and its inputs. Assets with no software "
+        "inventory (installed, sbom or mobile evidence) are blind spots, listed first."))
+    def coverage_cmd(
+        fmt: Annotated[str, typer.Option("--format", "-f", help="table, json or csv")] = "table",
+        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Only scans recorded by this date.")] = None,
+        db: DbOpt = None,
+        config: ConfigOpt = None,
+    ) -> None:
+        from banscan.coverage import public
+
+        _fmt(fmt, ("table", "json", "csv"))
+        with _store(db, config) as store:
+            rows = store.coverage(as_of=_date(as_of, "--as-of"))
+        if fmt == "json":
+            json.dump(public(rows), sys.stdout, indent=2, ensure_ascii=False)
+            sys.stdout.write("\n")
+            return
+        if fmt == "csv":
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            w.writerow(("asset", "blind_spot", "evidence_class", "last_seen", "inputs"))
+            for r in rows:
+                for c, d in r["evidence"].items():
+                    ins = "; ".join(f"{i['path']} [{i['format']}]" for i in r["inputs"].get(c, []))
+                    w.writerow([_csv_cell(r["asset"]), "true" if r["blind_spot"] else "false", c, d, _csv_cell(ins)])
+            return
+        console = Console()
+        if not rows:
+            console.print(Text("No scans recorded yet."))
+            return
+        t = Table("asset", "blind spot", "evidence (last seen)", "inputs")
+        for r in rows:
+            ev = "\n".join(f"{c} {d}" for c, d in r["evidence"].items())
+            ins = "\n".join(f"{i['path']} [{i['format']}]" for c in r["evidence"] for i in r["inputs"].get(c, []))
+            t.add_row(Text(r["asset"]), "yes" if r["blind_spot"] else "no", ev, Text(ins or "-"))
+        console.print(t)
+        blind = sum(1 for r in rows if r["blind_spot"])
+        console.print(Text(f"{len(rows)} asset(s), {blind} blind spot(s) (no software inventory)"))
+
     @app.command("keygen", help="Make an Ed25519 key pair for signing attestations: private key (PEM, mode 0600) "
                                 "at KEY, public key at KEY.pub.")
     def keygen_cmd(
@@ -425,13 +465,18 @@ def register(app: typer.Typer) -> None:
     @app.command("attest", help=(
         "Write a signed statement: as of a date, under PROFILE and the registry version, which assets were "
         "scanned and that no finding at or above 'remove' is open (or, with --include-open, exactly which are). "
-        "Refuses (exit 1) to attest a clean estate while such findings are open. Check it with 'banscan verify'."))
+        "Refuses (exit 1) to attest a clean estate while such findings are open. The statement carries the coverage "
+        "(key 'coverage'); an asset with no software-inventory evidence, or none newer than --max-age days, is a "
+        "gap: banscan then writes nothing, names the gaps and exits 1, unless --accept-gaps (the gaps are listed "
+        "in the statement). Check it with 'banscan verify'."))
     def attest_cmd(
         profile: Annotated[str, typer.Option("--profile", "-p", metavar="NAME", help="Organisation profile.")],
         key: Annotated[Path, typer.Option("--key", metavar="KEY", help="Ed25519 private key (banscan keygen).")],
         out: Annotated[Path, typer.Option("--out", metavar="FILE", help="Where to write the statement.")],
         include_open: Annotated[bool, typer.Option("--include-open", help="List the open findings instead of refusing.")] = False,
-        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="Statement date (default: today): waivers are judged on it.")] = None,
+        as_of: Annotated[str | None, typer.Option("--as-of", metavar="YYYY-MM-DD", help="State the estate as it stood on this date, from the stored history (default: today).")] = None,
+        max_age: Annotated[int, typer.Option("--max-age", metavar="DAYS", help="Software-inventory evidence older than this is a coverage gap.")] = 30,
+        accept_gaps: Annotated[bool, typer.Option("--accept-gaps", help="Write the statement despite coverage gaps, listing them in it.")] = False,
         db: DbOpt = None,
         registry: RegistryOpt = None,
         config: ConfigOpt = None,
@@ -443,7 +488,8 @@ def register(app: typer.Typer) -> None:
         priv = load_private_key(key)
         with _store(s.db) as store:
             store.expire_waivers()
-            st = build_statement(store, reg, profile, _date(as_of, "--as-of"), include_open)
+            st = build_statement(store, reg, profile, _date(as_of, "--as-of"), include_open, max_age=max_age,
+                                 accept_gaps=accept_gaps)
         data = sign(st, priv)
         from banscan.cli.common import output_to
 
@@ -451,6 +497,10 @@ def register(app: typer.Typer) -> None:
             fh.write(data.decode("ascii"))
         typer.echo(f"{out}: {st['claim']} ({st['summary']['assets']} asset(s), profile {st['profile']['id']}, "
                    f"registry {st['registry']['version']})")
+        from banscan.coverage import describe
+
+        for g in st["coverage"]["gaps"]:
+            typer.echo(f"banscan: warning: coverage gap accepted: {describe(g)}", err=True)
 
     @app.command("verify", help=(
         "Check a statement written by 'banscan attest': signature, canonical form and consistency, and (with "

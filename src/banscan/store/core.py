@@ -85,6 +85,11 @@ def _date(v: Any) -> dt.date | None:
     return dt.date.fromisoformat(str(v)[:10])
 
 
+def _day_after(d: dt.date) -> str:
+    """Recorded times are ISO strings: those of day ``d`` and before sort below this."""
+    return (d + dt.timedelta(days=1)).isoformat()
+
+
 def finding_key(asset: str, family: str, product: str, restriction: str) -> str:
     """The stable id of a lifecycle finding (:func:`banscan.keys.lifecycle_key`)."""
     return lifecycle_key(asset, family, product, restriction)
@@ -215,11 +220,11 @@ class Store:
             conn.execute(inputs.insert(), in_rows)
         covered = result.assets()
         sets = self._store_evidence(conn, result) if kind == "scan" else {}
-        by_input: dict[tuple[str, str], list[list[str | None]]] = {}
+        by_input: dict[tuple[str, str], list[list[str | None]]] = {}  # [[path, format, sha256]]
         for i in result.inputs:
             for a, cs in i.assets.items():
                 for c in cs:
-                    by_input.setdefault((a, c), []).append([i.path, i.format])
+                    by_input.setdefault((a, c), []).append([i.path, i.format, i.sha256])
         asset_rows = [dict(scan_id=scan_id, asset=a, evidence_class=c, evidence_set=sets.get((a, c)),
                            inputs=_j(by_input.get((a, c), [])))
                       for a, cs in sorted(covered.items()) for c in sorted(cs)]
@@ -531,6 +536,42 @@ class Store:
             out.append(r)
         return out
 
+    def findings_as_of(self, day: dt.date, *, profile: str | None = None) -> list[dict[str, Any]]:
+        """Every finding as it stood at the end of ``day``, from the stored history: findings first
+        seen later are left out, and each status is the one its events (``finding_events``) had
+        reached by then (a waiver is judged on ``day``).  Requirement, deadline, owner and the
+        other fields are the row's current values."""
+        end = _day_after(day)
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(select(findings).where(findings.c.first_seen < end)
+                                .order_by(findings.c.asset, findings.c.id)).all()
+            evs = conn.execute(select(finding_events.c.finding_key, finding_events.c.to_status,
+                                      finding_events.c.event, finding_events.c.detail)
+                               .where(finding_events.c.at < end).order_by(finding_events.c.id)).all()
+        state: dict[str, tuple[str, dt.date | None]] = {}
+        for e in evs:
+            if e.to_status is None:
+                continue
+            expires = state.get(e.finding_key, (None, None))[1]
+            if e.to_status == "waived":
+                expires = _date(_unj(e.detail, {}).get("expires"))
+            state[e.finding_key] = (e.to_status, expires)
+        out = []
+        for r in rows:
+            d = self._row_dict(r, day)
+            if r.id in state:
+                status, expires = state[r.id]
+                d["status"] = effective_status(status, expires, day)
+                d["waiver_expires"] = expires.isoformat() if expires else None
+                d["overdue"] = d["status"] in ACTIVE and any(
+                    x is not None and x < day for x in (r.deadline, r.due))
+            if d["status"] != "resolved":
+                d["resolved_at"] = d["resolved_scan"] = None
+            if profile and profile not in d["profiles"]:
+                continue
+            out.append(d)
+        return out
+
     def finding(self, key: str) -> dict[str, Any]:
         with db.reading(self.engine) as conn:
             r = conn.execute(select(findings).where(findings.c.id == key)).first()
@@ -622,6 +663,22 @@ class Store:
                 "findings": [f["id"] for f in open_f],
             })
         return out
+
+    def coverage(self, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+        """What the stored scans can see of each asset (:func:`banscan.coverage.build`): per
+        evidence class the day of the newest scan, and its inputs.  ``as_of``: only scans recorded
+        on or before that day (the estate as it stood then)."""
+        from banscan import coverage
+
+        q = (select(scan_assets.c.asset, scan_assets.c.evidence_class, scan_assets.c.inputs, scans.c.id,
+                    scans.c.recorded_at)
+             .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan"))
+        if as_of is not None:
+            q = q.where(scans.c.recorded_at < _day_after(as_of))
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(q).all()
+        return coverage.build((r.asset, r.evidence_class, _date(r.recorded_at) or self.today(), int(r.id),
+                               _unj(r.inputs, [])) for r in rows)
 
     def latest_per_asset_class(self) -> dict[tuple[str, str], int]:
         """For each (asset, evidence class) ever covered, the newest scan that covered it."""

@@ -74,7 +74,7 @@ evidence_sets = Table(
 )
 
 # Which asset and evidence class each scan covered, with the evidence set it read (NULL for scans
-# recorded before evidence was kept, and for re-evaluations) and the inputs (JSON [[path, format]]).
+# recorded before evidence was kept, and for re-evaluations) and the inputs (JSON [[path, format, sha256]]).
 scan_assets = Table(
     "scan_assets", metadata,
     Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
