@@ -15,15 +15,17 @@ from banscan.scan import InputReport, ScanResult
 D = dt.date
 
 
-def test_business_days_skip_weekends_only():
+def test_business_days_skip_weekends_and_us_federal_holidays():
     assert add_business_days(D(2020, 8, 14), 1) == D(2020, 8, 17)  # Fri -> Mon
     assert add_business_days(D(2020, 8, 15), 1) == D(2020, 8, 17)  # Sat -> Mon
     assert add_business_days(D(2020, 8, 13), 1) == D(2020, 8, 14)  # Thu -> Fri
     assert add_business_days(D(2023, 12, 8), 3) == D(2023, 12, 13)
     assert add_business_days(D(2023, 12, 1), 10) == D(2023, 12, 15)
     assert add_business_days(D(2023, 12, 1), 0) == D(2023, 12, 1)
-    # no holiday calendar: Christmas Day 2023 (a Monday) counts as a business day
-    assert add_business_days(D(2023, 12, 22), 1) == D(2023, 12, 25)
+    # Christmas Day 2023 (a Monday) is a federal holiday
+    assert add_business_days(D(2023, 12, 22), 1) == D(2023, 12, 26)
+    # weekends only, when asked
+    assert add_business_days(D(2023, 12, 22), 1, None) == D(2023, 12, 25)
 
 
 def _restriction(**over) -> Restriction:

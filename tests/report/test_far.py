@@ -77,9 +77,10 @@ def test_identified_date_from_config_recomputes_deadlines(estate, reg):
     cam = section(text, "on cctv-lobby")
     assert "| Date identified | 2024-01-10 |" in cam
     assert "| Report due | 2024-01-11 (1 business day after 2024-01-10" in cam
-    assert "| Follow-up report due | 2024-01-24 (10 business days after 2024-01-10" in cam
+    # 10 business days skip Martin Luther King Jr. Day (2024-01-15)
+    assert "| Follow-up report due | 2024-01-25 (10 business days after 2024-01-10" in cam
     kes = section(text, "Kaspersky Endpoint Security")
-    assert "| Report due | 2024-01-15 (3 business days after 2024-01-10" in kes
+    assert "| Report due | 2024-01-16 (3 business days after 2024-01-10" in kes
 
 
 def test_inventory_strings_are_markdown_escaped(estate, reg, hostile):
@@ -99,8 +100,9 @@ def test_windows_before_the_2023_amendment(reg):
 
 
 @pytest.mark.parametrize(("start", "days", "due"), [
-    ("2024-01-12", 1, "2024-01-15"),  # Friday -> Monday
-    ("2024-01-13", 1, "2024-01-15"),  # Saturday -> Monday
+    ("2024-01-12", 1, "2024-01-16"),  # Friday -> Tuesday: Monday is Martin Luther King Jr. Day
+    ("2024-01-13", 1, "2024-01-16"),  # Saturday -> Tuesday
+    ("2024-01-19", 1, "2024-01-22"),  # Friday -> Monday
     ("2024-01-15", 3, "2024-01-18"),
     ("2024-01-15", 10, "2024-01-29"),
     ("2024-01-15", 0, "2024-01-15"),

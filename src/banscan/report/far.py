@@ -10,7 +10,7 @@ The contract details come from the ``[far]`` table of ``banscan.toml`` (keys ``c
 ``contracting_officer``, ``identified``); what is missing stays a ``<PLACEHOLDER>`` to fill in.
 Windows are taken from the finding (``steps``/``report_window`` from the policy engine), else
 from the restriction's obligations in the registry, else from the clause text; business days skip
-Saturdays and Sundays only (federal holidays are not counted: check them).
+Saturdays, Sundays and US federal holidays (:mod:`banscan.policy.dates`).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from banscan.model import Detection, Finding, field_text
+from banscan.policy import dates
 from banscan.registry import Registry
 from banscan.scan import ScanResult
 from banscan.textsafe import defang_urls, encodable, scrub, term
@@ -55,18 +56,12 @@ def md(value: object) -> str:
 
 
 def add_business_days(start: dt.date, days: int) -> dt.date:
-    """``days`` business days after ``start`` (Saturdays and Sundays skipped; 0: ``start`` itself)."""
-    d = start
-    n = 0
-    while n < days:
-        d += dt.timedelta(days=1)
-        if d.weekday() < 5:
-            n += 1
-    return d
+    """``days`` business days after ``start`` (weekends and US federal holidays skipped; 0: ``start``)."""
+    return dates.add_business_days(start, days, dates.US_FEDERAL)
 
 
 def add_days(start: dt.date, days: int, business: bool) -> dt.date:
-    return add_business_days(start, days) if business else start + dt.timedelta(days=days)
+    return dates.add_days(start, days, business, dates.US_FEDERAL)
 
 
 @dataclass
