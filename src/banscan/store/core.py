@@ -21,7 +21,13 @@ Lifecycle of a finding (one row per ``asset + family + product + restriction``):
     not what it seems (reason); later scans seeing the same key keep it suppressed.
 
 A resolved finding seen again reopens.  Every change is an event in ``finding_events``
-(append-only: who, when, which scan, from and to which status, details).
+(append-only: who, when, which scan, from and to which status, details).  The rules are one
+function, :func:`banscan.store.lifecycle.transition`; every status change goes through
+:meth:`Store._transition`.
+
+One representation: a scan is its ``scans`` row (metadata and the report JSON every read
+rebuilds a :class:`~banscan.scan.ScanResult` from), its ``inputs``, the ``scan_assets`` it
+covered (with the evidence set it read and the inputs), and the lifecycle rows it updated.
 """
 
 from __future__ import annotations
@@ -44,21 +50,23 @@ from banscan.keys import lifecycle_key, product_key
 from banscan.model import Detection, Finding
 from banscan.scan import ScanResult
 from banscan.store import db
+from banscan.store.lifecycle import (  # noqa: F401 - STATUSES, ACTIVE and effective_status are read from here
+    ACTIVE,
+    DECISIONS,
+    RESOLVABLE,
+    STATUSES,
+    effective_status,
+    transition,
+)
 from banscan.store.tables import (
-    detections,
     evidence_sets,
     finding_events,
     findings,
     inputs,
     products_seen,
     scan_assets,
-    scan_findings,
     scans,
 )
-
-STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
-ACTIVE = ("open", "planned")  # what 'banscan findings' shows by default
-_RESOLVABLE = ("open", "planned", "waived")
 
 
 def _j(v: Any) -> str:
@@ -93,13 +101,6 @@ def _day_after(d: dt.date) -> str:
 def finding_key(asset: str, family: str, product: str, restriction: str) -> str:
     """The stable id of a lifecycle finding (:func:`banscan.keys.lifecycle_key`)."""
     return lifecycle_key(asset, family, product, restriction)
-
-
-def effective_status(status: str, expires: dt.date | None, today: dt.date) -> str:
-    """A waiver is valid through its expiry date; after it the finding is open again."""
-    if status == "waived" and expires is not None and today > expires:
-        return "open"
-    return status
 
 
 def default_actor() -> str:
@@ -231,11 +232,6 @@ class Store:
         if asset_rows:
             conn.execute(scan_assets.insert(), asset_rows)
         self._products_seen(conn, result, scan_id, now)
-        det_rows = [dict(scan_id=scan_id, detection_id=d.id, asset=d.asset, family=d.family,
-                         product=d.product_id or d.product, evidence_class=d.observation.evidence_class.value,
-                         confidence=d.confidence.value, data=_j(d.to_dict())) for d in result.detections]
-        if det_rows:
-            conn.execute(detections.insert(), det_rows)
 
         seen = self._group(result)
         if lifecycle:
@@ -244,18 +240,9 @@ class Store:
         else:
             self._ensure_rows(conn, seen, scan_id, now)
         status = self._statuses(conn, [s.key for s in seen.values()], today)
-        sf_rows = []
-        seq = 0
         for s in seen.values():
-            for f, det_id in s.members:
+            for f, _det_id in s.members:
                 f.status = status.get(s.key, "open")
-                seq += 1
-                sf_rows.append(dict(scan_id=scan_id, seq=seq, finding_key=s.key, finding_id=f.id,
-                                    detection_id=det_id, asset=s.asset, restriction=f.restriction,
-                                    requirement=f.requirement.value, deadline=_date(f.deadline),
-                                    profile=f.profile, status=f.status, data=_j(f.to_dict())))
-        if sf_rows:
-            conn.execute(scan_findings.insert(), sf_rows)
         report = result.to_dict()
         report["registry"] = dict(reg_meta)
         report["scan_id"] = scan_id
@@ -353,13 +340,32 @@ class Store:
             from_status=frm, to_status=to, detail=_j({k: v for k, v in detail.items() if v is not None}),
         ))
 
+    def _transition(self, conn: Connection, key: str, status: str | None, cause: str, now: str,
+                    scan_id: int | None, values: dict[str, Any] | None = None, **detail: Any) -> str:
+        """Apply :func:`~banscan.store.lifecycle.transition` to the finding ``key`` (whose status is
+        ``status``; None: not tracked yet, ``values`` then hold the new row), write ``values`` with
+        it, and record the event.  The one place a finding's status changes."""
+        to, event = transition(status, cause)
+        vals = dict(values or {})
+        if event is not None:
+            vals.update(status=to, updated_at=now)
+            if to == "resolved":
+                vals.update(resolved_at=now, resolved_scan=scan_id)
+            elif status == "resolved" and to != "false-positive":
+                vals.update(resolved_at=None, resolved_scan=None)
+        if status is None:
+            conn.execute(findings.insert().values(id=key, **vals))
+        elif vals:
+            conn.execute(update(findings).where(findings.c.id == key).values(**vals))
+        if event is not None:
+            self._event(conn, key, event, status, to, now, scan_id, **detail)
+        return to
+
     def _expire_waivers(self, conn: Connection, today: dt.date, now: str, scan_id: int | None) -> int:
-        rows = conn.execute(select(findings.c.id, findings.c.expires).where(
+        rows = conn.execute(select(findings.c.id, findings.c.status, findings.c.expires).where(
             and_(findings.c.status == "waived", findings.c.expires < today))).all()
         for r in rows:
-            conn.execute(update(findings).where(findings.c.id == r.id).values(status="open", updated_at=now))
-            self._event(conn, r.id, "waiver-expired", "waived", "open", now, scan_id,
-                        expired=r.expires.isoformat())
+            self._transition(conn, r.id, r.status, "waiver-expired", now, scan_id, expired=r.expires.isoformat())
         return len(rows)
 
     def _row_values(self, s: _Seen, now: str, scan_id: int) -> dict[str, Any]:
@@ -379,12 +385,10 @@ class Store:
                 self._insert(conn, s, scan_id, now)
 
     def _insert(self, conn: Connection, s: _Seen, scan_id: int, now: str) -> None:
-        conn.execute(findings.insert().values(
-            id=s.key, asset=s.asset, family=s.family, product=s.product, restriction=s.restriction,
-            profiles=_j(sorted(s.profiles)), status="open", evidence_classes=_j(sorted(s.classes)),
-            first_seen=now, first_scan=scan_id, **self._row_values(s, now, scan_id),
-        ))
-        self._event(conn, s.key, "opened", None, "open", now, scan_id)
+        self._transition(conn, s.key, None, "seen", now, scan_id, dict(
+            asset=s.asset, family=s.family, product=s.product, restriction=s.restriction,
+            profiles=_j(sorted(s.profiles)), evidence_classes=_j(sorted(s.classes)),
+            first_seen=now, first_scan=scan_id, **self._row_values(s, now, scan_id)))
 
     def _lifecycle(self, conn: Connection, result: ScanResult, seen: dict[str, _Seen],
                    covered: dict[str, set[str]], scan_id: int, now: str, kind: str,
@@ -400,18 +404,14 @@ class Store:
             old_classes = set(_unj(r.evidence_classes, []))
             vals["evidence_classes"] = _j(sorted(s.classes | (old_classes - covered.get(s.asset, set()))))
             vals["profiles"] = _j(sorted(set(_unj(r.profiles, [])) | s.profiles))
-            if r.status == "resolved":
-                vals.update(status="open", resolved_at=None, resolved_scan=None)
-                self._event(conn, s.key, "reopened", "resolved", "open", now, scan_id,
-                            resolved_by_scan=r.resolved_scan)
-            conn.execute(update(findings).where(findings.c.id == s.key).values(**vals))
+            self._transition(conn, s.key, r.status, "seen", now, scan_id, vals, resolved_by_scan=r.resolved_scan)
 
         # what this scan covered but no longer sees
         profiles = set(result.profiles)
         if not covered or not profiles:
             return
         candidates = conn.execute(select(findings).where(and_(
-            findings.c.asset.in_(list(covered)), findings.c.status.in_(_RESOLVABLE)))).all()
+            findings.c.asset.in_(list(covered)), findings.c.status.in_(RESOLVABLE)))).all()
         for r in candidates:
             if r.id in seen or not (set(_unj(r.profiles, [])) & profiles):
                 continue
@@ -424,13 +424,10 @@ class Store:
                 conn.execute(update(findings).where(findings.c.id == r.id).values(
                     evidence_classes=_j(sorted(left)), updated_at=now))
                 continue
-            conn.execute(update(findings).where(findings.c.id == r.id).values(
-                status="resolved", evidence_classes=_j([]), resolved_at=now, resolved_scan=scan_id,
-                updated_at=now))
             why = ("not seen by this scan" if kind == "scan"
                    else f"no longer a finding under registry {reg_meta.get('version')} as of {result.as_of}")
-            self._event(conn, r.id, "resolved", r.status, "resolved", now, scan_id,
-                        reason=why, evidence_classes=sorted(old))
+            self._transition(conn, r.id, r.status, "not-seen", now, scan_id, dict(evidence_classes=_j([])),
+                             reason=why, evidence_classes=sorted(old))
 
     def _statuses(self, conn: Connection, keys: list[str], today: dt.date) -> dict[str, str]:
         if not keys:
@@ -444,7 +441,7 @@ class Store:
                    note: str | None = None, reason: str | None = None, approver: str | None = None,
                    expires: dt.date | None = None) -> dict[str, Any]:
         """Record a decision on a finding (planned, waived, false-positive, open)."""
-        if status not in ("open", "planned", "waived", "false-positive"):
+        if status not in DECISIONS:
             raise StoreError(f"--status: '{status}' cannot be set by hand "
                              "(choose open, planned, waived or false-positive)")
         missing = {
@@ -462,7 +459,7 @@ class Store:
             r = conn.execute(select(findings).where(findings.c.id == key)).first()
             if r is None:
                 raise StoreError(f"unknown finding '{key}' (see 'banscan findings --all')")
-            vals: dict[str, Any] = dict(status=status, updated_at=now)
+            vals: dict[str, Any] = {}
             detail: dict[str, Any] = {}
             if status == "planned":
                 vals.update(owner=owner, due=due, note=note)
@@ -477,11 +474,7 @@ class Store:
                 if note is not None:
                     vals["note"] = note
                 detail = dict(note=note)
-            if r.status == "resolved" and status != "false-positive":
-                vals.update(resolved_at=None, resolved_scan=None)
-            conn.execute(update(findings).where(findings.c.id == key).values(**vals))
-            event = {"open": "reopened-by-hand"}.get(status, status)
-            self._event(conn, key, event, r.status, status, now, None, **detail)
+            self._transition(conn, key, r.status, f"decide:{status}", now, None, vals, **detail)
             return self._row_dict(conn.execute(select(findings).where(findings.c.id == key)).one(), today)
 
         return db.write(self.engine, _tx)

@@ -4,8 +4,8 @@
 Findings lifecycle: one ``findings`` row per stable key ``asset + family + product +
 restriction`` (the requirement is not part of the key: a restriction's obligations, report then
 remove, are steps of one finding; the row keeps the strongest requirement and earliest open
-deadline seen last).  ``scan_findings`` keeps every finding as each scan evaluated it, and
-``finding_events`` is the append-only history.
+deadline seen last), and ``finding_events`` is the append-only history.  What each scan found
+is its report JSON (``scans.report``), the one record every read rebuilds from.
 """
 
 from __future__ import annotations
@@ -101,18 +101,6 @@ products_seen = Table(
     Index("ix_products_seen_asset", "asset"),
 )
 
-detections = Table(
-    "detections", metadata,
-    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
-    Column("detection_id", String(64), primary_key=True),
-    Column("asset", String(512), nullable=False),
-    Column("family", String(64), nullable=False),
-    Column("product", String(200), nullable=True),
-    Column("evidence_class", String(32), nullable=False),
-    Column("confidence", String(16), nullable=False),
-    Column("data", Text, nullable=False),  # Detection JSON
-)
-
 findings = Table(
     "findings", metadata,
     Column("id", String(32), primary_key=True),  # F-<12 hex>: stable key digest
@@ -142,22 +130,6 @@ findings = Table(
     UniqueConstraint("asset", "family", "product", "restriction", name="uq_findings_key"),
     Index("ix_findings_status", "status"),
     Index("ix_findings_asset", "asset"),
-)
-
-scan_findings = Table(
-    "scan_findings", metadata,
-    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
-    Column("seq", Integer, primary_key=True),
-    Column("finding_key", ForeignKey("findings.id", ondelete="CASCADE"), nullable=False, index=True),
-    Column("finding_id", String(64), nullable=False),  # the policy engine's id
-    Column("detection_id", String(64), nullable=False),
-    Column("asset", String(512), nullable=False),
-    Column("restriction", String(128), nullable=False),
-    Column("requirement", String(32), nullable=False),
-    Column("deadline", Date, nullable=True),
-    Column("profile", String(64), nullable=False),
-    Column("status", String(16), nullable=False),  # lifecycle status the scan reported
-    Column("data", Text, nullable=False),  # Finding JSON
 )
 
 finding_events = Table(
