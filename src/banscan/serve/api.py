@@ -119,7 +119,9 @@ def coverage(request: Request, _p: Read) -> dict[str, Any]:
     svc = service(request)
     store = svc.store
     if hasattr(store, "coverage"):
-        return dict(store.coverage())
+        from banscan.coverage import public
+
+        return {"as_of": svc.today().isoformat(), **public(store.coverage())}
     today = svc.today()
     out = []
     for a in store.assets():

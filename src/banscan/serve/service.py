@@ -13,6 +13,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO, Any
 
+from banscan.evidence import EvidenceCollector
 from banscan.registry import Registry
 from banscan.scan import InputReport, Scanner, ScanResult, _dedupe, _now
 from banscan.serve.limits import RateLimiter
@@ -113,12 +114,18 @@ class Service:
             profs = [reg.profile(p) for p in (self.config.profiles if profiles is None else profiles)]
             reports: list[InputReport] = []
             dets = []
-            for name, stream in streams:
-                r, d = self._scanner.scan_stream(stream, name, asset, forced)  # type: ignore[arg-type]
-                reports.append(r)
-                dets.extend(d)
+            # keep the normalised observations, so that a registry update matches them again
+            self._scanner.evidence = evidence = EvidenceCollector()
+            try:
+                for name, stream in streams:
+                    r, d = self._scanner.scan_stream(stream, name, asset, forced)  # type: ignore[arg-type]
+                    reports.append(r)
+                    dets.extend(d)
+            finally:
+                self._scanner.evidence = None
         result = ScanResult(registry=reg.meta(), profiles=[p.id for p in profs], as_of=as_of or self.today(),
-                            started_at=started, finished_at="", inputs=reports, detections=_dedupe(dets))
+                            started_at=started, finished_at="", inputs=reports, detections=_dedupe(dets),
+                            evidence=evidence)
         policy.apply(result, reg, profs)
         result.finished_at = _now()
         return result
