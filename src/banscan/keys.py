@@ -20,6 +20,10 @@ users see and script against keep the formats they have always had.
     restriction, whatever the locator, the profile or the obligation (report, then remove, are
     steps of one tracked finding).  ``product`` is the registry product id, or ``""``.
 
+    Lifecycle keys and policy finding ids share the ``F-`` prefix (both formats predate this
+    module and scripts depend on them): ``banscan findings`` and the store speak lifecycle keys,
+    reports and ``banscan explain`` the policy engine's finding ids.
+
 ``product_key(asset, family, product)`` -> ``P-<12 hex>``
     A product of a family on an asset, for its first-seen date (report windows count from it).
 

@@ -254,20 +254,27 @@ class Store:
         """Store each distinct evidence set once; return (asset, class) -> set id."""
         if result.evidence is None:
             return {}
-        out: dict[tuple[str, str], int] = {}
-        for key, es in sorted(result.evidence.sets().items()):
-            digest = es.digest
-            sid = conn.execute(select(evidence_sets.c.id).where(and_(
-                evidence_sets.c.asset == es.asset, evidence_sets.c.evidence_class == es.evidence_class,
-                evidence_sets.c.digest == digest))).scalar()
-            if sid is None:
-                pk = conn.execute(evidence_sets.insert().values(
-                    asset=es.asset, evidence_class=es.evidence_class, digest=digest, records=len(es.records),
-                    data=es.compressed())).inserted_primary_key
-                assert pk is not None
-                sid = pk[0]
-            out[key] = int(sid)
-        return out
+        sets = result.evidence.sets()
+        digests = {key: es.digest for key, es in sets.items()}
+        have: dict[tuple[str, str, str], int] = {}
+        keys = sorted(sets)
+        for i in range(0, len(keys), 500):
+            chunk = {digests[k] for k in keys[i:i + 500]}
+            for r in conn.execute(select(evidence_sets.c.id, evidence_sets.c.asset, evidence_sets.c.evidence_class,
+                                         evidence_sets.c.digest).where(evidence_sets.c.digest.in_(sorted(chunk)))):
+                have[(r.asset, r.evidence_class, r.digest)] = int(r.id)
+        new: list[dict[str, Any]] = [dict(asset=sets[k].asset, evidence_class=sets[k].evidence_class, digest=digests[k],
+                    records=len(sets[k].records), data=sets[k].compressed())
+               for k in keys if (sets[k].asset, sets[k].evidence_class, digests[k]) not in have]
+        if new:
+            conn.execute(evidence_sets.insert(), new)
+            for i in range(0, len(new), 500):
+                digs = sorted({str(n["digest"]) for n in new[i:i + 500]})
+                for r in conn.execute(select(evidence_sets.c.id, evidence_sets.c.asset,
+                                             evidence_sets.c.evidence_class, evidence_sets.c.digest)
+                                      .where(evidence_sets.c.digest.in_(digs))):
+                    have[(r.asset, r.evidence_class, r.digest)] = int(r.id)
+        return {k: have[(sets[k].asset, sets[k].evidence_class, digests[k])] for k in keys}
 
     @staticmethod
     def _product_of(d: Detection) -> tuple[str, str, str]:
@@ -697,11 +704,20 @@ class Store:
 
     def evidence_set(self, set_id: int) -> EvidenceSet:
         """A stored evidence set (the distinct observations of one asset and class)."""
-        with db.reading(self.engine) as conn:
-            r = conn.execute(select(evidence_sets).where(evidence_sets.c.id == set_id)).first()
-        if r is None:
+        found = self.evidence_sets([set_id])
+        if set_id not in found:
             raise StoreError(f"unknown evidence set {set_id}")
-        return EvidenceSet.from_compressed(r.asset, r.evidence_class, bytes(r.data))
+        return found[set_id]
+
+    def evidence_sets(self, set_ids: Iterable[int]) -> dict[int, EvidenceSet]:
+        """Stored evidence sets by id (ids not stored are left out)."""
+        ids = sorted(set(set_ids))
+        out: dict[int, EvidenceSet] = {}
+        with db.reading(self.engine) as conn:
+            for i in range(0, len(ids), 500):
+                for r in conn.execute(select(evidence_sets).where(evidence_sets.c.id.in_(ids[i:i + 500]))):
+                    out[int(r.id)] = EvidenceSet.from_compressed(r.asset, r.evidence_class, bytes(r.data))
+        return out
 
     def latest_result(self, asset: str | None = None) -> ScanResult | None:
         """The newest scan of each asset and evidence class merged into one report, each finding

@@ -82,13 +82,16 @@ def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
         for d in stored.detections:
             if d.observation.evidence_class.value in cover.get(d.asset, ()) and d.id not in have:
                 b.result.detections.append(d)
+        wanted = []
         for asset, classes in sorted(cover.items()):
             for ec in sorted(classes):
                 set_id = latest[(asset, ec)][1]
                 if set_id is None:
                     b.unmatched.add((asset, ec))
                 else:
-                    b.evidence.append(store.evidence_set(set_id))
+                    wanted.append(set_id)
+        found = store.evidence_sets(wanted)
+        b.evidence.extend(found[i] for i in wanted if i in found)
     return list(groups.values())
 
 
