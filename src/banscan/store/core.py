@@ -231,7 +231,8 @@ class Store:
                       for a, cs in sorted(covered.items()) for c in sorted(cs)]
         if asset_rows:
             conn.execute(scan_assets.insert(), asset_rows)
-        self._products_seen(conn, result, scan_id, now)
+        if lifecycle:  # a re-evaluation for another date is a what-if: it sees nothing
+            self._products_seen(conn, result, scan_id, now)
 
         seen = self._group(result)
         if lifecycle:
