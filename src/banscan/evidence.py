@@ -19,10 +19,11 @@ matched by tomorrow's registry).  ``banscan scan --no-store`` keeps the prefilte
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,9 +43,19 @@ def _field_names() -> frozenset[str]:
 MATCHED_FIELDS = _field_names()
 
 
-def matched_fields(fields: dict[str, Any]) -> dict[str, Any]:
-    """The part of an observation's fields the matcher reads."""
-    return {k: v for k, v in fields.items() if k in MATCHED_FIELDS and v not in (None, "", [])}
+def matched_fields(fields: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an observation's fields the matcher reads, in JSON form (one value: a string;
+    several: a list)."""
+    out: dict[str, Any] = {}
+    for k, v in fields.items():
+        if k not in MATCHED_FIELDS or v is None or v == "":
+            continue
+        if not isinstance(v, str):
+            v = [x for x in v if x]
+            if not v:
+                continue
+        out[str(k)] = v
+    return out
 
 
 def obs_digest(o: Observation) -> str:
@@ -79,8 +90,9 @@ def observations(es: EvidenceSet) -> Iterator[Observation]:
     """The stored records as observations for the matcher (one per distinct record)."""
     ec = EvidenceClass(es.evidence_class)
     for _digest, kind, fields, path, locator, _count in es.records:
-        yield Observation(kind=kind, asset=es.asset, fields=dict(fields), source=Locator(path, locator),
-                          evidence_class=ec)
+        yield Observation(kind=kind, asset=es.asset,
+                          fields={k: v if isinstance(v, str) else tuple(v) for k, v in fields.items()},
+                          source=Locator(path, locator), evidence_class=ec)
 
 
 class EvidenceCollector:
@@ -116,12 +128,13 @@ class EvidenceCollector:
         return sum(len(v) for v in self._sets.values())
 
 
-def rematch(sets: Iterable[EvidenceSet], registry: Any) -> list[Any]:
-    """Match stored evidence with ``registry``; detections deduplicated and sorted as a scan's."""
+def rematch(sets: Iterable[EvidenceSet], registry: Any, as_of: dt.date | None = None) -> list[Any]:
+    """Match stored evidence with ``registry`` (entity ownership as of ``as_of``); detections
+    deduplicated and sorted as a scan's."""
     from banscan.match import Matcher
     from banscan.scan import _dedupe
 
-    m = Matcher(registry)
+    m = Matcher(registry, as_of=as_of)
     dets = []
     for es in sets:
         for o in observations(es):

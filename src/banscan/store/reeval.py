@@ -116,7 +116,7 @@ def evaluate(bases: list[Basis], registry: Registry, as_of: dt.date, warnings: l
             continue
         if match:
             kept = [d for d in res.detections if (d.asset, d.observation.evidence_class.value) in b.unmatched]
-            res.detections = _dedupe(rematch(b.evidence, registry) + kept)
+            res.detections = _dedupe(rematch(b.evidence, registry, as_of) + kept)
             if warnings is not None:
                 for asset, ec in sorted(b.unmatched):
                     warnings.append(f"{asset} ({ec}): its newest scan kept no observations (recorded before "
