@@ -393,7 +393,7 @@ def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any
     problem = None
     if profile in svc.registry.profiles:
         try:
-            preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True)
+            preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True, accept_gaps=True)
         except BanscanError as e:
             problem = "; ".join(e.problems)
     gaps: list[dict[str, Any]] = []
@@ -433,7 +433,8 @@ async def proof_attest(request: Request) -> Response:
         raise HTTPException(400, "profile: unknown profile")
     try:
         svc.store.expire_waivers()
-        st = build_statement(svc.store, svc.registry, profile, as_of, include_open=form.get("include_open") == "yes")
+        st = build_statement(svc.store, svc.registry, profile, as_of, include_open=form.get("include_open") == "yes",
+                             accept_gaps=form.get("accept_gaps") == "yes")
     except BanscanError as e:
         return _proof_page(request, sess, status=409, verification=None, refused="; ".join(e.problems),
                            profile=profile, as_of=as_of)

@@ -2,16 +2,16 @@
 evidence class (content-addressed, compressed), which set and which inputs each scan covered an
 asset with, and the day each product was first seen on each asset.
 
-Revision ID: 0003_evidence_sets_first_seen
-Revises: 0002_serve
+Revision ID: 0004_evidence_sets_first_seen
+Revises: 0003_web_users
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003_evidence_sets_first_seen"
-down_revision = "0002_serve"
+revision = "0004_evidence_sets_first_seen"
+down_revision = "0003_web_users"
 branch_labels = None
 depends_on = None
 

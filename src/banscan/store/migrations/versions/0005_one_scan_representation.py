@@ -2,16 +2,16 @@
 tables, which were written on every scan and never read (every read rebuilds the scan from its
 report JSON in ``scans.report``).
 
-Revision ID: 0004_one_scan_representation
-Revises: 0003_evidence_sets_first_seen
+Revision ID: 0005_one_scan_representation
+Revises: 0004_evidence_sets_first_seen
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004_one_scan_representation"
-down_revision = "0003_evidence_sets_first_seen"
+revision = "0005_one_scan_representation"
+down_revision = "0004_evidence_sets_first_seen"
 branch_labels = None
 depends_on = None
 
