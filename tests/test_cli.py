@@ -199,3 +199,17 @@ def test_report_renders_the_stored_latest_scans(tmp_path: Path, cache: dict[str,
     assert {row["asset"] for row in rows} == {"FIN-LT-0042", "HR-PC-0007"}
     assert any(row["restriction"] == "us-ndaa18-s1634" and row["requirement"] == "prohibited"
                and row["status"] == "open" and row["locator"] == "line 2" for row in rows)
+
+
+def test_jobs_on_a_stored_scan_says_it_reads_in_one_process(cache: dict[str, str]) -> None:
+    from sharedsamples import shared_sample
+
+    log = shared_sample("osquery/elastic-osqueryd-results-deb_packages.excerpt.log")
+    stored = banscan("scan", str(log), "--jobs", "2", "-f", "json", env=cache)
+    assert stored.returncode in (0, 1), stored.stderr
+    assert "--jobs applies with --no-store" in stored.stderr
+    plain = banscan("scan", str(log), "--jobs", "2", "--no-store", "-f", "json", env=cache)
+    assert plain.returncode == stored.returncode
+    assert "--jobs applies" not in plain.stderr
+    ids = lambda r: sorted(d["id"] for d in json.loads(r.stdout)["detections"])  # noqa: E731
+    assert ids(plain) == ids(stored)
