@@ -649,10 +649,14 @@ class Store:
                 for i in conn.execute(select(inputs).where(inputs.c.scan_id.in_(sorted(scan_ids)))
                                       .order_by(inputs.c.id)):
                     ins.setdefault(i.scan_id, []).append(i)
+        open_by_asset: dict[str, list[dict[str, Any]]] = {}
+        for f in frows:
+            if f["status"] in ACTIVE:
+                open_by_asset.setdefault(f["asset"], []).append(f)
         out = []
         for name, a in sorted(latest.items()):
             last_id, last_time = max(a["classes"].values())
-            open_f = [f for f in frows if f["asset"] == name and f["status"] in ACTIVE]
+            open_f = open_by_asset.get(name, [])
             per_scan = sorted({sid for sid, _ in a["classes"].values()})
             out.append({
                 "asset": name, "last_scan": last_id, "last_scan_at": last_time,
