@@ -403,9 +403,8 @@ def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any
             age = min(ages, default=None)
             if age is None or age > 30:
                 gaps.append({"asset": a["asset"], "age": age, "classes": sorted(a["evidence"])})
-    coverage = svc.store.coverage() if hasattr(svc.store, "coverage") else None
     return _render(request, "proof.html", sess, status=status, profiles=profiles, profile=profile, as_of=as_of,
-                   preview=preview, problem=problem, gaps=gaps, coverage=coverage,
+                   preview=preview, problem=problem, gaps=gaps,
                    has_key=_attest_key() is not None, **extra)
 
 
