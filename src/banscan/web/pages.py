@@ -26,10 +26,10 @@ from banscan.serve.service import Service
 from banscan.store.core import ACTIVE
 from banscan.web import accounts, charts
 from banscan.web.accounts import Session
+from banscan.web.auth import COOKIE, Admin, DecideForm, ReadForm, Viewer
 
 router = APIRouter(include_in_schema=False)
 
-COOKIE = "banscan_session"
 LOGIN_COOKIE = "banscan_login"
 REQUIREMENTS = ("prohibited", "remove", "do-not-procure", "report", "advisory")
 STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
@@ -44,36 +44,14 @@ def _svc(request: Request) -> Service:
     return request.app.state.service  # type: ignore[no-any-return]
 
 
-def _session(request: Request) -> Session | None:
-    return accounts.session(_svc(request).store.engine, request.cookies.get(COOKIE))
-
-
 def _render(request: Request, template: str, sess: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
     html = env.get_template(template).render(request=request, session=sess, user=sess.user if sess else None,
                                          csrf=sess.csrf if sess else "", path=request.url.path, **ctx)
     return HTMLResponse(html, status_code=status)
 
 
-def _to_login() -> RedirectResponse:
-    return RedirectResponse("/login", status_code=303)
-
-
 def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
-
-
-async def _checked_form(request: Request, action: str) -> tuple[Session, Any]:
-    """The POSTed form of a logged-in user allowed ``action``, with a valid CSRF token (403 otherwise)."""
-    sess = _session(request)
-    if sess is None:
-        raise HTTPException(403, "log in first")
-    form = await request.form()
-    token = form.get("csrf_token")
-    if not isinstance(token, str) or not secrets.compare_digest(token, sess.csrf):
-        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
-    if not sess.user.can(action):
-        raise HTTPException(403, f"the role '{sess.user.role}' cannot {action}")
-    return sess, form
 
 
 # --------------------------------------------------------------------------- login
@@ -112,8 +90,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request) -> Response:
-    sess, _ = await _checked_form(request, "read")
+async def logout(request: Request, sess: ReadForm) -> Response:
     accounts.close_session(_svc(request).store.engine, sess.token_hash)
     resp = RedirectResponse("/login", status_code=303)
     resp.delete_cookie(COOKIE, path="/")
@@ -142,10 +119,7 @@ def _evidence(store: Any) -> dict[str, dict[str, tuple[int, str | None]]]:
 
 
 @router.get("/")
-def overview(request: Request) -> Response:
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
+def overview(request: Request, sess: Viewer) -> Response:
     svc = _svc(request)
     store = svc.store
     today = store.today()
@@ -222,10 +196,7 @@ def _filtered(svc: Service, flt: dict[str, str]) -> list[dict[str, Any]]:
 
 
 @router.get("/findings")
-def findings_page(request: Request) -> Response:
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
+def findings_page(request: Request, sess: Viewer) -> Response:
     svc = _svc(request)
     flt = _filters(request)
     rows = _filtered(svc, flt)
@@ -251,12 +222,9 @@ def findings_page(request: Request) -> Response:
 
 
 @router.get("/findings.csv")
-def findings_csv(request: Request) -> Response:
+def findings_csv(request: Request, sess: Viewer) -> Response:
     from banscan.textsafe import csv_cell
 
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
     rows = _filtered(_svc(request), _filters(request))
     cols = ("id", "status", "asset", "family", "product", "restriction", "requirement", "deadline", "owner", "due",
             "waiver_expires", "reason", "first_seen", "last_seen", "citation")
@@ -275,8 +243,8 @@ def _back(v: Any) -> str:
 
 
 @router.post("/findings/decide")
-async def decide(request: Request) -> Response:
-    sess, form = await _checked_form(request, "decide")
+async def decide(request: Request, sess: DecideForm) -> Response:
+    form = await request.form()
     svc = _svc(request)
     ids = [i for i in form.getlist("ids") if isinstance(i, str)]
     action = form.get("action")
@@ -350,10 +318,7 @@ def _explain(svc: Service, row: dict[str, Any]) -> tuple[dict[str, Any] | None, 
 
 
 @router.get("/findings/{ident}")
-def finding_page(request: Request, ident: str) -> Response:
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
+def finding_page(request: Request, ident: str, sess: Viewer) -> Response:
     svc = _svc(request)
     try:
         row = svc.store.finding(ident)
@@ -409,18 +374,15 @@ def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any
 
 
 @router.get("/proof")
-def proof(request: Request) -> Response:
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
+def proof(request: Request, sess: Viewer) -> Response:
     return _proof_page(request, sess, verification=None)
 
 
 @router.post("/proof/attest")
-async def proof_attest(request: Request) -> Response:
+async def proof_attest(request: Request, sess: DecideForm) -> Response:
     from banscan.attest import build_statement, sign
 
-    sess, form = await _checked_form(request, "decide")
+    form = await request.form()
     svc = _svc(request)
     key = _attest_key()
     if key is None:
@@ -447,10 +409,10 @@ async def proof_attest(request: Request) -> Response:
 
 
 @router.post("/proof/verify")
-async def proof_verify(request: Request) -> Response:
+async def proof_verify(request: Request, sess: ReadForm) -> Response:
     from banscan.attest import Verification, render, verify
 
-    sess, form = await _checked_form(request, "read")
+    form = await request.form()
     upload = form.get("statement")
     if upload is None or isinstance(upload, str):
         raise HTTPException(400, "statement: choose a file")
@@ -467,10 +429,7 @@ async def proof_verify(request: Request) -> Response:
 
 
 @router.get("/assets/{name:path}")
-def asset_page(request: Request, name: str) -> Response:
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
+def asset_page(request: Request, name: str, sess: Viewer) -> Response:
     svc = _svc(request)
     store = svc.store
     today = store.today()
@@ -494,13 +453,10 @@ def asset_page(request: Request, name: str) -> Response:
 
 
 @router.get("/law")
-def law_page(request: Request) -> Response:
+def law_page(request: Request, sess: Viewer) -> Response:
     from banscan.cli.registry_cmd import restriction_json
     from banscan.policy.timeline import timeline_rows
 
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
     svc = _svc(request)
     reg = svc.registry
     q = request.query_params
@@ -532,18 +488,13 @@ def law_page(request: Request) -> Response:
 
 
 @router.get("/admin")
-def admin_page(request: Request) -> Response:
+def admin_page(request: Request, sess: Admin) -> Response:
     from sqlalchemy import select
 
     from banscan.serve.tokens import list_tokens
     from banscan.store import db
     from banscan.store.service_tables import osquery_nodes as t
 
-    sess = _session(request)
-    if sess is None:
-        return _to_login()
-    if not sess.user.can("admin"):
-        raise HTTPException(403, f"the role '{sess.user.role}' cannot see the administration page")
     svc = _svc(request)
     with db.reading(svc.store.engine) as conn:
         nodes = conn.execute(select(t.c.asset, t.c.platform, t.c.enrolled_at, t.c.last_seen_at, t.c.dirty)
