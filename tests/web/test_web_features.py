@@ -59,3 +59,28 @@ def test_every_dashboard_route_needs_a_session_and_every_form_its_csrf_token(app
         if method == "POST":  # a logged-in admin without the token: refused before anything happens
             r = admin.post(path, data={"ids": "x"}, follow_redirects=False)
             assert r.status_code == 403 and "CSRF" in r.text, path
+
+
+def test_proof_shows_the_statements_own_gaps_and_signs_with_them_only_when_accepted(app: Any, tmp_path,
+                                                                                     monkeypatch) -> None:
+    import datetime as dt
+    import json
+
+    from banscan.attest import keygen
+
+    priv, _pub, _kid = keygen(tmp_path / "key")
+    monkeypatch.setenv("BANSCAN_ATTEST_KEY", str(priv))
+    later = (app.state.service.today() + dt.timedelta(days=400)).isoformat()  # the inventory is then stale
+    c = login(app, "decider")
+    page = c.get("/proof", params={"profile": "us-federal-agency", "as_of": later})
+    assert "Gaps (4)" in page.text and "older than" in page.text and 'name="accept_gaps"' in page.text
+    form = {"csrf_token": csrf_of(page.text), "profile": "us-federal-agency", "as_of": later, "include_open": "yes"}
+    refused = c.post("/proof/attest", data=form)
+    assert refused.status_code == 409 and "cannot attest absence: 4 asset(s)" in refused.text
+    signed = c.post("/proof/attest", data={**form, "accept_gaps": "yes"})
+    assert signed.status_code == 200
+    st = json.loads(signed.content)
+    statement = st.get("statement", st)
+    assert len(statement["coverage"]["gaps"]) == 4 and statement["coverage"]["gaps_accepted"] is True
+    today = c.get("/proof", params={"profile": "us-federal-agency"}).text
+    assert "No gap" in today and 'name="accept_gaps" value="yes" disabled' in today

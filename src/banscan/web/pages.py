@@ -361,15 +361,10 @@ def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any
             preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True, accept_gaps=True)
         except BanscanError as e:
             problem = "; ".join(e.problems)
-    gaps: list[dict[str, Any]] = []
-    if preview:
-        for a in preview["assets"]:
-            ages = [(as_of - d).days for i in a["evidence"].values() if (d := _date(i.get("at"))) is not None]
-            age = min(ages, default=None)
-            if age is None or age > 30:
-                gaps.append({"asset": a["asset"], "age": age, "classes": sorted(a["evidence"])})
+    coverage = (preview or {}).get("coverage") or {}
     return _render(request, "proof.html", sess, status=status, profiles=profiles, profile=profile, as_of=as_of,
-                   preview=preview, problem=problem, gaps=gaps,
+                   preview=preview, problem=problem, gaps=coverage.get("gaps") or [],
+                   max_age=coverage.get("max_age_days"),
                    has_key=_attest_key() is not None, **extra)
 
 
