@@ -27,7 +27,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import hmac
 import json
 import logging
 import threading
@@ -252,10 +251,10 @@ def _platform(body: dict[str, Any]) -> str | None:
 async def enroll(request: Request) -> dict[str, Any]:
     svc = service(request)
     body = await _json_body(request)
-    secret = svc.config.enroll_secret
     given = body.get("enroll_secret") if isinstance(body, dict) else None
-    if not secret or not isinstance(given, str) or not hmac.compare_digest(
-            given.strip().encode("utf-8", "surrogatepass"), secret.encode("utf-8")):
+    from banscan.serve.enroll import accepts
+
+    if not await run_in_threadpool(accepts, svc.store.engine, svc.config.enroll_secret, given):
         return INVALID
     asset = _asset_name(body)
     key, digest = new_node_key()

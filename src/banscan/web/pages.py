@@ -24,9 +24,9 @@ from banscan.errors import BanscanError
 from banscan.serve import audit
 from banscan.serve.service import Service
 from banscan.store.core import ACTIVE
-from banscan.web import accounts, charts
+from banscan.web import accounts, charts, timefmt
 from banscan.web.accounts import Session
-from banscan.web.auth import COOKIE, Admin, DecideForm, ReadForm, Viewer
+from banscan.web.auth import COOKIE, DecideForm, ReadForm, Viewer
 
 router = APIRouter(include_in_schema=False)
 
@@ -38,6 +38,7 @@ SORTS = ("asset", "family", "restriction", "requirement", "deadline", "status", 
 
 env = Environment(loader=PackageLoader("banscan.web", "templates"), autoescape=select_autoescape(default=True),
                   trim_blocks=True, lstrip_blocks=True)
+env.filters["when"] = timefmt.when
 
 
 def _svc(request: Request) -> Service:
@@ -45,6 +46,7 @@ def _svc(request: Request) -> Service:
 
 
 def _render(request: Request, template: str, sess: Session | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    ctx.setdefault("tz", timefmt.zone_of(request, sess))
     html = env.get_template(template).render(request=request, session=sess, user=sess.user if sess else None,
                                          csrf=sess.csrf if sess else "", path=request.url.path, **ctx)
     return HTMLResponse(html, status_code=status)
@@ -477,24 +479,3 @@ def law_page(request: Request, sess: Viewer) -> Response:
         timeline = {"rows": rows, "chart": charts.timeline(rows, svc.today())}
     return _render(request, "law.html", sess, families=families, restrictions=restrictions, family=family,
                    profiles=sorted(reg.profiles), profile=profile_id, q=q.get("q", ""), timeline=timeline)
-
-
-# --------------------------------------------------------------------------- admin
-
-
-@router.get("/admin")
-def admin_page(request: Request, sess: Admin) -> Response:
-    from sqlalchemy import select
-
-    from banscan.serve.tokens import list_tokens
-    from banscan.store import db
-    from banscan.store.service_tables import osquery_nodes as t
-
-    svc = _svc(request)
-    with db.reading(svc.store.engine) as conn:
-        nodes = conn.execute(select(t.c.asset, t.c.platform, t.c.enrolled_at, t.c.last_seen_at, t.c.dirty)
-                             .order_by(t.c.asset)).all()
-    return _render(request, "admin.html", sess, users=accounts.list_users(svc.store.engine),
-                   tokens=list_tokens(svc.store.engine), nodes=nodes,
-                   enroll_secret=bool(svc.config.enroll_secret),
-                   recent=audit.entries(svc.store.engine, limit=10_000)[-50:][::-1])

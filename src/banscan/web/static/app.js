@@ -1,18 +1,13 @@
 // Progressive enhancement only: every page reads and works without this file.
-// Show <time datetime="..."> values (UTC from the server) in the reader's time zone.
+// Tell the server the reader's time zone (a cookie it reads when the account sets none), so that
+// times are rendered in that zone; dates as the law gives them are never converted.
 (function () {
   "use strict";
-  function localise() {
-    var els = document.querySelectorAll("time[datetime]");
-    for (var i = 0; i < els.length; i++) {
-      var v = els[i].getAttribute("datetime");
-      if (!v || v.length <= 10) continue; // a bare date is shown as the law gives it
-      var d = new Date(v);
-      if (isNaN(d.getTime())) continue;
-      els[i].title = v + " (UTC)";
-      els[i].textContent = d.toLocaleString();
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && /^[A-Za-z0-9_+\-\/]{1,64}$/.test(zone) && document.cookie.indexOf("banscan_tz=" + zone) < 0) {
+      document.cookie = "banscan_tz=" + zone + "; path=/; max-age=31536000; SameSite=Strict" +
+        (location.protocol === "https:" ? "; Secure" : "");
     }
-  }
-  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", localise);
-  else localise();
+  } catch (e) { /* no Intl: times stay in UTC */ }
 })();
