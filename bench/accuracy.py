@@ -23,6 +23,7 @@ import argparse
 import csv
 import datetime as dt
 import inspect
+import json
 import random
 import re
 import subprocess
@@ -35,12 +36,14 @@ from pathlib import Path
 from banscan.match import Matcher
 from banscan.model import Confidence, F, Locator, Observation
 from banscan.registry import load
+from banscan.sources._common import project_url_field
 
 HERE = Path(__file__).resolve().parent
 SOFTWARE_TSV = HERE / "accuracy" / "software.tsv"
 WINGET_TSV = HERE / "accuracy" / "winget.tsv"
 MAVEN_TSV = HERE / "accuracy" / "maven.tsv"
 HOMEBREW_TSV = HERE / "accuracy" / "homebrew.tsv"
+METADATA_TSV = HERE / "accuracy" / "metadata.tsv"
 PEN_FILE = Path("/usr/share/wireshark/enterprises.tsv")
 IEEE_DIR = Path("/usr/share/ieee-data")
 IEEE_FILES = ("oui.csv", "mam.csv", "oui36.csv", "iab.csv")
@@ -76,6 +79,39 @@ def target_mark(p: int, pd: int, r: int, rd: int) -> str:
 
 
 # =========================================================================== A. software
+META_FIELDS = (F.HOMEPAGE, F.REPOSITORY, F.DOWNLOAD_URL, F.AUTHOR_EMAIL, F.MAINTAINER_EMAIL)
+_META: dict[tuple[str, str], dict[str, tuple[str, ...]]] | None = None
+
+
+def package_metadata() -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
+    """(ecosystem, name) -> the observation fields an SBOM or ``pip inspect`` would carry for the
+    package, from the registry metadata in bench/accuracy/metadata.tsv (candidate rows only)."""
+    global _META
+    if _META is not None:
+        return _META
+    _META = {}
+    if not METADATA_TSV.exists():
+        print(f"no {METADATA_TSV.name}: rows are read without package metadata")
+        return _META
+    with METADATA_TSV.open(encoding="utf-8", newline="") as fh:
+        for r in csv.DictReader(fh, delimiter="\t", quoting=csv.QUOTE_NONE):
+            if r["status"] != "ok":
+                continue
+            got: dict[str, list[str]] = defaultdict(list)
+            got[F.HOMEPAGE].append(r["home_page"])
+            got[F.DOWNLOAD_URL].append(r["download_url"])
+            got[F.REPOSITORY].append(r["repository"])
+            for label, url in (json.loads(r["project_urls"]) if r["project_urls"] else {}).items():
+                fld = project_url_field(label)
+                if fld and isinstance(url, str):
+                    got[fld].append(url)
+            got[F.AUTHOR_EMAIL].append(r["author_email"])
+            got[F.MAINTAINER_EMAIL].append(r["maintainer_email"])
+            fields = {k: tuple(dict.fromkeys(v for v in vs if v.strip())) for k, vs in got.items()}
+            _META[(r["ecosystem"], r["name"])] = {k: v for k, v in fields.items() if v}
+    return _META
+
+
 def observation(row: dict[str, str], i: int) -> Observation:
     eco, name, pub = row["ecosystem"], row["name"], row["publisher_or_author"]
     loc = Locator(str(SOFTWARE_TSV.name), f"line {i}")
@@ -84,11 +120,12 @@ def observation(row: dict[str, str], i: int) -> Observation:
         if pub:
             fields[F.PUBLISHER] = pub
         return Observation("software", "bench", fields, loc)
-    fields = {F.ECOSYSTEM: eco, F.PACKAGE: name}
+    fields: dict[str, str | tuple[str, ...]] = {F.ECOSYSTEM: eco, F.PACKAGE: name}
     if eco != "winget":
         fields[F.NAME] = name
     if pub:
         fields[F.PUBLISHER] = pub
+    fields.update(package_metadata().get((eco, name), {}))
     return Observation("package", "bench", fields, loc)
 
 
@@ -466,7 +503,13 @@ class Kinds:
 
 
 def lead_kind(det, kinds: Kinds) -> str:
-    return kinds(det.evidence[0].signature) if det.evidence else "?"
+    """The kind of the leading evidence; for package metadata, with the field it was read in
+    (``domain@homepage``: the homepage's registrable domain is the family's)."""
+    if not det.evidence:
+        return "?"
+    e = det.evidence[0]
+    k = kinds(e.signature)
+    return f"{k}@{e.field}" if e.field in META_FIELDS else k
 
 
 def evaluate(title: str, items: list[Item], matcher: Matcher, kinds: Kinds, show: int,

@@ -100,6 +100,12 @@ class F(StrEnum):
     VENDOR_CLASS = "vendor_class"  # DHCP option 60
     MODEL = "model"
     SERIAL = "serial"
+    # package metadata: who publishes the package (read for the domains they are on)
+    HOMEPAGE = "homepage"  # the project's home page (PyPI Home-page / Project-URL Homepage, npm homepage)
+    REPOSITORY = "repository"  # its source repository (VCS) URL
+    DOWNLOAD_URL = "download_url"  # where its distributions are published
+    AUTHOR_EMAIL = "author_email"  # author / supplier / originator e-mail ("Name <a@b.org>" or "a@b.org")
+    MAINTAINER_EMAIL = "maintainer_email"
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,7 +34,7 @@ from banscan.model import (
     Observation,
     Relation,
 )
-from banscan.registry import Registry
+from banscan.registry import ROLE_RELATION, Registry
 from banscan.registry.schema import Entity
 
 __all__ = ["Matcher", "Hit", "LIBRARY_ECOSYSTEMS"]
@@ -120,7 +120,7 @@ class Matcher:
             return out
         eco = (obs.first(F.ECOSYSTEM) or "").lower()
         if eco in LIBRARY_ECOSYSTEMS or (not eco and obs.first(F.PURL)):
-            out = [Hit(h.sig, h.field, h.value, WEAKER[h.strength], h.key, h.entity)
+            out = [Hit(h.sig, h.field, h.value, WEAKER[h.strength], h.key, h.entity, h.publisher)
                    if h.field == F.NAME and h.sig.kind in _NAME_TEXT_KINDS else h for h in out]
         return out
 
@@ -220,8 +220,19 @@ class Matcher:
         for h in best.values():
             if h.sig.id not in per_sig or POINTS[h.strength] > POINTS[per_sig[h.sig.id].strength]:
                 per_sig[h.sig.id] = h
-        ranked = sorted(per_sig.values(), key=lambda h: (-POINTS[h.strength], h.sig.product is None, h.sig.id))
-        points = sum(POINTS[h.strength] for h in ranked)
+        # a hit naming the publisher leads only when nothing as strong names a product
+        ranked = sorted(per_sig.values(),
+                        key=lambda h: (-POINTS[h.strength], bool(h.publisher), h.sig.product is None, h.sig.id))
+        # an author's e-mail on the family's domain is possible on its own and adds nothing to other
+        # evidence (an employee's private project is not the company's)
+        alone = all(h.publisher == "mail" for h in ranked) and oui is None
+        points = sum(POINTS[h.strength] for h in ranked if h.publisher != "mail" or alone)
+        # the publisher's site and a vendor word in the package's own name are both what the uploader
+        # wrote (a third-party client names itself after the API and links to its documentation):
+        # together likely, never certain, unless some other evidence is at least medium on its own
+        if any(h.publisher == "site" for h in ranked) and not any(
+                not h.publisher and POINTS[h.strength] >= POINTS["medium"] for h in ranked):
+            points = min(points, POINTS["medium"])
         evidence = [Evidence(h.field, h.value, h.sig.id, h.strength) for h in ranked]
         mac_value = obs.first(F.MAC) or ""
         if oui is not None:
@@ -229,20 +240,29 @@ class Matcher:
             points += POINTS["medium"]  # an OUI alone is likely, never certain
             evidence.append(Evidence(F.MAC, mac_value, f"ieee.{registry_name.lower()}.{prefix}", "medium"))
         lead = ranked[0] if ranked else None
-        product_id = next((h.sig.product for h in ranked if h.sig.product), None)
+        # a package published on the family's site is the family's, but none of its listed products
+        product_id = next((h.sig.product for h in ranked if h.sig.product and not h.publisher), None)
         product = reg.product(fam, product_id)
         if lead is not None:
             entity = self.entity_of(fam, lead.entity or lead.sig.entity)
-            category = product.category.value if product else lead.sig.category
-            relation = Relation(lead.sig.relation)
-            service = next((h.sig.service for h in ranked if h.sig.service), None)
+            if lead.publisher:
+                eco = (obs.first(F.ECOSYSTEM) or "").lower()
+                library = eco in LIBRARY_ECOSYSTEMS or (not eco and bool(obs.first(F.PURL)))
+                category = product.category.value if product else (
+                    "sdk" if library else reg.family(fam).default_category.value)
+                relation = Relation(ROLE_RELATION[entity.role])
+            else:
+                category = product.category.value if product else lead.sig.category
+                relation = Relation(lead.sig.relation)
+            service = next((h.sig.service for h in ranked if h.sig.service and not h.publisher), None)
         else:
             entity = self.entity_of(fam, oui[1] if oui else None)
             category = reg.family(fam).default_category.value
             relation = Relation.FORMER_AFFILIATE if entity.role == "former-member" else Relation.PRODUCT
             service = None
         # a product-level relation from any signature wins over a service-client hit
-        if relation == Relation.SERVICE_CLIENT and any(h.sig.relation == "product" for h in ranked):
+        if relation == Relation.SERVICE_CLIENT and any(
+                h.sig.relation == "product" or h.publisher == "site" for h in ranked):
             relation = Relation.PRODUCT
         confidence = Confidence(confidence_of(points))
         notes = []

@@ -40,6 +40,11 @@ class Hit:
     strength: str
     key: str = ""  # what matched: the same text matched by two signatures counts once
     entity: str | None = None  # the entity the hit names, when it is not the signature's own
+    # "" (the hit identifies a product or service of the family, as the signature says), or what
+    # the hit says about who *publishes* the observed item: "site" (its homepage, repository or
+    # download URL is on the family's domain) or "mail" (an author's e-mail is).  Such a hit names
+    # the publisher, not one of the family's products or services: see Matcher.
+    publisher: str = ""
 
 
 class KindPlugin(Protocol):

@@ -65,6 +65,7 @@ _ROLE_RELATION = {
     "oem": "oem",
     "former-member": "former-affiliate",
 }
+ROLE_RELATION = _ROLE_RELATION  # an entity's role -> the relation of what it makes
 
 
 @dataclass

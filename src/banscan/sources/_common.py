@@ -80,7 +80,7 @@ def s(v: Any) -> str:
     return t
 
 
-def put(fields: dict[str, str], key: str, value: Any) -> None:
+def put(fields: dict[str, Any], key: str, value: Any) -> None:
     """Set ``key`` only when ``value`` is a non-empty string and the key is not set yet."""
     if key in fields:
         return
@@ -100,7 +100,7 @@ def put_all(fields: dict[str, Any], key: str, values: list[Any]) -> None:
 _NS_SLASH = {"golang", "composer", "github", "bitbucket", "swift", "docker", "huggingface", "cocoapods"}
 
 
-def purl_fields(fields: dict[str, str], purl: Any) -> None:
+def purl_fields(fields: dict[str, Any], purl: Any) -> None:
     """Set purl, ecosystem and package from a Package URL (leniently: a bad purl is kept as-is)."""
     purl = s(purl)
     if not purl:
@@ -162,3 +162,68 @@ def spdx_party(value: Any) -> str:
     v = _PARTY_RE.sub("", v)
     v = _CONTACT_RE.sub("", v).strip()
     return s(v)
+
+
+# --------------------------------------------------------------------------------------------
+# package metadata: the sites and e-mail addresses of a package's publisher
+
+# CycloneDX externalReferences types that are the component's own sites (documentation,
+# issue trackers, advisories ... may well be someone else's: a client links to the API it calls)
+CDX_REF_FIELDS = {"website": F.HOMEPAGE, "vcs": F.REPOSITORY, "distribution": F.DOWNLOAD_URL}
+
+# Well-known Project-URL labels (PEP 753, https://packaging.python.org/en/latest/specifications/
+# well-known-project-urls/) that name the project's own sites, after the spec's label normalisation.
+_PROJECT_URL_FIELDS = {"homepage": F.HOMEPAGE, "source": F.REPOSITORY, "repository": F.REPOSITORY,
+                       "sourcecode": F.REPOSITORY, "github": F.REPOSITORY, "download": F.DOWNLOAD_URL}
+_LABEL_DROP = str.maketrans("", "", "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ \t\n\r\x0b\x0c")
+
+
+def project_url_field(label: str) -> str | None:
+    """The field of a Python ``Project-URL`` label (``Home-page`` -> homepage), None for the others."""
+    return _PROJECT_URL_FIELDS.get(label.translate(_LABEL_DROP).lower())
+
+
+def project_url(value: Any) -> tuple[str, str] | None:
+    """(field, URL) of a core-metadata ``Project-URL`` value ``"Label, URL"``; None when not one of ours."""
+    label, sep, url = s(value).partition(",")
+    fld = project_url_field(label) if sep else None
+    return (fld, url.strip()) if fld and url.strip() else None
+
+
+def add_values(fields: dict[str, Any], key: str, values: Any) -> None:
+    """Add the non-empty values (a string or a list) to ``key``, keeping values already there."""
+    new = [values] if isinstance(values, str) else list(values or [])
+    old = list(fields[key]) if isinstance(fields.get(key), tuple) else ([fields[key]] if key in fields else [])
+    vs = list(dict.fromkeys(v for v in (s(x) for x in old + new) if v))
+    if vs:
+        fields[key] = vs[0] if len(vs) == 1 else tuple(vs)
+
+
+_PARTY_MAIL_RE = re2.compile(r"[(<]\s*([^()<>\s]+@[^()<>\s]+)\s*[)>]\s*$")
+
+
+def spdx_party_email(value: Any) -> str:
+    """The e-mail of an SPDX 2 party: ``Person: Jane Doe (jane@x.org)`` -> ``jane@x.org``, else ''."""
+    m = _PARTY_MAIL_RE.search(s(value))
+    return m.group(1) if m else ""
+
+
+_CONTACT_MAIL_RE = re2.compile(r"^(.*?)\s*[<(]\s*([^<>()\s]+@[^<>()\s]+)\s*[>)]\s*(?:\([^()]*\))?\s*$")
+_BARE_MAIL_RE = re2.compile(r"^[^<>()\s]+@[^<>()\s]+$")
+
+
+def split_contact(value: Any) -> tuple[str, str]:
+    """(name, e-mail) of a person or organisation text: ``Jane <jane@x.org>``, ``Jane (jane@x.org)``,
+    npm's ``Jane <jane@x.org> (https://x.org)``, or a bare ``jane@x.org``; ('text', '') otherwise.
+
+    The name is publisher text; the address is e-mail evidence, read for its domain only (so a
+    vendor word inside an address never counts as the vendor's name)."""
+    v = s(value)
+    if "@" not in v:
+        return v, ""
+    if _BARE_MAIL_RE.match(v):
+        return "", v
+    m = _CONTACT_MAIL_RE.match(v)
+    if m:
+        return m.group(1).strip(" ,;"), m.group(2)
+    return v, ""

@@ -23,7 +23,9 @@ import ijson
 
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import (
+    CDX_REF_FIELDS,
     CountingReader,
+    add_values,
     build,
     json_error_message,
     ptr,
@@ -31,6 +33,7 @@ from banscan.sources._common import (
     put,
     put_all,
     s,
+    split_contact,
 )
 from banscan.sources.base import ReadContext, text_head
 
@@ -40,7 +43,7 @@ def _publishers(c: dict[str, Any]) -> list[str]:
     out = [
         s(c.get("publisher")),
         s((c.get("supplier") or {}).get("name")) if isinstance(c.get("supplier"), dict) else "",
-        s(c.get("author")),
+        split_contact(c.get("author"))[0],
         s((c.get("manufacturer") or {}).get("name")) if isinstance(c.get("manufacturer"), dict) else "",
     ]
     authors = c.get("authors")
@@ -49,12 +52,43 @@ def _publishers(c: dict[str, Any]) -> list[str]:
     return [v for v in out if v]
 
 
+def _dicts(v: Any) -> list[dict[str, Any]]:
+    return [x for x in v if isinstance(x, dict)] if isinstance(v, list) else []
+
+
+def _strings(v: Any) -> list[Any]:
+    return v if isinstance(v, list) else [v]
+
+
+def metadata_fields(c: dict[str, Any], fields: dict[str, Any]) -> None:
+    """The component's own sites and its people's e-mail addresses (who publishes it).
+
+    ``externalReferences`` of type website / vcs / distribution (other types, such as
+    documentation or issue-tracker, may point at someone else's site), the ``url`` list of
+    ``supplier`` and ``manufacturer`` (the organisation's site, read as a homepage), and the
+    e-mails of ``authors``, of ``supplier`` / ``manufacturer`` contacts and of an ``author``
+    text that holds one.
+    """
+    for ref in _dicts(c.get("externalReferences")):
+        fld = CDX_REF_FIELDS.get(s(ref.get("type")).lower())
+        if fld:
+            add_values(fields, fld, [ref.get("url")])
+    mails: list[Any] = [split_contact(c.get("author"))[1]]
+    mails += [a.get("email") for a in _dicts(c.get("authors"))]
+    for org in (c.get("supplier"), c.get("manufacturer")):
+        if isinstance(org, dict):
+            add_values(fields, F.HOMEPAGE, _strings(org.get("url")))
+            mails += [p.get("email") for p in _dicts(org.get("contact"))]
+    add_values(fields, F.AUTHOR_EMAIL, [m for m in mails if isinstance(m, str) and "@" in m])
+
+
 def component_fields(c: dict[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     put(fields, F.NAME, c.get("name"))
     put(fields, F.VERSION, c.get("version"))
     put_all(fields, F.PUBLISHER, _publishers(c))
     purl_fields(fields, c.get("purl"))  # type: ignore[arg-type]
+    metadata_fields(c, fields)
     put(fields, "group", c.get("group"))
     put(fields, "cpe", c.get("cpe"))
     put(fields, "type", c.get("type"))

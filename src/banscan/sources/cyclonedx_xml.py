@@ -14,7 +14,7 @@ component is emitted and cleared.  Locators are XPath-like and 1-based:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import Any, BinaryIO
 from xml.etree.ElementTree import Element, ParseError
 
 import re2
@@ -22,7 +22,15 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import CountingReader, purl_fields, put, s
+from banscan.sources._common import (
+    CDX_REF_FIELDS,
+    CountingReader,
+    add_values,
+    purl_fields,
+    put,
+    s,
+    split_contact,
+)
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import LimitExceeded
 
@@ -47,8 +55,30 @@ def _child(el: Element, name: str) -> Element | None:
     return None
 
 
-def xml_component_fields(el: Element) -> dict[str, str]:
-    fields: dict[str, str] = {}
+def _children(el: Element | None, name: str) -> list[Element]:
+    return [c for c in el if local(c.tag) == name] if el is not None else []
+
+
+def xml_metadata_fields(el: Element, fields: dict[str, Any]) -> None:
+    """The component's own sites and its people's e-mail addresses, as in the JSON reader
+    (``cyclonedx_json.metadata_fields``): ``externalReferences/reference`` of type website, vcs
+    and distribution; ``supplier``/``manufacturer`` ``url``; e-mails of ``authors/author``,
+    supplier and manufacturer ``contact`` and an ``author`` text that holds one."""
+    for ref in _children(_child(el, "externalReferences"), "reference"):
+        fld = CDX_REF_FIELDS.get((ref.get("type") or "").strip().lower())
+        if fld:
+            add_values(fields, fld, [_child_text(ref, "url")])
+    mails = [split_contact(_child_text(el, "author"))[1]]
+    mails += [_child_text(a, "email") for a in _children(_child(el, "authors"), "author")]
+    for org in (_child(el, "supplier"), _child(el, "manufacturer")):
+        if org is not None:
+            add_values(fields, F.HOMEPAGE, [s(u.text) for u in _children(org, "url")])
+            mails += [_child_text(p, "email") for p in _children(org, "contact")]
+    add_values(fields, F.AUTHOR_EMAIL, [m for m in mails if "@" in m])
+
+
+def xml_component_fields(el: Element) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
     put(fields, F.NAME, _child_text(el, "name"))
     put(fields, F.VERSION, _child_text(el, "version"))
     pub = _child_text(el, "publisher")
@@ -56,7 +86,7 @@ def xml_component_fields(el: Element) -> dict[str, str]:
         sup = _child(el, "supplier")
         pub = _child_text(sup, "name") if sup is not None else ""
     if not pub:
-        pub = _child_text(el, "author")
+        pub = split_contact(_child_text(el, "author"))[0]
     if not pub:
         man = _child(el, "manufacturer")
         pub = _child_text(man, "name") if man is not None else ""
@@ -69,6 +99,7 @@ def xml_component_fields(el: Element) -> dict[str, str]:
                     break
     put(fields, F.PUBLISHER, pub)
     purl_fields(fields, _child_text(el, "purl"))
+    xml_metadata_fields(el, fields)
     put(fields, "group", _child_text(el, "group"))
     put(fields, "cpe", _child_text(el, "cpe"))
     put(fields, "type", el.get("type"))

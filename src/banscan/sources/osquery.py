@@ -37,7 +37,15 @@ from typing import Any, BinaryIO
 import ijson
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import CountingReader, is_x500, json_error_message, put, s, x500_org
+from banscan.sources._common import (
+    CountingReader,
+    is_x500,
+    json_error_message,
+    put,
+    s,
+    split_contact,
+    x500_org,
+)
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.limits import LimitExceeded, bounded_lines, long_line_message
 from banscan.sources.osquery_net import ARP_CACHE, INTERFACE_DETAILS, network_row, table_of
@@ -128,13 +136,18 @@ def _pkg(ecosystem: str, publisher_col: str) -> Callable[[dict[str, Any]], tuple
         f: dict[str, str] = {}
         put(f, F.NAME, r.get("name"))
         put(f, F.VERSION, r.get("version"))
-        put(f, F.PUBLISHER, r.get(publisher_col))
+        who, mail = split_contact(r.get(publisher_col))
+        put(f, F.PUBLISHER, who)
         put(f, F.ECOSYSTEM, ecosystem if s(r.get("name")) else "")
         put(f, F.PACKAGE, r.get("name"))
         put(f, F.PATH, r.get("path"))
         if ecosystem == "rpm" and s(r.get("release")) and F.VERSION in f:
             f[F.VERSION] = f"{f[F.VERSION]}-{s(r.get('release'))}"
         put(f, "source_package", r.get("source"))
+        # npm_packages has a homepage column (osquery 5.x); an author or maintainer text may hold an
+        # e-mail (package.json "Name <a@b.org>", Debian "Name <a@b.org>"): the name is the publisher
+        put(f, F.HOMEPAGE, r.get("homepage"))
+        put(f, F.MAINTAINER_EMAIL if publisher_col == "maintainer" else F.AUTHOR_EMAIL, mail)
         return "package", f
 
     return conv

@@ -20,6 +20,7 @@ import ijson
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import (
     CountingReader,
+    add_values,
     build,
     json_error_message,
     ptr,
@@ -102,7 +103,7 @@ class Spdx3JsonLdSource:
         self, i: int, el: dict[str, Any], agents: dict[str, str], created: str | None, ctx: ReadContext
     ) -> Iterator[Observation | Problem]:
         where = ptr("@graph", i)
-        fields: dict[str, str] = {}
+        fields: dict[str, str | tuple[str, ...]] = {}
         put(fields, F.NAME, el.get("name"))
         put(fields, F.VERSION, el.get("software_packageVersion", el.get("packageVersion")))
         for ref in _refs(el.get("suppliedBy")) + _refs(el.get("originatedBy")):
@@ -119,6 +120,8 @@ class Spdx3JsonLdSource:
                 elif kind in ("cpe23", "cpe22"):
                     put(fields, "cpe", x.get("identifier"))
         put(fields, "spdx_id", el.get("spdxId"))
+        add_values(fields, F.HOMEPAGE, [el.get("software_homePage", el.get("homePage"))])
+        add_values(fields, F.DOWNLOAD_URL, [el.get("software_downloadLocation", el.get("downloadLocation"))])
         if not fields.get(F.NAME) and not fields.get(F.PURL):
             yield Problem(ctx.loc(where), "package has neither name nor purl")
             return

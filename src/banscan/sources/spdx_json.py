@@ -20,6 +20,7 @@ import ijson
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import (
     CountingReader,
+    add_values,
     build,
     json_error_message,
     ptr,
@@ -28,6 +29,7 @@ from banscan.sources._common import (
     put_all,
     s,
     spdx_party,
+    spdx_party_email,
 )
 from banscan.sources.base import ReadContext, text_head
 
@@ -61,6 +63,11 @@ def package_fields(pkg: dict[str, Any]) -> dict[str, Any]:
             elif rtype in ("cpe23type", "cpe22type"):
                 put(fields, "cpe", loc)
     put(fields, "spdx_id", pkg.get("SPDXID"))
+    # who publishes it: its home page and download location, its supplier's and originator's e-mails
+    add_values(fields, F.HOMEPAGE, [pkg.get("homepage")])
+    add_values(fields, F.DOWNLOAD_URL, [pkg.get("downloadLocation")])
+    add_values(fields, F.AUTHOR_EMAIL, [spdx_party_email(pkg.get("supplier")),
+                                        spdx_party_email(pkg.get("originator"))])
     return fields
 
 

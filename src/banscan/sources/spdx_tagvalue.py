@@ -18,7 +18,7 @@ from typing import BinaryIO
 import re2
 
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import purl_fields, put, spdx_party
+from banscan.sources._common import add_values, purl_fields, put, spdx_party, spdx_party_email
 from banscan.sources.base import ReadContext, read_lines, text_head
 from banscan.sources.spdx_json import check_created
 
@@ -111,7 +111,7 @@ class SpdxTagValueSource:
     def _emit(self, pkg: _Pkg, created: str | None, ctx: ReadContext) -> Iterator[Observation | Problem]:
         t = pkg.tags
         where = f"line {pkg.line}"
-        fields: dict[str, str] = {}
+        fields: dict[str, str | tuple[str, ...]] = {}
         put(fields, F.NAME, t.get("PackageName"))
         put(fields, F.VERSION, t.get("PackageVersion"))
         put(fields, F.PUBLISHER, spdx_party(t.get("PackageSupplier")) or spdx_party(t.get("PackageOriginator")))
@@ -126,6 +126,10 @@ class SpdxTagValueSource:
             elif rtype in ("cpe23type", "cpe22type"):
                 put(fields, "cpe", loc)
         put(fields, "spdx_id", t.get("SPDXID"))
+        add_values(fields, F.HOMEPAGE, [t.get("PackageHomePage")])
+        add_values(fields, F.DOWNLOAD_URL, [t.get("PackageDownloadLocation")])
+        add_values(fields, F.AUTHOR_EMAIL, [spdx_party_email(t.get("PackageSupplier")),
+                                            spdx_party_email(t.get("PackageOriginator"))])
         ref_name = t.get("SPDXID") or where
         if "SPDXID" not in t:
             ctx.deviation(f"package at {where} has no SPDXID")

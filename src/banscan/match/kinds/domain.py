@@ -6,6 +6,26 @@ A value ``kaspersky.com`` matches ``kaspersky.com`` and ``*.kaspersky.com``.  A 
 section, is ``kaspersky.<suffix>`` (``kaspersky.com.br``, ``update.kaspersky.it``) and never
 ``notkaspersky.com``, ``kaspersky.com.example.net`` or a name under a private suffix
 (``kaspersky.github.io`` is anyone's).  Work per name is linear in its length.
+
+The same table says who controls a site, which is what package metadata tells about a package's
+publisher.  The host of a ``homepage``, ``repository`` or ``download_url`` (parsed as a URL:
+``https://huawei.com@evil.net/`` is on ``evil.net``; ``git@host:path`` and a bare ``host/path``
+are read too) and the domain of an ``author_email`` or ``maintainer_email`` are looked up like a
+DNS name, and a hit is marked as naming the package's *publisher* (``Hit.publisher``), not one of
+the family's products or services:
+
+* a URL on the family's domain (``https://code.byted.org/infra/bytedbolt``,
+  ``https://developer.huawei.com/...``): ``medium`` (likely) at most -- the publisher controls
+  that site, but package metadata is written by whoever uploads the package and no registry
+  checks it, so it is never certain on its own.  Several such URLs count once per family;
+* an e-mail on the family's domain: ``weak`` (possible), and it adds nothing to other evidence
+  (``Matcher``): an employee's address on a private project does not make it the company's.
+  Only a homepage on the family's domain makes such a package likely.
+
+Hosts under shared hosting (``bytedance.github.io``, ``github.com/bytedance``), placeholders
+(``example.com``) and look-alikes are nobody's in the table and give nothing.  A negative domain
+(a trap: Honor's sites after the sale) only keeps that URL from counting; since anyone can write
+any URL into metadata, it never suppresses the family's other evidence.
 """
 
 from __future__ import annotations
@@ -13,7 +33,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from email.utils import getaddresses
 from functools import lru_cache
+from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
@@ -23,7 +45,10 @@ from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
 
 KINDS = ("domain",)
-FIELDS = frozenset({F.DOMAIN})
+SITE_FIELDS = (F.HOMEPAGE, F.REPOSITORY, F.DOWNLOAD_URL)
+MAIL_FIELDS = (F.AUTHOR_EMAIL, F.MAINTAINER_EMAIL)
+FIELDS = frozenset({F.DOMAIN, *SITE_FIELDS, *MAIL_FIELDS})
+MAX_VALUE = 2048  # a longer URL or address list is cut (its host comes first anyway)
 MAX_NAME = 253  # RFC 1035: longer is not a DNS name; only its last labels could matter anyway
 
 
@@ -110,10 +135,74 @@ def domain_hits(ix: Index, name: str, fld: str, out: list[Hit]) -> None:
                 out.append(Hit(s, fld, name, s.strength, f"domain:{d}"))
 
 
+def url_host(url: str) -> str | None:
+    """The host of a URL as a browser or git would contact it, lower-case; None when there is none.
+
+    ``https://user@huawei.com:8443/x`` -> ``huawei.com``; ``https://huawei.com@evil.net/`` ->
+    ``evil.net`` (the part before ``@`` is a user name); ``git+https://...`` and ``git@host:path``
+    (scp-like git) are read; a value without a scheme is read as ``host/path``
+    (``www.huawei.com/x``).  npm shorthands (``github:user/repo``) have no host.
+    """
+    u = url.strip()[:MAX_VALUE]
+    if not u or any(c.isspace() for c in u):
+        return None
+    if "://" not in u:
+        head = u.split("/", 1)[0]
+        if "@" in head and ":" in head.rsplit("@", 1)[1]:  # git@host:owner/repo.git
+            scp_host = head.rsplit("@", 1)[1].split(":", 1)[0]
+            return scp_host.lower().rstrip(".") or None
+        if ":" in head and not head.split(":", 1)[1][:1].isdigit():
+            return None  # a scheme without authority (github:user/repo, mailto:, file:)
+        u = "//" + u
+    try:
+        host = urlsplit(u).hostname
+    except ValueError:  # an unbalanced IPv6 bracket
+        return None
+    return host.rstrip(".") if host else None
+
+
+def mail_domains(value: str) -> list[str]:
+    """The domains of the addresses in an e-mail field (``A <a@x.org>, b@y.com``), lower-case."""
+    out: list[str] = []
+    for _, addr in getaddresses([value[:MAX_VALUE]]):
+        local, at, dom = addr.rpartition("@")
+        dom = dom.strip().lower().rstrip(".")
+        if at and local and dom and dom not in out:
+            out.append(dom)
+    return out
+
+
+def _publisher_hits(ix: Index, obs: Observation, out: list[Hit]) -> None:
+    """Hits naming the publisher of a package from its metadata URLs and e-mails (best per family)."""
+    best: dict[tuple[str, str], Hit] = {}  # (family, "site" | "mail") -> the strongest hit
+    for kind, flds in (("site", SITE_FIELDS), ("mail", MAIL_FIELDS)):
+        for fld in flds:
+            for value in obs.values(fld):
+                names = [h for h in (url_host(value),) if h] if kind == "site" else mail_domains(value)
+                for name in names:
+                    found: list[Hit] = []
+                    domain_hits(ix, name, fld, found)
+                    # a negative (a trap domain: Honor's sites are not Huawei's) only says that this
+                    # site is not the family's; self-declared metadata never vetoes other evidence
+                    negated = {h.sig.family for h in found if h.sig.negative}
+                    for h in found:
+                        if h.sig.negative or h.sig.family in negated:
+                            continue
+                        strength = ("weak" if h.sig.strength == "weak" else "medium") if kind == "site" else "weak"
+                        hit = Hit(h.sig, fld, value, strength, f"{kind}:{registrable(name) or name}",
+                                  publisher=kind)
+                        k = (h.sig.family, kind)
+                        if k not in best or (best[k].strength == "weak" and strength != "weak"):
+                            best[k] = hit
+    out.extend(best.values())
+
+
 def lookup(ix: Index, obs: Observation) -> list[Hit]:
     out: list[Hit] = []
     for name in obs.values(F.DOMAIN):
         domain_hits(ix, name, F.DOMAIN, out)
+    if any(f in obs.fields for f in SITE_FIELDS + MAIL_FIELDS):
+        _publisher_hits(ix, obs, out)
     return out
 
 

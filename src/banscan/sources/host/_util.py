@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import time
+from collections.abc import Mapping
 
 from banscan.model import EvidenceClass, Locator, Observation
 
@@ -54,10 +55,14 @@ def run_tool(argv: list[str], budget: Budget) -> str:
 def obs(
     kind: str,
     asset: str,
-    fields: dict[str, str],
+    fields: Mapping[str, str | tuple[str, ...]],
     where: str,
     evidence_class: EvidenceClass,
     input_path: str,
 ) -> Observation:
-    clean = {k: v.strip() for k, v in fields.items() if v and v.strip()}
+    clean: dict[str, str | tuple[str, ...]] = {}
+    for k, v in fields.items():
+        vs = tuple(dict.fromkeys(x.strip() for x in ((v,) if isinstance(v, str) else v) if x and x.strip()))
+        if vs:
+            clean[k] = vs[0] if isinstance(v, str) or len(vs) == 1 else vs
     return Observation(kind, asset, clean, Locator(input_path, where), evidence_class)

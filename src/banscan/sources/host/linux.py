@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from banscan.model import EvidenceClass, F, Locator, Observation, Problem
+from banscan.sources._common import project_url, split_contact
 from banscan.sources.host._util import Budget, ToolUnavailable, obs, run_tool
 
 INSTALLED = EvidenceClass.INSTALLED
@@ -65,7 +66,7 @@ def _dpkg_obs(st: dict[str, str], line: int, asset: str, input_path: str, file: 
     if not name or (status and status[-1] != "installed"):
         return None
     maint = st.get("Maintainer", "")
-    publisher = maint.split("<", 1)[0].strip()
+    publisher, maint_mail = split_contact(maint)
     return obs(
         "package",
         asset,
@@ -76,6 +77,8 @@ def _dpkg_obs(st: dict[str, str], line: int, asset: str, input_path: str, file: 
             F.ECOSYSTEM: "deb",
             F.PACKAGE: name,
             "source_package": st.get("Source", "").split(" ", 1)[0],
+            F.HOMEPAGE: st.get("Homepage", ""),
+            F.MAINTAINER_EMAIL: maint_mail,
         },
         f"{file} line {line}",
         INSTALLED,
@@ -134,14 +137,28 @@ def collect_python(asset: str, input_path: str) -> Iterator[Observation]:
             email = meta.get("Author-email") or ""
             author = email.split("<", 1)[0].strip().strip('"')
         where = str(getattr(dist, "_path", "") or name)
-        yield obs(
-            "package",
-            asset,
-            {F.NAME: name, F.VERSION: version, F.PUBLISHER: author, F.ECOSYSTEM: "pypi", F.PACKAGE: name},
-            where,
-            INSTALLED,
-            input_path,
-        )
+        fields: dict[str, str | tuple[str, ...]] = {
+            F.NAME: name, F.VERSION: version, F.PUBLISHER: author, F.ECOSYSTEM: "pypi", F.PACKAGE: name}
+        fields.update(python_metadata_fields(meta))
+        yield obs("package", asset, fields, where, INSTALLED, input_path)
+
+
+def python_metadata_fields(meta: Any) -> dict[str, tuple[str, ...]]:
+    """Home-page, Download-URL, the well-known Project-URLs (PEP 753: homepage, source, download),
+    Author-email and Maintainer-email of a distribution's core metadata (as ``pip inspect`` shows
+    them), as observation fields."""
+    got: dict[str, list[str]] = {F.HOMEPAGE: [meta.get("Home-page") or ""],
+                                 F.DOWNLOAD_URL: [meta.get("Download-URL") or ""],
+                                 F.REPOSITORY: [],
+                                 F.AUTHOR_EMAIL: [meta.get("Author-email") or ""],
+                                 F.MAINTAINER_EMAIL: [meta.get("Maintainer-email") or ""]}
+    for value in meta.get_all("Project-URL") or []:
+        pu = project_url(value)
+        if pu:
+            got[pu[0]].append(pu[1])
+    out = {k: tuple(dict.fromkeys(v.strip() for v in vs if v and v.strip() and v.strip() != "UNKNOWN"))
+           for k, vs in got.items()}
+    return {k: v for k, v in out.items() if v}
 
 
 # ------------------------------------------------------------------------------ npm
