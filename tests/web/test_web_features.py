@@ -179,3 +179,232 @@ def test_only_admins_administer(app: Any) -> None:
 
     assert {u["name"]: u["role"] for u in list_users(app.state.service.store.engine)} == {
         "admin": "admin", "decider": "decider", "viewer": "viewer"}
+
+
+# --------------------------------------------------------------------------- single sign-on
+
+
+def _sso_app(tmp_path: Any, proxies: list[str]) -> Any:
+    app = make_app(f"sqlite:///{tmp_path / 'sso.db'}")
+    app.state.service.config.sso_header = "X-Remote-User"
+    app.state.service.config.trusted_proxies = proxies
+    return app
+
+
+def test_sso_header_is_believed_only_from_a_trusted_proxy(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from banscan.serve import audit
+    from banscan.web.accounts import list_users
+
+    app = _sso_app(tmp_path, ["10.0.0.5/32"])
+    proxy = TestClient(app, base_url="http://127.0.0.1", client=("10.0.0.5", 40000))
+    other = TestClient(app, base_url="http://127.0.0.1", client=("10.0.0.6", 40000))
+    # from any other address the header is ignored: no session, to the login page
+    for c in (other, client(app)):
+        r = c.get("/findings", headers={"X-Remote-User": "admin"}, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/login"
+    assert other.post("/findings/decide", headers={"X-Remote-User": "decider"}, data={"ids": "x"}).status_code == 403
+    # from the proxy: an existing user with its role
+    page = proxy.get("/findings", headers={"X-Remote-User": "decider"})
+    assert page.status_code == 200 and "decider (decider)" in page.text and 'name="ids"' in page.text
+    key = app.state.service.store.findings()[0]["id"]
+    r = proxy.post("/findings/decide", headers={"X-Remote-User": "decider"}, follow_redirects=False,
+                   data={"csrf_token": csrf_of(page.text), "ids": key, "action": "assign", "owner": "it",
+                         "due": "2027-01-31"})
+    assert r.status_code == 303 and app.state.service.store.finding(key)["owner"] == "it"
+    # the CSRF token of one user is not another's
+    assert proxy.post("/findings/decide", headers={"X-Remote-User": "viewer"},
+                      data={"csrf_token": csrf_of(page.text), "ids": key, "action": "assign",
+                            "owner": "x", "due": "2027-01-31"}).status_code == 403
+    # an unknown user is created as a viewer (audited) and can read, not decide
+    page = proxy.get("/findings", headers={"X-Remote-User": "new.person@example.org"})
+    assert page.status_code == 200 and 'name="ids"' not in page.text
+    assert {u["name"]: u["role"] for u in list_users(app.state.service.store.engine)}["new.person@example.org"] == "viewer"
+    assert audit.entries(app.state.service.store.engine, target="user:new.person@example.org")[0]["actor"] == "sso"
+    # hostile or empty names are refused, not created
+    for bad in ("", "a b", "x" * 300):
+        r = proxy.get("/", headers={"X-Remote-User": bad}, follow_redirects=False)
+        assert r.status_code == 303
+
+
+def test_sso_off_without_configuration(tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    app = make_app(f"sqlite:///{tmp_path / 'plain.db'}")
+    c = TestClient(app, base_url="http://127.0.0.1", client=("127.0.0.1", 40000))
+    r = c.get("/", headers={"X-Remote-User": "admin"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+
+
+def test_serve_cli_checks_the_sso_options(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    for args, msg in ((["--sso-header", "X-Remote-User"], "go together"),
+                      (["--sso-header", "X-Remote-User", "--trusted-proxy", "not-an-ip"], "not an IP address"),
+                      (["--sso-header", "X Bad", "--trusted-proxy", "127.0.0.1/32"], "not an HTTP header name")):
+        r = subprocess.run([sys.executable, "-m", "banscan", "serve", "--db", db, "--port", "0", *args],
+                           capture_output=True, text=True, timeout=120, env=os.environ)
+        assert r.returncode == 2, (args, r.stderr)
+        assert msg in r.stderr and "Traceback" not in r.stderr
+
+
+# --------------------------------------------------------------------------- what changed since the last visit
+
+
+def test_overview_shows_what_changed_since_the_last_visit(app: Any) -> None:
+    import datetime as dt
+    import time
+
+    from sqlalchemy import update
+    from webkit import INVENTORY
+
+    from banscan.serve import audit
+    from banscan.store import db
+    from banscan.store.web_tables import web_users
+
+    svc = app.state.service
+    store, engine = svc.store, svc.store.engine
+    opened = sum(1 for e in store.events() if e["event"] == "opened")
+    c = login(app, "viewer")
+    first = c.get("/").text.replace("\n", "")
+    assert "your first visit" in first and f"<strong>{opened}</strong> finding(s) opened" in first
+    # the viewer's previous visit ended now; then a decider plans a finding and WS-0044 is cleaned up
+    mark = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    db.write(engine, lambda conn: conn.execute(update(web_users).where(web_users.c.name == "viewer")
+                                               .values(visit_since=mark)))
+    time.sleep(1.1)  # times have one-second resolution
+    key = store.findings(asset="WS-0042")[0]["id"]
+    audit.decide(svc.store_as("web:decider"), key, "planned", actor="web:decider", owner="it-team",
+                 due=dt.date(2027, 1, 31))
+    cleaned = INVENTORY.replace(b'"WS-0044","Kaspersky Endpoint Security for Windows","AO Kaspersky Lab"',
+                                b'"WS-0044","Notepad++ (64-bit x64)","Notepad++ Team"')
+    assert cleaned != INVENTORY
+    svc.store_as("seed").record(svc.scan_bytes(cleaned, "sccm-installed-software.csv", None, None), svc.registry)
+    resolved = sum(1 for f in store.findings(asset="WS-0044", all=True) if f["status"] == "resolved")
+    assert resolved >= 1
+    html = c.get("/").text.replace("\n", "")
+    assert "since your last visit" in html
+    assert "<strong>0</strong> finding(s) opened" in html and f"<strong>{resolved}</strong> resolved" in html
+    assert "<strong>1</strong> decision(s)" in html and "owner - → it-team" in html
+    assert "<strong>0</strong> registry update(s)" in html
+
+
+# --------------------------------------------------------------------------- asset groups
+
+
+def test_asset_groups_filter_and_bulk_decide(app: Any) -> None:
+    from webkit import HOSTILE
+
+    from banscan.serve import audit
+
+    store = app.state.service.store
+    a = login(app, "admin")
+    token = csrf_of(a.get("/admin").text)
+    assert a.post("/admin/groups", data={"csrf_token": token, "name": "branch-ws", "patterns": "ws-004[24]\n",
+                                         "members": ""}, follow_redirects=False).status_code == 303
+    assert a.post("/admin/groups", data={"csrf_token": token, "name": "odd", "patterns": "",
+                                         "members": HOSTILE}, follow_redirects=False).status_code == 303
+    assert a.post("/admin/groups", data={"csrf_token": token, "name": "empty"}).status_code == 400
+    admin_html = a.get("/admin").text
+    assert HOSTILE not in admin_html and "&lt;img src=x onerror=alert(1)&gt;" in admin_html
+    v = login(app, "viewer")
+    in_group = [f for f in store.findings() if f["asset"] in ("WS-0042", "WS-0044")]
+    page = v.get("/findings", params={"group": "branch-ws"}).text
+    assert page.count('class="fid"') == len(in_group) and HOSTILE.replace("<", "&lt;")[:8] not in page
+    assert "<td>branch-ws</td>" in page
+    assert v.get("/findings", params={"group": "odd"}).text.count('class="fid"') == len(
+        [f for f in store.findings() if f["asset"] == HOSTILE])
+    csv_lines = v.get("/findings.csv", params={"group": "branch-ws"}).text.strip().splitlines()
+    assert csv_lines[0].endswith(",groups") and len(csv_lines) == 1 + len(in_group)
+    assert all(line.endswith(",branch-ws") for line in csv_lines[1:])
+    # a viewer may not decide, even for a whole filter
+    assert v.post("/findings/decide", data={"csrf_token": csrf_of(page), "scope": "filter", "action": "waive",
+                                            "reason": "r", "expires": "2099-01-01",
+                                            "back": "/findings?group=branch-ws"}).status_code == 403
+    d = login(app, "decider")
+    dpage = d.get("/findings", params={"group": "branch-ws"}).text
+    assert 'value="filter"' in dpage
+    r = d.post("/findings/decide", data={"csrf_token": csrf_of(dpage), "scope": "filter", "action": "waive",
+                                         "reason": "branch closes in March", "expires": "2027-03-31",
+                                         "back": "/findings?group=branch-ws"}, follow_redirects=False)
+    assert r.status_code == 303 and f"waive: {len(in_group)} finding(s)" in __import__("urllib.parse").parse.unquote_plus(
+        r.headers["location"])
+    after = {f["id"]: f["status"] for f in store.findings(all=True)}
+    assert all(after[f["id"]] == "waived" for f in in_group)
+    assert all(s == "open" for k, s in after.items() if k not in {f["id"] for f in in_group})
+    assert audit.entries(store.engine, target="group:branch-ws")[0]["actor"] == "web:admin"
+
+
+# --------------------------------------------------------------------------- registry update preview
+
+
+def _bundle(tmp_path: Any) -> tuple[Any, str]:
+    import datetime as dt
+    import hashlib
+    import shutil
+
+    import yaml
+
+    from banscan.registry.loader import DATA_DIR
+    from banscan.store.bundle import build_bundle
+
+    data = tmp_path / "data"
+    shutil.copytree(DATA_DIR, data)
+    reg = yaml.safe_load((data / "registry.yaml").read_text())
+    reg["version"] = "2099.01.01"
+    (data / "registry.yaml").write_text(yaml.safe_dump(reg))
+    r = yaml.safe_load((data / "restrictions" / "us-dhs-bod-17-01.yaml").read_text())
+    r.update(id="us-test-extra-kaspersky-rule", title="Test: an extra Kaspersky removal rule",
+             adopted=dt.date(2020, 1, 1), effective=None, superseded_by=None, ends=None)
+    r = {k: v for k, v in r.items() if v is not None}
+    (data / "restrictions" / "us-test-extra-kaspersky-rule.yaml").write_text(yaml.safe_dump(r, sort_keys=False))
+    bundle = tmp_path / "registry.tar.gz"
+    build_bundle(data, bundle, None)
+    return bundle, hashlib.sha256(bundle.read_bytes()).hexdigest()
+
+
+def test_law_previews_a_registry_update_and_an_admin_applies_it(app: Any, tmp_path) -> None:
+    from banscan.serve import audit
+
+    svc = app.state.service
+    bundle, digest = _bundle(tmp_path)
+    before_version = svc.registry.version
+    before = {f["id"] for f in svc.store.findings(all=True)}
+    d = login(app, "decider")
+    assert "What a registry update would change" not in d.get("/law").text
+    dtoken = csrf_of(d.get("/law").text)
+    assert d.post("/law/preview", data={"csrf_token": dtoken},
+                  files={"bundle": ("registry.tar.gz", bundle.read_bytes())}).status_code == 403
+    a = login(app, "admin")
+    law = a.get("/law").text
+    assert "What a registry update would change" in law
+    token = csrf_of(law)
+    wrong = a.post("/law/preview", data={"csrf_token": token, "sha256": "0" * 64},
+                   files={"bundle": ("registry.tar.gz", bundle.read_bytes())})
+    assert wrong.status_code == 400 and "Refused" in wrong.text
+    page = a.post("/law/preview", data={"csrf_token": token, "sha256": digest},
+                  files={"bundle": ("registry.tar.gz", bundle.read_bytes())})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "Dry run: registry 2099.01.01 (not installed)" in html
+    assert "+ finding gained" in html and "us-test-extra-kaspersky-rule" in html and "WS-0042" in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html and "<img src=x" not in html
+    # nothing installed or recorded by the preview
+    assert svc.registry.version == before_version and {f["id"] for f in svc.store.findings(all=True)} == before
+    assert not audit.entries(svc.store.engine, action="registry-update")
+    # the same preview from a path on the server
+    by_path = a.post("/law/preview", data={"csrf_token": token, "path": str(bundle)})
+    assert "Dry run: registry 2099.01.01" in by_path.text
+    assert a.post("/law/apply", data={"csrf_token": token, "bundle_sha256": "f" * 64}).status_code == 404
+    assert d.post("/law/apply", data={"csrf_token": dtoken, "bundle_sha256": digest}).status_code == 403
+    applied = a.post("/law/apply", data={"csrf_token": token, "bundle_sha256": digest})
+    assert applied.status_code == 200 and "Applied: registry 2099.01.01" in applied.text
+    assert svc.registry.version == "2099.01.01"
+    assert any(f["restriction"] == "us-test-extra-kaspersky-rule" for f in svc.store.findings())
+    entry = audit.entries(svc.store.engine, action="registry-update")
+    assert len(entry) == 1 and entry[0]["actor"] == "web:admin" and entry[0]["new"]["version"] == "2099.01.01"
+    assert "<strong>1</strong> registry update(s)" in a.get("/").text.replace("\n", "")

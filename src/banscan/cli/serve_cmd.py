@@ -133,6 +133,8 @@ def register(app: typer.Typer) -> None:
         keyfile: Annotated[Path | None, typer.Option("--keyfile", metavar="FILE", help="TLS private key (PEM).")] = None,
         insecure_http: Annotated[bool, typer.Option("--insecure-http", help="Allow plain HTTP on a non-loopback address.")] = False,
         enroll_secret_file: Annotated[Path | None, typer.Option("--enroll-secret-file", metavar="FILE", help="osquery enroll secret (osquery's --enroll_secret_path); without it enrollment is off.")] = None,
+        sso_header: Annotated[str | None, typer.Option("--sso-header", metavar="HEADER", help="Web single sign-on: the header in which a trusted reverse proxy names the logged-in user (e.g. X-Remote-User); believed only from --trusted-proxy addresses. An unknown user is created as a viewer.")] = None,
+        trusted_proxy: Annotated[list[str] | None, typer.Option("--trusted-proxy", metavar="CIDR", help="Address or network (e.g. 127.0.0.1/32) of a reverse proxy whose --sso-header is believed; repeatable.")] = None,
         max_body_mb: Annotated[float, typer.Option("--max-body-mb", min=0.001, help="Largest request body accepted, in MiB.")] = 64.0,
         osquery_interval: Annotated[int, typer.Option("--osquery-interval", min=10, help="Seconds between runs of each scheduled osquery inventory query.")] = 3600,
         profile: ProfileOpt = None,
@@ -148,6 +150,7 @@ def register(app: typer.Typer) -> None:
         for f, flag in ((certfile, "--certfile"), (keyfile, "--keyfile")):
             if f is not None and not f.is_file():
                 raise ConfigError(f"{flag}: {f}: no such file")
+        proxies = _proxies(sso_header, trusted_proxy or [])
         s = settings(db=db, profiles=profile, registry=registry, config=config)
         reg = registry_from(s)
         import uvicorn
@@ -158,13 +161,31 @@ def register(app: typer.Typer) -> None:
         cfg = ServeConfig(db=s.db, profiles=list(s.profiles), registry=list(s.registry),
                           enroll_secret=read_secret(enroll_secret_file) if enroll_secret_file else None,
                           max_body_bytes=int(max_body_mb * MIB), fail_on=s.fail_on, far=dict(s.far),
-                          osquery_interval=osquery_interval)
+                          osquery_interval=osquery_interval, sso_header=sso_header, trusted_proxies=proxies)
         app = create_app(cfg, registry=reg, extensions=default_extensions())
         scheme = "https" if certfile else "http"
         typer.echo(f"banscan serve: {scheme}://{host}:{port}/ (database {_redact(s.db)})", err=True)
         uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                     ssl_keyfile=str(keyfile) if keyfile else None, log_level="warning",
                     proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+
+
+def _proxies(header: str | None, proxies: list[str]) -> list[str]:
+    """The --trusted-proxy networks, checked; --sso-header and --trusted-proxy go together."""
+    import ipaddress
+    import re
+
+    if header is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,100}", header):
+        raise ConfigError(f"--sso-header: '{header}' is not an HTTP header name")
+    if bool(header) != bool(proxies):
+        raise ConfigError("--sso-header and --trusted-proxy go together (the header is believed only from the proxy)")
+    out = []
+    for p in proxies:
+        try:
+            out.append(str(ipaddress.ip_network(p.strip(), strict=False)))
+        except ValueError:
+            raise ConfigError(f"--trusted-proxy: '{p}' is not an IP address or network") from None
+    return out
 
 
 def _redact(url: str) -> str:

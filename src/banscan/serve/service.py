@@ -44,6 +44,9 @@ class ServeConfig:
     evaluator_duty: float = 0.5  # in a thread: the share of time the evaluator may run
     evaluator: str = "auto"  # where osquery nodes are re-scanned: "process" (a worker), "thread" or "auto"
     far: dict[str, Any] = field(default_factory=dict)
+    # web single sign-on: a reverse proxy's header naming the user, believed only from these networks
+    sso_header: str | None = None
+    trusted_proxies: list[str] = field(default_factory=list)
 
 
 def install_write_lock(engine: Any) -> threading.RLock:

@@ -26,11 +26,12 @@ CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' 
 def install(app: FastAPI, service: Service) -> None:
     from fastapi.responses import RedirectResponse
 
-    from banscan.web import admin, pages
+    from banscan.web import admin, lawupdate, pages
     from banscan.web.auth import LoginRequired
 
     app.include_router(pages.router)
     app.include_router(admin.router)
+    app.include_router(lawupdate.router)
     app.add_exception_handler(LoginRequired, lambda _request, _exc: RedirectResponse("/login", status_code=303))
     app.mount("/static", StaticFiles(directory=STATIC), name="web-static")
 

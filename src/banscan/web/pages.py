@@ -24,7 +24,7 @@ from banscan.errors import BanscanError
 from banscan.serve import audit
 from banscan.serve.service import Service
 from banscan.store.core import ACTIVE
-from banscan.web import accounts, charts, timefmt
+from banscan.web import accounts, changes, charts, groups, timefmt
 from banscan.web.accounts import Session
 from banscan.web.auth import COOKIE, DecideForm, ReadForm, Viewer
 
@@ -147,19 +147,28 @@ def overview(request: Request, sess: Viewer) -> Response:
             stale.append(name)
     deadlines = sorted({d for f in active if (d := _date(f["deadline"])) is not None})
     svg = charts.burndown(store.events(), today, deadlines)
+    since = accounts.visit_since(store.engine, sess.user.name)
+    first_visit = since is None
+    if since is None:
+        since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).isoformat(timespec="seconds")
+    changed = changes.since(store.engine, since)
     return _render(request, "overview.html", sess, today=today, total_active=len(active),
                    by_req=[(r, by_req.get(r, 0)) for r in REQUIREMENTS], overdue=len(overdue), due_soon=len(due_soon),
                    by_family=by_family, by_restriction=by_restriction, assets=len(assets),
                    per_class=sorted(per_class.items()), stale=len(stale), burndown=svg,
-                   waived=sum(1 for f in rows if f["status"] == "waived"))
+                   waived=sum(1 for f in rows if f["status"] == "waived"), changed=changed, first_visit=first_visit)
 
 
 # --------------------------------------------------------------------------- findings
 
 
 def _filters(request: Request) -> dict[str, str]:
-    q = request.query_params
-    keys = ("status", "family", "restriction", "requirement", "asset", "owner", "q", "overdue", "sort", "dir")
+    return _filter_map(request.query_params)
+
+
+def _filter_map(q: Any) -> dict[str, str]:
+    keys = ("status", "family", "restriction", "requirement", "asset", "group", "owner", "q", "overdue", "sort",
+            "dir")
     return {k: q.get(k, "").strip()[:200] for k in keys if q.get(k, "").strip()}
 
 
@@ -170,7 +179,11 @@ def _filtered(svc: Service, flt: dict[str, str]) -> list[dict[str, Any]]:
     soon = today + dt.timedelta(days=30)
     out = []
     text = flt.get("q", "").lower()
+    group = flt.get("group")
+    member = groups.Membership(groups.list_groups(svc.store.engine)) if group else None
     for f in rows:
+        if member is not None and group not in member.of(f["asset"]):
+            continue
         if status == "active" and f["status"] not in ACTIVE:
             continue
         if status not in ("active", "all") and f["status"] != status:
@@ -211,6 +224,7 @@ def findings_page(request: Request, sess: Viewer) -> Response:
     shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
     families = sorted(svc.registry.families)
     restrictions = sorted(svc.registry.restrictions)
+    membership = groups.Membership(groups.list_groups(svc.store.engine))
 
     def link(**over: Any) -> str:
         d: dict[str, Any] = {**flt, **over}
@@ -218,7 +232,8 @@ def findings_page(request: Request, sess: Viewer) -> Response:
 
     return _render(request, "findings.html", sess, rows=shown, total=len(rows), page=page, pages=pages, flt=flt,
                    link=link, families=families, restrictions=restrictions, requirements=REQUIREMENTS,
-                   statuses=STATUSES, sorts=SORTS, back=str(request.url.path) + (
+                   statuses=STATUSES, sorts=SORTS, groups_of=membership.of, group_names=membership.names(),
+                   back=str(request.url.path) + (
                        "?" + request.url.query if request.url.query else ""),
                    csv_link="/findings.csv?" + urlencode(flt), message=request.query_params.get("done"))
 
@@ -229,11 +244,13 @@ def findings_csv(request: Request, sess: Viewer) -> Response:
 
     rows = _filtered(_svc(request), _filters(request))
     cols = ("id", "status", "asset", "family", "product", "restriction", "requirement", "deadline", "owner", "due",
-            "waiver_expires", "reason", "first_seen", "last_seen", "citation")
+            "waiver_expires", "reason", "first_seen", "last_seen", "citation", "groups")
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(cols)
+    membership = groups.Membership(groups.list_groups(_svc(request).store.engine))
     for f in rows:
+        f = {**f, "groups": " ".join(membership.of(f["asset"])) or None}
         w.writerow([csv_cell(f.get(c)) if f.get(c) is not None else "" for c in cols])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="banscan-findings.csv"'})
@@ -251,6 +268,10 @@ async def decide(request: Request, sess: DecideForm) -> Response:
     ids = [i for i in form.getlist("ids") if isinstance(i, str)]
     action = form.get("action")
     back = _back(form.get("back"))
+    if form.get("scope") == "filter":  # every finding of the filter the form was shown with
+        from urllib.parse import parse_qsl, urlsplit
+
+        ids = [f["id"] for f in _filtered(svc, _filter_map(dict(parse_qsl(urlsplit(back).query))))]
     if not ids:
         raise HTTPException(400, "select at least one finding")
 
@@ -478,4 +499,5 @@ def law_page(request: Request, sess: Viewer) -> Response:
         rows = sorted(timeline_rows(family, reg, profile), key=lambda r: (r["effective"], r["id"]))
         timeline = {"rows": rows, "chart": charts.timeline(rows, svc.today())}
     return _render(request, "law.html", sess, families=families, restrictions=restrictions, family=family,
-                   profiles=sorted(reg.profiles), profile=profile_id, q=q.get("q", ""), timeline=timeline)
+                   profiles=sorted(reg.profiles), profile=profile_id, q=q.get("q", ""), timeline=timeline,
+                   active_registry=reg.meta())
