@@ -137,3 +137,31 @@ def test_viewer_has_no_decision_controls(page: Any) -> None:
     assert page.locator("text=Apply").count() == 0
     page.goto("/proof")
     assert page.locator("text=Sign and download").count() == 0
+
+
+def test_admin_in_the_browsers_time_zone_by_keyboard(server: str) -> None:
+    """The browser's zone reaches the server (app.js under the strict CSP) and times are shown in it;
+    the skip link comes first in the tab order; an admin creates a token, shown once."""
+    pw = pytest.importorskip("playwright.sync_api")
+    with pw.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            ctx = browser.new_context(base_url=server, timezone_id="Asia/Tokyo")
+            pg = ctx.new_page()
+            pg.set_default_timeout(30_000)
+            console: list[str] = []
+            pg.on("console", lambda m: console.append(m.text))
+            _login(pg, "admin")
+            pg.keyboard.press("Tab")
+            assert pg.evaluate("document.activeElement.className") == "skip"
+            pg.goto("/admin")
+            assert "JST" in pg.locator("section[aria-labelledby=us] table").inner_text()
+            pg.fill("form[action='/admin/tokens'] input[name=name]", "pipeline")
+            pg.check("form[action='/admin/tokens'] input[value=ingest]")
+            pg.locator("form[action='/admin/tokens'] button[type=submit]").focus()
+            pg.keyboard.press("Enter")
+            pg.wait_for_selector("code.secret")
+            assert pg.locator("code.secret").inner_text().startswith("bsn_")
+            assert not [m for m in console if "Content Security Policy" in m]
+        finally:
+            browser.close()

@@ -408,3 +408,34 @@ def test_law_previews_a_registry_update_and_an_admin_applies_it(app: Any, tmp_pa
     entry = audit.entries(svc.store.engine, action="registry-update")
     assert len(entry) == 1 and entry[0]["actor"] == "web:admin" and entry[0]["new"]["version"] == "2099.01.01"
     assert "<strong>1</strong> registry update(s)" in a.get("/").text.replace("\n", "")
+
+
+# --------------------------------------------------------------------------- time zones
+
+
+def test_times_in_the_users_zone_dates_as_the_law_gives_them(app: Any) -> None:
+    import re
+
+    a = login(app, "admin")
+    utc = a.get("/admin").text
+    stamp = re.search(r'<time datetime="([0-9T:-]+Z)" title="[^"]+">([^<]+)</time>', utc)
+    assert stamp and stamp.group(2).endswith(" UTC")
+    a.cookies.set("banscan_tz", "Asia/Tokyo")
+    tokyo = a.get("/admin").text
+    assert f'<time datetime="{stamp.group(1)}"' in tokyo and " JST</time>" in tokyo
+    a.cookies.set("banscan_tz", "Not/AZone<script>")
+    assert " UTC</time>" in a.get("/admin").text
+    # the account's own setting wins over the browser's
+    page = a.get("/account")
+    assert a.post("/account/time-zone", data={"csrf_token": csrf_of(page.text), "time_zone": "America/New_York"},
+                  follow_redirects=False).status_code == 303
+    a.cookies.set("banscan_tz", "Asia/Tokyo")
+    ny = a.get("/admin").text
+    assert re.search(r" E[SD]T</time>", ny) and " JST</time>" not in ny
+    assert a.post("/account/time-zone", data={"csrf_token": csrf_of(page.text), "time_zone": "Mars/Olympus"}
+                  ).status_code == 400
+    assert a.post("/account/time-zone", data={"time_zone": "UTC"}).status_code == 403  # no CSRF token
+    # a deadline (a date the law gives) is not converted
+    key = next(f for f in app.state.service.store.findings() if f["deadline"])
+    finding = a.get(f"/findings/{key['id']}").text
+    assert key["deadline"] in finding
