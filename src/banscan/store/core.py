@@ -36,10 +36,12 @@ import datetime as dt
 import getpass
 import json
 import os
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.engine import Connection, Engine
 
@@ -73,10 +75,28 @@ def _j(v: Any) -> str:
     return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
 
 
+# A JSON number of 19 digits or more right after '[', ':' or ',' (or at the start): orjson reads an
+# integer beyond 64 bits as a float, so such text goes to the json module (which keeps it an int).
+_LONG_NUMBER = re.compile(r"(?:^|[\[:,])\s*-?\d{19}")
+_LONG_NUMBER_B = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+
+
+def loads(text: str | bytes) -> Any:
+    """``json.loads(text)``, with orjson where it gives the same result: text that may hold an
+    integer beyond 64 bits, NaN or infinities, a lone surrogate escape or deep nesting (orjson
+    refuses those or reads big integers as floats) is read by the json module."""
+    if not (_LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_B.search(text)):
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
 def _unj(v: str | None, default: Any = None) -> Any:
     if v is None:
         return default
-    return json.loads(v)
+    return loads(v)
 
 
 def _utcnow() -> dt.datetime:
@@ -543,20 +563,22 @@ class Store:
         reached by then (a waiver is judged on ``day``).  Requirement, deadline, owner and the
         other fields are the row's current values."""
         end = _day_after(day)
+        ev = finding_events.c
+
+        def last_event(*where: Any) -> Any:
+            """Per finding, its newest event (by id) recorded before ``end`` that matches ``where``."""
+            newest = (select(ev.finding_key, func.max(ev.id).label("last"))
+                      .where(ev.to_status.isnot(None), ev.at < end, *where).group_by(ev.finding_key).subquery())
+            return select(ev.finding_key, ev.to_status, ev.detail).join(newest, newest.c.last == ev.id)
+
         with db.reading(self.engine) as conn:
             rows = conn.execute(select(findings).where(findings.c.first_seen < end)
                                 .order_by(findings.c.asset, findings.c.id)).all()
-            evs = conn.execute(select(finding_events.c.finding_key, finding_events.c.to_status,
-                                      finding_events.c.event, finding_events.c.detail)
-                               .where(finding_events.c.at < end).order_by(finding_events.c.id)).all()
-        state: dict[str, tuple[str, dt.date | None]] = {}
-        for e in evs:
-            if e.to_status is None:
-                continue
-            expires = state.get(e.finding_key, (None, None))[1]
-            if e.to_status == "waived":
-                expires = _date(_unj(e.detail, {}).get("expires"))
-            state[e.finding_key] = (e.to_status, expires)
+            last = {e.finding_key: e.to_status for e in conn.execute(last_event())}
+            waived = {e.finding_key: _date(_unj(e.detail, {}).get("expires"))
+                      for e in conn.execute(last_event(ev.to_status == "waived"))}
+        # each finding's status then is its newest event's; the waiver expiry its newest waiver's
+        state = {k: (st, waived.get(k)) for k, st in last.items()}
         out = []
         for r in rows:
             d = self._row_dict(r, day)
@@ -619,10 +641,10 @@ class Store:
             rep = conn.execute(select(scans.c.report).where(scans.c.id == scan_id)).scalar()
         if rep is None:
             raise StoreError(f"unknown scan {scan_id}")
-        return ScanResult.from_dict(json.loads(rep))
+        return ScanResult.from_dict(loads(rep))
 
     def scans(self, kind: str | None = "scan") -> list[dict[str, Any]]:
-        q = select(scans).order_by(scans.c.id)
+        q = select(*[c for c in scans.c if c.name != "report"]).order_by(scans.c.id)  # not the (large) reports
         if kind:
             q = q.where(scans.c.kind == kind)
         with db.reading(self.engine) as conn:
@@ -685,13 +707,15 @@ class Store:
         return coverage.build((r.asset, r.evidence_class, _date(r.recorded_at) or self.today(), int(r.id),
                                _unj(r.inputs, [])) for r in rows)
 
-    def latest_per_asset_class(self) -> dict[tuple[str, str], int]:
-        """For each (asset, evidence class) ever covered, the newest scan that covered it."""
+    def latest_per_asset_class(self, asset: str | None = None) -> dict[tuple[str, str], int]:
+        """For each (asset, evidence class) ever covered, the newest scan that covered it (of
+        ``asset`` only when given)."""
+        q = (select(scan_assets.c.asset, scan_assets.c.evidence_class, func.max(scan_assets.c.scan_id))
+             .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan"))
+        if asset is not None:
+            q = q.where(scan_assets.c.asset == asset)
         with db.reading(self.engine) as conn:
-            rows = conn.execute(
-                select(scan_assets.c.asset, scan_assets.c.evidence_class, func.max(scan_assets.c.scan_id))
-                .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan")
-                .group_by(scan_assets.c.asset, scan_assets.c.evidence_class)).all()
+            rows = conn.execute(q.group_by(scan_assets.c.asset, scan_assets.c.evidence_class)).all()
         return {(r[0], r[1]): int(r[2]) for r in rows}
 
     def latest_evidence(self) -> dict[tuple[str, str], tuple[int, int | None]]:
@@ -727,7 +751,7 @@ class Store:
     def latest_result(self, asset: str | None = None) -> ScanResult | None:
         """The newest scan of each asset and evidence class merged into one report, each finding
         carrying its lifecycle status (for ``banscan report``)."""
-        latest = self.latest_per_asset_class()
+        latest = self.latest_per_asset_class(asset)
         wanted = {(a, c): sid for (a, c), sid in latest.items() if asset is None or a == asset}
         if not wanted:
             return None

@@ -23,6 +23,12 @@ class Chart:
 
 def open_counts(events: list[dict[str, Any]], today: dt.date) -> list[tuple[dt.date, int]]:
     """Open (or planned) findings at the end of each day, from the findings' recorded events."""
+    return fill_days(open_per_day(events), today)
+
+
+def open_per_day(events: list[dict[str, Any]]) -> dict[dt.date, int]:
+    """Open (or planned) findings at the end of each day that has events
+    (:func:`banscan.store.dashboard.open_per_day` counts the same in the database)."""
     status: dict[str, str] = {}
     active = 0
     per_day: dict[dt.date, int] = {}
@@ -38,6 +44,12 @@ def open_counts(events: list[dict[str, Any]], today: dt.date) -> list[tuple[dt.d
         status[e["finding"]] = to
         active += (to in ACTIVE) - (was in ACTIVE)
         per_day[day] = active
+    return per_day
+
+
+def fill_days(per_day: dict[dt.date, int], today: dt.date) -> list[tuple[dt.date, int]]:
+    """Every day from the first with a count to today (or the last with one), each with the
+    count of the last day that has one."""
     if not per_day:
         return []
     out = []
@@ -50,9 +62,10 @@ def open_counts(events: list[dict[str, Any]], today: dt.date) -> list[tuple[dt.d
     return out
 
 
-def burndown(events: list[dict[str, Any]], today: dt.date, deadlines: list[dt.date],
-             width: int = 720, height: int = 240) -> Chart | None:
-    series = open_counts(events, today)
+def burndown(events: list[dict[str, Any]] | None, today: dt.date, deadlines: list[dt.date],
+             width: int = 720, height: int = 240, *, per_day: dict[dt.date, int] | None = None) -> Chart | None:
+    """The chart from the events, or from their counts per day (``per_day``) when given."""
+    series = fill_days(per_day, today) if per_day is not None else open_counts(events or [], today)
     if not series:
         return None
     start = series[0][0]

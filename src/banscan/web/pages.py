@@ -12,7 +12,6 @@ import csv
 import datetime as dt
 import io
 import secrets
-from collections import Counter
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,7 +22,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from banscan.errors import BanscanError
 from banscan.serve import audit
 from banscan.serve.service import Service
-from banscan.store.core import ACTIVE
+from banscan.store import dashboard
 from banscan.web import accounts, changes, charts, groups, timefmt
 from banscan.web.accounts import Session
 from banscan.web.auth import COOKIE, DecideForm, ReadForm, Viewer
@@ -31,10 +30,10 @@ from banscan.web.auth import COOKIE, DecideForm, ReadForm, Viewer
 router = APIRouter(include_in_schema=False)
 
 LOGIN_COOKIE = "banscan_login"
-REQUIREMENTS = ("prohibited", "remove", "do-not-procure", "report", "advisory")
+REQUIREMENTS = dashboard.REQUIREMENTS
 STATUSES = ("open", "planned", "resolved", "waived", "false-positive")
 PAGE_SIZE = 50
-SORTS = ("asset", "family", "restriction", "requirement", "deadline", "status", "owner", "due", "first_seen")
+SORTS = dashboard.SORTS
 
 env = Environment(loader=PackageLoader("banscan.web", "templates"), autoescape=select_autoescape(default=True),
                   trim_blocks=True, lstrip_blocks=True)
@@ -109,54 +108,23 @@ def _date(v: Any) -> dt.date | None:
         return None
 
 
-def _evidence(store: Any) -> dict[str, dict[str, tuple[int, str | None]]]:
-    """Per asset and evidence class: the newest scan covering it and when it finished (one query each,
-    where ``Store.assets`` also lists inputs and findings)."""
-    latest = store.latest_per_asset_class()
-    finished = {s["id"]: s.get("finished_at") for s in store.scans()}
-    out: dict[str, dict[str, tuple[int, str | None]]] = {}
-    for (asset, cls), sid in sorted(latest.items()):
-        out.setdefault(asset, {})[cls] = (sid, finished.get(sid))
-    return out
-
-
 @router.get("/")
 def overview(request: Request, sess: Viewer) -> Response:
     svc = _svc(request)
     store = svc.store
     today = store.today()
-    rows = store.findings(all=True)
-    active = [f for f in rows if f["status"] in ACTIVE]
-    by_req = Counter(f["requirement"] for f in active)
-    soon = today + dt.timedelta(days=30)
-    overdue = [f for f in active if f["overdue"]]
-    due_soon = [f for f in active if not f["overdue"] and any(
-        d is not None and today <= d <= soon for d in (_date(f["deadline"]), _date(f["due"])))]
-    by_family = Counter(f["family"] for f in active).most_common()
-    by_restriction = Counter(f["restriction"] for f in active).most_common(15)
-    evidence = _evidence(store)
-    assets = list(evidence)
-    per_class: Counter[str] = Counter()
-    stale = []
-    for name, classes in evidence.items():
-        for cls in classes:
-            per_class[cls] += 1
-        dates = [d for _sid, at in classes.values() if (d := _date(at)) is not None]
-        newest = max(dates, default=None)
-        if newest is None or (today - newest).days > 30:
-            stale.append(name)
-    deadlines = sorted({d for f in active if (d := _date(f["deadline"])) is not None})
-    svg = charts.burndown(store.events(), today, deadlines)
+    o = dashboard.overview(store, today)  # counted in the database
+    svg = charts.burndown(None, today, o["deadlines"], per_day=dashboard.open_per_day(store))
     since = accounts.visit_since(store.engine, sess.user.name)
     first_visit = since is None
     if since is None:
         since = (dt.datetime.now(dt.UTC) - dt.timedelta(days=7)).isoformat(timespec="seconds")
     changed = changes.since(store.engine, since)
-    return _render(request, "overview.html", sess, today=today, total_active=len(active),
-                   by_req=[(r, by_req.get(r, 0)) for r in REQUIREMENTS], overdue=len(overdue), due_soon=len(due_soon),
-                   by_family=by_family, by_restriction=by_restriction, assets=len(assets),
-                   per_class=sorted(per_class.items()), stale=len(stale), burndown=svg,
-                   waived=sum(1 for f in rows if f["status"] == "waived"), changed=changed, first_visit=first_visit)
+    return _render(request, "overview.html", sess, today=today, total_active=o["total_active"],
+                   by_req=o["by_req"], overdue=o["overdue"], due_soon=o["due_soon"],
+                   by_family=o["by_family"], by_restriction=o["by_restriction"], assets=o["assets"],
+                   per_class=o["per_class"], stale=o["stale"], burndown=svg, waived=o["waived"],
+                   changed=changed, first_visit=first_visit)
 
 
 # --------------------------------------------------------------------------- findings
@@ -172,56 +140,26 @@ def _filter_map(q: Any) -> dict[str, str]:
     return {k: q.get(k, "").strip()[:200] for k in keys if q.get(k, "").strip()}
 
 
-def _filtered(svc: Service, flt: dict[str, str]) -> list[dict[str, Any]]:
-    status = flt.get("status", "active")
-    rows = svc.store.findings(all=True, family=flt.get("family") or None, asset=flt.get("asset") or None)
-    today = svc.today()
-    soon = today + dt.timedelta(days=30)
-    out = []
-    text = flt.get("q", "").lower()
-    group = flt.get("group")
-    member = groups.Membership(groups.list_groups(svc.store.engine)) if group else None
-    for f in rows:
-        if member is not None and group not in member.of(f["asset"]):
-            continue
-        if status == "active" and f["status"] not in ACTIVE:
-            continue
-        if status not in ("active", "all") and f["status"] != status:
-            continue
-        if flt.get("restriction") and f["restriction"] != flt["restriction"]:
-            continue
-        if flt.get("requirement") and f["requirement"] != flt["requirement"]:
-            continue
-        if flt.get("owner") and (f["owner"] or "") != flt["owner"]:
-            continue
-        if flt.get("overdue") == "yes" and not f["overdue"]:
-            continue
-        if flt.get("overdue") == "30d" and not any(
-                d is not None and d <= soon for d in (_date(f["deadline"]), _date(f["due"]))):
-            continue
-        if text and not any(text in str(f.get(k) or "").lower() for k in ("asset", "product", "family", "restriction",
-                                                                       "owner", "id", "citation")):
-            continue
-        out.append(f)
-    key = flt["sort"] if flt.get("sort") in SORTS else "deadline"
-    rank = {r: i for i, r in enumerate(REQUIREMENTS)}
-    out.sort(key=lambda f: (f.get(key) is None, rank.get(f[key], 9) if key == "requirement" else str(f.get(key) or ""),
-                            f["asset"], f["id"]), reverse=flt.get("dir") == "desc")
-    return out
+def _filtered(svc: Service, flt: dict[str, str], page: int | None = None) -> tuple[list[dict[str, Any]], int, int]:
+    """(the findings matching the filters, sorted: page ``page`` of PAGE_SIZE or all, how many match,
+    the page shown): filtered, sorted and paged in the database (an asset group: its assets)."""
+    within = None
+    if flt.get("group"):
+        member = groups.Membership(groups.list_groups(svc.store.engine))
+        within = {a for a in dashboard.finding_assets(svc.store) if flt["group"] in member.of(a)}
+    return dashboard.find(svc.store, flt, svc.today(), page, PAGE_SIZE, assets=within)
 
 
 @router.get("/findings")
 def findings_page(request: Request, sess: Viewer) -> Response:
     svc = _svc(request)
     flt = _filters(request)
-    rows = _filtered(svc, flt)
     try:
         page = max(1, int(request.query_params.get("page", "1")))
     except ValueError:
         page = 1
-    pages = max(1, (len(rows) + PAGE_SIZE - 1) // PAGE_SIZE)
-    page = min(page, pages)
-    shown = rows[(page - 1) * PAGE_SIZE:page * PAGE_SIZE]
+    shown, total, page = _filtered(svc, flt, page)
+    pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
     families = sorted(svc.registry.families)
     restrictions = sorted(svc.registry.restrictions)
     membership = groups.Membership(groups.list_groups(svc.store.engine))
@@ -230,7 +168,7 @@ def findings_page(request: Request, sess: Viewer) -> Response:
         d: dict[str, Any] = {**flt, **over}
         return "/findings?" + urlencode({k: v for k, v in d.items() if v not in (None, "")})
 
-    return _render(request, "findings.html", sess, rows=shown, total=len(rows), page=page, pages=pages, flt=flt,
+    return _render(request, "findings.html", sess, rows=shown, total=total, page=page, pages=pages, flt=flt,
                    link=link, families=families, restrictions=restrictions, requirements=REQUIREMENTS,
                    statuses=STATUSES, sorts=SORTS, groups_of=membership.of, group_names=membership.names(),
                    back=str(request.url.path) + (
@@ -242,7 +180,7 @@ def findings_page(request: Request, sess: Viewer) -> Response:
 def findings_csv(request: Request, sess: Viewer) -> Response:
     from banscan.textsafe import csv_cell
 
-    rows = _filtered(_svc(request), _filters(request))
+    rows = _filtered(_svc(request), _filters(request))[0]
     cols = ("id", "status", "asset", "family", "product", "restriction", "requirement", "deadline", "owner", "due",
             "waiver_expires", "reason", "first_seen", "last_seen", "citation", "groups")
     out = io.StringIO()
@@ -271,7 +209,7 @@ async def decide(request: Request, sess: DecideForm) -> Response:
     if form.get("scope") == "filter":  # every finding of the filter the form was shown with
         from urllib.parse import parse_qsl, urlsplit
 
-        ids = [f["id"] for f in _filtered(svc, _filter_map(dict(parse_qsl(urlsplit(back).query))))]
+        ids = [f["id"] for f in _filtered(svc, _filter_map(dict(parse_qsl(urlsplit(back).query))))[0]]
     if not ids:
         raise HTTPException(400, "select at least one finding")
 
@@ -457,7 +395,7 @@ def asset_page(request: Request, name: str, sess: Viewer) -> Response:
         return _render(request, "error.html", sess, status=404, message="; ".join(e.problems))
     evidence = []
     latest_scans = set()
-    for cls, (sid, at) in sorted(_evidence(store).get(name, {}).items()):
+    for cls, (sid, at) in sorted(dashboard.asset_evidence(store, name).items()):
         d = _date(at)
         latest_scans.add(sid)
         evidence.append({"class": cls, "scan": sid, "at": at, "age": (today - d).days if d else None})
