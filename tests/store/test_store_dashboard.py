@@ -314,3 +314,40 @@ def test_loads_random_documents_keep_integers_and_floats():
                          2**64 - 1, 2**64, -2**63, -2**63 - 1, "é\u212a", None, True]) for _ in range(rng.randint(0, 8))]
         text = json.dumps({"v": v, "k": str(v)})
         assert repr(loads(text)) == repr(json.loads(text))
+
+
+def test_one_assets_latest_report_from_parts_is_the_whole_reports_cut(seeded, monkeypatch):
+    from sqlalchemy import delete
+
+    from banscan.store import db
+    from banscan.store.core import Store
+    from banscan.store.tables import scan_report_parts
+
+    st, clock = seeded
+    # an upcoming obligation holding an integer beyond 64 bits and a NaN (json.dumps writes both)
+    r = _result(random.Random(1), ["odd-host", "ws-01"], "2026-02-15")
+    r.upcoming.append({"asset": "odd-host", "size": 2 ** 70, "ratio": float("nan"), "text": "é\u212a"})
+    r.upcoming.append({"asset": "ws-01", "size": 2 ** 64 + 1})
+    r.upcoming.append({"asset": None, "note": "no asset"})
+    st.record(r)
+
+    def whole(asset: str) -> str:
+        with monkeypatch.context() as m:
+            m.setattr(Store, "_asset_results", lambda self, sids, a: None)
+            res = st.latest_result(asset)
+        return json.dumps(res.to_dict() if res else None, sort_keys=True)
+
+    assert "1180591620717411303424" in whole("odd-host") and "NaN" in whole("odd-host")
+    cut = 0
+    for a in [*ASSETS, "odd-host", "nowhere"]:
+        res = st.latest_result(a)
+        assert json.dumps(res.to_dict() if res else None, sort_keys=True) == whole(a), a
+        cut += bool(res and res.findings)
+    assert cut > 10
+    # scans recorded before parts were kept are read from their whole report
+    with db.reading(st.engine) as conn:
+        assert conn.execute(scan_report_parts.select()).first() is not None
+    db.write(st.engine, lambda c: c.execute(delete(scan_report_parts)))
+    for a in ASSETS[:5]:
+        res = st.latest_result(a)
+        assert json.dumps(res.to_dict() if res else None, sort_keys=True) == whole(a), a

@@ -36,13 +36,12 @@ import datetime as dt
 import getpass
 import json
 import os
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from banscan import __version__
@@ -67,6 +66,7 @@ from banscan.store.tables import (
     inputs,
     products_seen,
     scan_assets,
+    scan_report_parts,
     scans,
 )
 
@@ -75,19 +75,21 @@ def _j(v: Any) -> str:
     return json.dumps(v, sort_keys=True, ensure_ascii=False, default=str)
 
 
-# A JSON number of 19 digits or more right after '[', ':' or ',' (or at the start): orjson reads an
-# integer beyond 64 bits as a float, so such text goes to the json module (which keeps it an int).
-_LONG_NUMBER = re.compile(r"(?:^|[\[:,])\s*-?\d{19}")
-_LONG_NUMBER_B = re.compile(rb"(?:^|[\[:,])\s*-?\d{19}")
+# orjson reads an integer beyond 64 bits as a float, where the json module keeps it an int: text with
+# a run of 19 or more ASCII digits (which any such integer has) goes to the json module.  Found by
+# mapping every ASCII digit to "0" and everything else to "x" (bytes.translate: far quicker than a regex).
+_DIGITS = bytes(48 if 48 <= i <= 57 else 120 for i in range(256))
+_LONG_RUN = b"0" * 19
 
 
 def loads(text: str | bytes) -> Any:
     """``json.loads(text)``, with orjson where it gives the same result: text that may hold an
     integer beyond 64 bits, NaN or infinities, a lone surrogate escape or deep nesting (orjson
     refuses those or reads big integers as floats) is read by the json module."""
-    if not (_LONG_NUMBER.search(text) if isinstance(text, str) else _LONG_NUMBER_B.search(text)):
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if _LONG_RUN not in raw.translate(_DIGITS):
         try:
-            return orjson.loads(text)
+            return orjson.loads(raw)
         except orjson.JSONDecodeError:
             pass
     return json.loads(text)
@@ -267,8 +269,60 @@ class Store:
         report = result.to_dict()
         report["registry"] = dict(reg_meta)
         report["scan_id"] = scan_id
-        conn.execute(update(scans).where(scans.c.id == scan_id).values(report=_j(report)))
+        text = _j(report)
+        conn.execute(update(scans).where(scans.c.id == scan_id).values(report=text))
+        self._store_report_parts(conn, scan_id, report, exact_floats="NaN" not in text and "Infinity" not in text)
         return int(scan_id)
+
+    @staticmethod
+    def _store_report_parts(conn: Connection, scan_id: int, report: dict[str, Any], exact_floats: bool) -> None:
+        """The report's head and each asset's part (``scan_report_parts``).  orjson writes them when
+        it writes what json.dumps would read back the same (``exact_floats``: no NaN or infinity,
+        which orjson writes as null; it refuses integers beyond 64 bits and lone surrogates)."""
+        def dump(v: Any) -> str:
+            if exact_floats:
+                try:
+                    return orjson.dumps(v, option=orjson.OPT_SORT_KEYS).decode("utf-8")
+                except TypeError:
+                    pass
+            return _j(v)
+
+        head = {k: v for k, v in report.items() if k not in ("detections", "findings", "upcoming", "assets")}
+        parts: dict[str, dict[str, list[Any]]] = {}
+        det_asset: dict[str, str] = {}
+        for d in report.get("detections", []):
+            parts.setdefault(d["asset"], {"detections": [], "findings": [], "upcoming": []})["detections"].append(d)
+            det_asset.setdefault(d["id"], d["asset"])
+        for f in report.get("findings", []):
+            a = det_asset.get(f.get("detection"))
+            if a is not None:
+                parts[a]["findings"].append(f)
+        for u in report.get("upcoming", []):
+            a = u.get("asset") if isinstance(u, dict) else None
+            if isinstance(a, str):
+                parts.setdefault(a, {"detections": [], "findings": [], "upcoming": []})["upcoming"].append(u)
+        rows = [dict(scan_id=scan_id, part="head", asset="", data=dump(head))]
+        rows += [dict(scan_id=scan_id, part="asset", asset=a, data=dump(p)) for a, p in sorted(parts.items())]
+        for i in range(0, len(rows), 1000):
+            conn.execute(scan_report_parts.insert(), rows[i:i + 1000])
+
+    def _asset_results(self, scan_ids: list[int], asset: str) -> dict[int, ScanResult] | None:
+        """Each scan's report cut down to ``asset``'s detections, their findings and its upcoming
+        obligations (what :meth:`latest_result` keeps of them), from the stored parts; None when a
+        scan has none (recorded before parts were kept)."""
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(select(scan_report_parts.c.scan_id, scan_report_parts.c.part,
+                                       scan_report_parts.c.data)
+                                .where(scan_report_parts.c.scan_id.in_(scan_ids),
+                                       or_(scan_report_parts.c.part == "head",
+                                           and_(scan_report_parts.c.part == "asset",
+                                                scan_report_parts.c.asset == asset)))).all()
+        heads = {r.scan_id: r.data for r in rows if r.part == "head"}
+        if set(heads) != set(scan_ids):
+            return None
+        mine = {r.scan_id: loads(r.data) for r in rows if r.part == "asset"}
+        empty: dict[str, list[Any]] = {"detections": [], "findings": [], "upcoming": []}
+        return {sid: ScanResult.from_dict({**loads(heads[sid]), **mine.get(sid, empty)}) for sid in scan_ids}
 
     @staticmethod
     def _store_evidence(conn: Connection, result: ScanResult) -> dict[tuple[str, str], int]:
@@ -755,7 +809,9 @@ class Store:
         wanted = {(a, c): sid for (a, c), sid in latest.items() if asset is None or a == asset}
         if not wanted:
             return None
-        parts = {sid: self.scan_result(sid) for sid in sorted(set(wanted.values()))}
+        sids = sorted(set(wanted.values()))
+        parts = (self._asset_results(sids, asset) if asset is not None else None) or \
+            {sid: self.scan_result(sid) for sid in sids}
         keep = {a for a, _ in wanted}
         newest = parts[max(parts)]
         merged = ScanResult(registry=newest.registry, profiles=[], as_of=newest.as_of,

@@ -145,5 +145,17 @@ finding_events = Table(
     Column("detail", Text, nullable=False),  # JSON object
 )
 
+# Each scan's report (``scans.report``) also in parts, to read one asset's without the whole scan's:
+# part "head" (asset "") is the report without its detections, findings and upcoming obligations;
+# part "asset" holds one asset's detections, the findings of those detections and its upcoming
+# obligations (JSON {"detections", "findings", "upcoming"}).  Scans recorded before have none.
+scan_report_parts = Table(
+    "scan_report_parts", metadata,
+    Column("scan_id", ForeignKey("scans.id", ondelete="CASCADE"), primary_key=True),
+    Column("part", String(8), primary_key=True),
+    Column("asset", String(512), primary_key=True),
+    Column("data", Text, nullable=False),
+)
+
 from banscan.store import service_tables as _service_tables  # noqa: E402,F401  (same metadata)
 from banscan.store import web_tables as _web_tables  # noqa: E402,F401  (same metadata)
