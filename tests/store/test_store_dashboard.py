@@ -276,6 +276,25 @@ def test_findings_table_matches_for_every_filter_sort_and_page(seeded):
             assert (rows, total, page) == (want[(shown - 1) * 7:shown * 7], len(want), shown), (f, p)
 
 
+def test_text_search_reads_json_the_database_refuses(seeded):
+    from sqlalchemy import update
+
+    from banscan.store import db
+    from banscan.store.tables import findings
+
+    st, _ = seeded
+    key = st.findings(all=True)[3]["id"]
+    db.write(st.engine, lambda c: c.execute(update(findings).where(findings.c.id == key).values(
+        data='{"product_name": "Zed Ω", "citation": "Sec. 9", "ratio": NaN, "n": 123456789012345678901}')))
+    today = st.today()
+    for q in ("zed ω", "sec. 9", "ws"):
+        flt = {"q": q, "status": "all"}
+        want = old_filtered(st, flt, today)
+        assert dashboard.find(st, flt, today) == (want, len(want), 1)
+        assert want
+    assert dashboard.find(st, {"q": "zed ω", "status": "all"}, today)[0][0]["product"] == "Zed Ω"
+
+
 def test_findings_filters_are_not_all_empty(seeded):
     st, _ = seeded
     today = st.today()

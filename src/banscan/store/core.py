@@ -33,6 +33,7 @@ covered (with the evidence set it read and the inputs), and the lifecycle rows i
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import getpass
 import json
 import os
@@ -99,6 +100,21 @@ def _unj(v: str | None, default: Any = None) -> Any:
     if v is None:
         return default
     return loads(v)
+
+
+@functools.lru_cache(maxsize=4096)
+def _str_list(text: str) -> tuple[str, ...] | None:
+    v = loads(text)
+    return tuple(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else None
+
+
+def _unj_list(v: str | None) -> Any:
+    """``_unj(v, [])`` for the short JSON lists of names a finding row keeps (its profiles and
+    evidence classes): few distinct texts, each read once (a fresh list each time)."""
+    if v is None:
+        return []
+    t = _str_list(v) if len(v) <= 512 else None
+    return list(t) if t is not None else loads(v)
 
 
 def _utcnow() -> dt.datetime:
@@ -579,7 +595,7 @@ class Store:
             "first_seen": r.first_seen, "last_seen": r.last_seen,
             "first_scan": r.first_scan, "last_scan": r.last_scan,
             "resolved_at": r.resolved_at, "resolved_scan": r.resolved_scan,
-            "evidence_classes": _unj(r.evidence_classes, []), "profiles": _unj(r.profiles, []),
+            "evidence_classes": _unj_list(r.evidence_classes), "profiles": _unj_list(r.profiles),
             "owner": r.owner, "due": r.due.isoformat() if r.due else None, "note": r.note,
             "reason": r.reason, "approver": r.approver,
             "waiver_expires": r.expires.isoformat() if r.expires else None,

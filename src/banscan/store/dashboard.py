@@ -18,8 +18,9 @@ import datetime as dt
 from collections.abc import Collection, Mapping
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import JSON, and_, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql import ColumnElement
 
 from banscan.store import db
@@ -202,10 +203,9 @@ def find(store: Any, flt: Mapping[str, str], today: dt.date, page: int | None = 
             where.append(f.asset.in_(sorted(assets)))
         order = _order(conn, flt, today)
         if text:
-            # the case-insensitive match is Python's (str.lower); the rest is filtered in SQL
-            lean = conn.execute(select(f.id, f.asset, f.family, f.restriction, f.owner, f.product, f.data)
-                                .where(*where).order_by(*order)).all()
-            ids = [r.id for r in lean if _matches(r, text)]
+            # the case-insensitive match is Python's (str.lower), over the fields read from each row
+            # (product name and citation out of its JSON, by the database); the rest is filtered in SQL
+            ids = _searched(store, where, order, text)
             total = len(ids)
             page = _clamp(page, total, page_size)
             shown = ids if page is None else ids[(page - 1) * page_size:page * page_size]
@@ -233,13 +233,34 @@ def _fetch(conn: Connection, ids: list[str]) -> list[Any]:
     return out
 
 
-def _matches(r: Any, text: str) -> bool:
+def _json_text(conn: Connection, key: str) -> Any:
+    """The string ``data[key]`` of a finding row's JSON, read by the database."""
+    if conn.dialect.name == "postgresql":
+        return func.json_extract_path_text(cast(f.data, JSON), key)
+    return func.json_extract(f.data, f"$.{key}")
+
+
+def _searched(store: Any, where: list[ColumnElement[bool]], order: list[Any], text: str) -> list[str]:
+    """The ids, in order, of the rows matching ``where`` whose asset, product, family,
+    restriction, owner, id or citation contains ``text`` (lowered as Python lowers)."""
     from banscan.store.core import _unj
 
-    if any(text in str(v or "").lower() for v in (r.asset, r.family, r.restriction, r.owner, r.id)):
-        return True
-    data = _unj(r.data, {})
-    product = data.get("product_name") or r.product or None
-    return any(text in str(v or "").lower() for v in (product, data.get("citation")))
+    cols = (f.id, f.asset, f.family, f.restriction, f.owner, f.product)
+    try:
+        with db.reading(store.engine) as conn:
+            rows = [(*r[:6], r[6], r[7]) for r in conn.execute(
+                select(*cols, _json_text(conn, "product_name"), _json_text(conn, "citation"))
+                .where(*where).order_by(*order))]
+    except DBAPIError:  # JSON the database will not read (NaN): read it here
+        with db.reading(store.engine) as conn:
+            rows = [(*r[:6], d.get("product_name"), d.get("citation"))
+                    for r in conn.execute(select(*cols, f.data).where(*where).order_by(*order))
+                    for d in (_unj(r[6], {}),)]
+    out = []
+    for key, asset, family, restriction, owner, product, name, citation in rows:
+        shown = name or product or None  # what a finding row shows as its product
+        if any(text in str(v or "").lower() for v in (asset, shown, family, restriction, owner, key, citation)):
+            out.append(key)
+    return out
 
 
