@@ -47,7 +47,10 @@ class Requirement(str, Enum):
 
     @property
     def rank(self) -> int:
-        return list(Requirement).index(self)
+        return _REQUIREMENT_RANK[self]
+
+
+_REQUIREMENT_RANK = {r: i for i, r in enumerate(Requirement)}  # weakest first
 
 
 class EvidenceClass(str, Enum):

@@ -117,6 +117,9 @@ def _unj_list(v: str | None) -> Any:
     return list(t) if t is not None else loads(v)
 
 
+_SCAN_META = [c for c in scans.c if c.name != "report"]  # a scan's row without its (large) report
+
+
 def _utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
@@ -714,7 +717,7 @@ class Store:
         return ScanResult.from_dict(loads(rep))
 
     def scans(self, kind: str | None = "scan") -> list[dict[str, Any]]:
-        q = select(*[c for c in scans.c if c.name != "report"]).order_by(scans.c.id)  # not the (large) reports
+        q = select(*_SCAN_META).order_by(scans.c.id)
         if kind:
             q = q.where(scans.c.kind == kind)
         with db.reading(self.engine) as conn:
@@ -774,8 +777,17 @@ class Store:
             q = q.where(scans.c.recorded_at < _day_after(as_of))
         with db.reading(self.engine) as conn:
             rows = conn.execute(q).all()
-        return coverage.build((r.asset, r.evidence_class, _date(r.recorded_at) or self.today(), int(r.id),
-                               _unj(r.inputs, [])) for r in rows)
+        # a scan's rows share its time and mostly its inputs: each distinct text read once
+        # (coverage.build only reads the lists it is given)
+        days: dict[str, dt.date] = {}
+        ins: dict[str | None, Any] = {}
+        for r in rows:
+            if r.recorded_at not in days:
+                days[r.recorded_at] = _date(r.recorded_at) or self.today()
+            if r.inputs not in ins:
+                ins[r.inputs] = _unj(r.inputs, [])
+        return coverage.build((r.asset, r.evidence_class, days[r.recorded_at], int(r.id), ins[r.inputs])
+                              for r in rows)
 
     def latest_per_asset_class(self, asset: str | None = None) -> dict[tuple[str, str], int]:
         """For each (asset, evidence class) ever covered, the newest scan that covered it (of
@@ -869,7 +881,8 @@ class Store:
         with db.reading(self.engine) as conn:
             sids = [r[0] for r in conn.execute(select(scan_assets.c.scan_id).where(scan_assets.c.asset == asset)
                                                .distinct().order_by(scan_assets.c.scan_id))]
-            srows = conn.execute(select(scans).where(scans.c.id.in_(sids)).order_by(scans.c.id)).all() if sids else []
+            srows = conn.execute(select(*_SCAN_META).where(scans.c.id.in_(sids)).order_by(scans.c.id)).all() \
+                if sids else []
             irows = conn.execute(select(inputs).where(inputs.c.scan_id.in_(sids)).order_by(inputs.c.id)).all() \
                 if sids else []
             classes = conn.execute(select(scan_assets).where(scan_assets.c.asset == asset)).all()
