@@ -3,16 +3,16 @@ findings and upcoming obligations) and, per asset, that asset's detections, thei
 its upcoming obligations, so that one asset's latest report is read without the whole scan's.
 Scans recorded before have no parts and are read from their whole report, as before.
 
-Revision ID: 0006_scan_report_parts
-Revises: 0005_one_scan_representation
+Revision ID: 0007_scan_report_parts
+Revises: 0006_web_visits_groups
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_scan_report_parts"
-down_revision = "0005_one_scan_representation"
+revision = "0007_scan_report_parts"
+down_revision = "0006_web_visits_groups"
 branch_labels = None
 depends_on = None
 
