@@ -370,3 +370,25 @@ def test_one_assets_latest_report_from_parts_is_the_whole_reports_cut(seeded, mo
     for a in ASSETS[:5]:
         res = st.latest_result(a)
         assert json.dumps(res.to_dict() if res else None, sort_keys=True) == whole(a), a
+
+
+def test_asset_group_filter_matches_the_membership_test(seeded):
+    from banscan.web import groups, pages
+
+    st, _ = seeded
+    groups.save_group(st.engine, "desks", "ws-*\nÄ*", "zeta\nİstanbul\nnot-an-asset", actor="tester")
+    groups.save_group(st.engine, "none", "nothing-*", "", actor="tester")
+    member = groups.Membership(groups.list_groups(st.engine))
+    today = st.today()
+
+    class Svc:
+        store = st
+
+        def today(self) -> dt.date:
+            return today
+
+    for flt in ({"group": "desks"}, {"group": "desks", "status": "all", "sort": "asset", "dir": "desc"},
+                {"group": "none"}, {"group": "nosuch", "status": "all"}, {"group": "desks", "q": "ws-0"}):
+        want = [r for r in old_filtered(st, flt, today) if flt["group"] in member.of(r["asset"])]
+        assert pages._filtered(Svc(), dict(flt)) == (want, len(want), 1)  # type: ignore[arg-type]
+        assert want or flt["group"] != "desks"
