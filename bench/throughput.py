@@ -8,7 +8,8 @@
    parser, Zoom Video Communications …) and (b) without them.
 2. Runs ``banscan scan --no-store -f json`` on each file in a fresh process and prints rows/s,
    MB/s, wall time and that process's peak RSS (from wait4), and the ratio of its time to
-   ``grep -i -F -f vendor-names`` over the same file, timed in the same run.
+   ``grep -i -F -f vendor-names`` over the same file, timed in the same run; then the same for
+   the default ``banscan scan`` (stored in a fresh SQLite database; the row below it).
 3. The same for a Zeek dns.log made by bench/gen_dns_log.py (``--dns``, default 1,000,000 lines).
 4. ``--jobs 2`` on the largest (a) log: the speed-up over ``--jobs 1``.
 5. Start-up: ``banscan scan`` of a one-line input with a warm registry cache, and the import alone.
@@ -148,6 +149,15 @@ def scan_cmd(path: Path, *extra: str) -> list[str]:
     return [sys.executable, "-m", "banscan", "scan", "--no-store", "-f", "json", "-o", os.devnull, *extra, str(path)]
 
 
+def stored_cmd(path: Path, *extra: str) -> list[str]:
+    """The default ``banscan scan`` (recorded in a database: a fresh SQLite file per run)."""
+    db = OUT / "bench-store.db"
+    for p in OUT.glob("bench-store.db*"):
+        p.unlink()
+    return [sys.executable, "-m", "banscan", "scan", "--db", f"sqlite:///{db}", "-f", "json", "-o", os.devnull,
+            *extra, str(path)]
+
+
 def grep_time(path: Path) -> float:
     pat = OUT / "vendor-names.txt"
     pat.write_text("\n".join(VENDOR_NAMES) + "\n")
@@ -212,6 +222,8 @@ def main() -> None:
             secs, mb, code = run_measured(scan_cmd(path))
             row(f"osqueryd ({'a' if near else 'b'}) {'near-misses' if near else 'no near-misses'}", n, path,
                 secs, mb, g, code, 5 if near else 3)
+            secs, mb, code = run_measured(stored_cmd(path))
+            row("  the same, stored (default scan)", n, path, secs, mb, g, code, None)
             if near:
                 largest = path
             elif not args.keep:
@@ -223,6 +235,8 @@ def main() -> None:
         g = grep_time(path)
         secs, mb, code = run_measured(scan_cmd(path, "--asset", "resolver"))
         row("zeek dns.log", args.dns, path, secs, mb, g, code, 5)
+        secs, mb, code = run_measured(stored_cmd(path, "--asset", "resolver"))
+        row("  the same, stored (default scan)", args.dns, path, secs, mb, g, code, None)
         if not args.keep:
             path.unlink()
     if largest is not None and not args.no_jobs:
@@ -230,9 +244,15 @@ def main() -> None:
         two, mb, _ = run_measured(scan_cmd(largest, "--jobs", "2"))
         print(f"--jobs 2 on {largest.name}: {one:.2f} s -> {two:.2f} s, speed-up {one / two:.2f}x "
               f"(target close to 2x with two free cores), peak MiB {mb} (parent)")
+        one, _, _ = run_measured(stored_cmd(largest))
+        two, mb, _ = run_measured(stored_cmd(largest, "--jobs", "2"))
+        print(f"--jobs 2 on {largest.name}, stored (default scan): {one:.2f} s -> {two:.2f} s, speed-up "
+              f"{one / two:.2f}x, peak MiB {mb} (parent)")
     if largest is not None and not args.keep:
         for p in OUT.glob("osqueryd-*-a.log"):
             p.unlink()
+    for p in OUT.glob("bench-store.db*"):
+        p.unlink()
     print("wall s: elapsed; cpu s: user+system CPU of the process (on a busy shared machine the CPU\n"
           "ratio is the fairer one); rows/s and MB/s from wall time; peak MiB is the scanning process's\n"
           "own (wait4); exit 1 means detections were found (expected).")

@@ -12,9 +12,11 @@ Record layout (a JSON array, sorted by digest)::
 
     [digest, kind, {field: value, ...}, path, locator, count]
 
-Collecting evidence reads every record: line-oriented readers do not skip lines through the
-matcher's prefilter while a collector is attached (a line no signature matches today may be
-matched by tomorrow's registry).  ``banscan scan --no-store`` keeps the prefilter.
+Collecting evidence reads every record of every input, except in the block scanner (osqueryd
+results logs, Zeek TSV logs: :mod:`banscan.fast.evfilter`): there only the candidate lines are
+kept, and the collector records, for each asset and class, the filter (the registry's anchors)
+they were selected with, so that a later registry whose anchors that filter does not cover is
+reported as a coverage gap needing a rescan instead of being matched against partial evidence.
 """
 
 from __future__ import annotations
@@ -76,7 +78,12 @@ class EvidenceSet:
 
     def canonical(self) -> bytes:
         rows = sorted(self.records, key=lambda r: r[0])
-        return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+        try:  # the same bytes as the stdlib's compact, non-ASCII-preserving form, faster
+            import orjson
+
+            return orjson.dumps(rows, default=str)
+        except (ImportError, TypeError):  # lone surrogates, integers beyond 64 bits
+            return json.dumps(rows, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
 
     def compressed(self) -> bytes:
         return zlib.compress(self.canonical(), 6)
@@ -100,6 +107,14 @@ class EvidenceCollector:
 
     def __init__(self) -> None:
         self._sets: dict[tuple[str, str], dict[str, list[Any]]] = {}
+        # (asset, class) -> digest of the filter its block-scanned records were selected with
+        self.filtered: dict[tuple[str, str], str] = {}
+        self.filters: dict[str, dict[str, Any]] = {}  # digest -> spec (banscan.fast.evfilter)
+
+    def mark_filtered(self, asset: str, evidence_class: str, digest: str, spec: dict[str, Any]) -> None:
+        """Only the candidate records of (``asset``, ``evidence_class``) were kept, under filter ``spec``."""
+        self.filters.setdefault(digest, spec)
+        self.filtered[(asset, evidence_class)] = digest
 
     def add(self, o: Observation) -> None:
         fields = matched_fields(o.fields)
@@ -120,8 +135,12 @@ class EvidenceCollector:
                     mine[d][5] += r[5]
                 else:
                     mine[d] = list(r)
+        self.filters.update(other.filters)
+        self.filtered.update(other.filtered)
 
     def sets(self) -> dict[tuple[str, str], EvidenceSet]:
+        """The sets, one per (asset, class) with records (a filtered (asset, class) without any:
+        no candidate line, nothing to match again while its filter covers the registry)."""
         return {k: EvidenceSet(k[0], k[1], list(v.values())) for k, v in self._sets.items()}
 
     def __len__(self) -> int:

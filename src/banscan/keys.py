@@ -79,9 +79,14 @@ def product_key(asset: str, family: str, product: str) -> str:
 
 
 def observation_digest(kind: str, evidence_class: str, fields: Mapping[str, object]) -> str:
-    body = json.dumps([kind, evidence_class, dict(sorted(fields.items()))], ensure_ascii=False,
-                      separators=(",", ":"), default=str)
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    doc = [kind, evidence_class, dict(sorted(fields.items()))]
+    try:  # the same bytes as the stdlib's compact, non-ASCII-preserving form, faster
+        import orjson
+
+        raw = orjson.dumps(doc, default=str)
+    except (ImportError, TypeError):  # lone surrogates, non-string keys, integers beyond 64 bits
+        raw = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), default=str).encode("utf-8")
+    return hashlib.sha256(raw).hexdigest()
 
 
 def sarif_fingerprint(asset: str, rule: str, product: str, obligation: str, profile: str, locator: str) -> str:

@@ -204,11 +204,14 @@ def _file_kind(mode: int) -> str:
 
 class Scanner:
     """Reads inputs one at a time, keeping only detections in memory (and, with ``evidence``, the
-    distinct normalised observations: then the prefilter is off, every record is read)."""
+    distinct normalised observations: then the prefilter is off, every record is read, except
+    with ``filtered_evidence`` in the block scanner, which keeps its candidate lines and records
+    the filter they were selected with: :mod:`banscan.fast.evfilter`)."""
 
     def __init__(self, registry: Registry, progress: Progress | None = None,
                  limits: Limits | None = None, as_of: dt.date | None = None, jobs: int = 1,
-                 fast: bool = True, blocks: bool = True, evidence: EvidenceCollector | None = None) -> None:
+                 fast: bool = True, blocks: bool = True, evidence: EvidenceCollector | None = None,
+                 filtered_evidence: bool = False) -> None:
         from banscan.fast.memo import MemoMatcher
 
         self.registry = registry
@@ -217,10 +220,13 @@ class Scanner:
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
         self.evidence = evidence
-        # keeping evidence reads every record in this process: no prefilter, block scanner or workers
-        self.jobs = 1 if evidence is not None else max(1, jobs)
+        self._filter: tuple[str, dict[str, Any]] | None = None
+        # keeping every record of the evidence reads every record in this process: no prefilter,
+        # block scanner or workers; keeping the block scanner's candidate lines keeps both
+        self.filtered_evidence = filtered_evidence
+        self.jobs = max(1, jobs)
         self.fast = fast  # False: every line through the reader, no prefilter (the slow twin)
-        self.blocks = fast and blocks and evidence is None  # the block scanner for line-oriented inputs
+        self.blocks = fast and blocks  # the block scanner for line-oriented inputs
 
     def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
                     walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
@@ -267,7 +273,7 @@ class Scanner:
             buffered = io.BufferedReader(hashing, buffer_size=1 << 20)
         macs_before = self.matcher.unidentifiable_macs
         plan = None
-        if self.blocks and self.evidence is None and encoding is None:
+        if self.blocks and (self.evidence is None or self.filtered_evidence) and encoding is None:
             from banscan.fast.blocks import plan_for
 
             plan = plan_for(source, head)
@@ -298,23 +304,34 @@ class Scanner:
 
         blocks = fb.blocks_with_headers(plan, fb.iter_blocks(stream))
         results: Iterator[fb.BlockResult]
+        keep = self.evidence is not None
         if self.jobs > 1 and (size is None or size > fb.BLOCK_BYTES):
             from banscan.fast.parallel import can_fork, map_blocks
 
             if can_fork():
                 results = map_blocks(self.matcher, source, plan, blocks, ctx.path, ctx.asset, self.jobs,
-                                     self.limits)
+                                     self.limits, evidence=keep)
             else:
                 results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
-                                         limits=self.limits) for h, first, b in blocks)
+                                         limits=self.limits, evidence=keep) for h, first, b in blocks)
         else:
             results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
-                                     limits=self.limits) for h, first, b in blocks)
-        merged = fb.Merged()
+                                     limits=self.limits, evidence=keep) for h, first, b in blocks)
+        merged = fb.Merged(evidence=self.evidence)
         for r in results:
             merged.add(r)
             if merged.stopped:
                 break
+        if self.evidence is not None:
+            # only the candidate lines were kept: record the filter for every asset and class read
+            from banscan.fast.evfilter import spec_of
+
+            if self._filter is None:
+                self._filter = spec_of(self.matcher)
+            digest, spec = self._filter
+            for a, cs in merged.assets.items():
+                for c in cs:
+                    self.evidence.mark_filtered(a, c, digest, spec)
         report.errors.extend(merged.errors)
         report.observations = merged.observations
         report.deviations.extend(d for d in merged.final_deviations() if d not in report.deviations)
@@ -479,7 +496,7 @@ def run(request: ScanRequest, registry: Registry, progress: Progress | None = No
             raise ConfigError(str(e)) from None
     evidence = EvidenceCollector() if request.keep_evidence else None
     scanner = Scanner(registry, progress, limits, as_of=as_of, jobs=jobs, fast=fast, blocks=blocks,
-                      evidence=evidence)
+                      evidence=evidence, filtered_evidence=True)
     reports: list[InputReport] = []
     detections: list[Detection] = []
     if not request.inputs or request.host:

@@ -125,9 +125,6 @@ def register(app: typer.Typer) -> None:
         request = ScanRequest(inputs=tuple(inputs or ()), host=host, asset=asset, profiles=tuple(s.profiles),
                               as_of=parse_date(as_of), format=input_format, limits=limits,
                               keep_evidence=not no_store)
-        if jobs > 1 and not no_store:
-            print("banscan: note: --jobs applies with --no-store; a stored scan reads every record in one "
-                  "process to keep its evidence for re-matching", file=sys.stderr)
         progress = None
         if sys.stderr.isatty():
             from banscan.progress import RichProgress

@@ -27,6 +27,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
+from banscan.evidence import EvidenceCollector
 from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
 from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
@@ -53,6 +54,7 @@ class BlockResult:
     unidentifiable_macs: int = 0
     candidates: int = 0  # lines that went to the reader
     records_skipped: int = 0  # record-level errors (the first few are noted in deviations)
+    evidence: EvidenceCollector | None = None  # the candidate lines' observations (stored scans)
 
 
 _RECORD_NOTE = re.compile(r": record skipped: ")
@@ -71,6 +73,7 @@ class Merged:
     records_skipped: int = 0
     _notes: int = 0
     _counted: dict[str, int] = field(default_factory=dict)
+    evidence: EvidenceCollector | None = None  # blocks' evidence merged into this collector
 
     def add(self, r: BlockResult) -> None:
         """Merge the next block's result (blocks after a fatal problem are ignored, as a
@@ -100,6 +103,8 @@ class Merged:
         self.unidentifiable_macs += r.unidentifiable_macs
         self.records_skipped += r.records_skipped
         self.candidates += r.candidates
+        if self.evidence is not None and r.evidence is not None:
+            self.evidence.merge(r.evidence)
         self.stopped = r.fatal
 
     def final_deviations(self) -> list[str]:
@@ -390,10 +395,11 @@ def _local_line(locator: str) -> int:
 
 def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes], block: bytes,
                first_line: int, path: str, asset: str, engine: Any = None,
-               limits: Limits | None = None) -> BlockResult:
+               limits: Limits | None = None, evidence: bool = False) -> BlockResult:
     """Detections, counts and covered assets of one block (pure: no I/O, no shared state but
-    the matcher's memo).  ``path`` is the input's name as shown, ``asset`` its default asset."""
-    res = BlockResult(first_line=first_line)
+    the matcher's memo).  ``path`` is the input's name as shown, ``asset`` its default asset.
+    ``evidence``: also collect the observations read (the candidate lines) in ``res.evidence``."""
+    res = BlockResult(first_line=first_line, evidence=EvidenceCollector() if evidence else None)
     ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter, limits=limits or Limits())
     eng = engine or matcher.engine
     starts = eng.candidate_lines(block)
@@ -462,6 +468,8 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
                 last = item.source.locator
                 ctx.seen(item)
                 res.detections.extend(matcher.match(item))
+                if res.evidence is not None:
+                    res.evidence.add(item)
             elif isinstance(item, Problem):
                 k = _local_line(item.source.locator)
                 if 0 < k <= len(numbers) and numbers[k - 1] == 0:

@@ -23,7 +23,7 @@ _STATE: dict[str, object] = {}
 
 
 def _work(source_name: str, plan_name: str, header: list[bytes], first: int, block: bytes,
-          path: str, asset: str, limits: Limits | None) -> BlockResult:
+          path: str, asset: str, limits: Limits | None, evidence: bool = False) -> BlockResult:
     matcher = _STATE["matcher"]
     assert isinstance(matcher, Matcher)
     plans = _STATE.setdefault("plans", {})
@@ -31,7 +31,8 @@ def _work(source_name: str, plan_name: str, header: list[bytes], first: int, blo
     plan = plans.get(plan_name)
     if plan is None:
         plan = plans[plan_name] = PLANS[plan_name]()
-    return scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits)
+    return scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits,
+                      evidence=evidence)
 
 
 def can_fork() -> bool:
@@ -40,7 +41,7 @@ def can_fork() -> bool:
 
 def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                blocks: Iterable[tuple[list[bytes], int, bytes]], path: str, asset: str,
-               jobs: int, limits: Limits | None = None) -> Iterator[BlockResult]:
+               jobs: int, limits: Limits | None = None, evidence: bool = False) -> Iterator[BlockResult]:
     """The results of :func:`scan_block` over ``blocks``, in order, computed by ``jobs`` workers."""
     _ = matcher.engine  # compile before forking
     _STATE["matcher"] = matcher
@@ -48,7 +49,8 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
     with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
         pending: deque[Future[BlockResult]] = deque()
         for header, first, block in blocks:
-            pending.append(ex.submit(_work, source.name, plan.name, header, first, block, path, asset, limits))
+            pending.append(ex.submit(_work, source.name, plan.name, header, first, block, path, asset, limits,
+                                     evidence))
             if len(pending) >= 2 * jobs:
                 yield pending.popleft().result()
         while pending:

@@ -61,6 +61,7 @@ from banscan.store.lifecycle import (  # noqa: F401 - STATUSES, ACTIVE and effec
     transition,
 )
 from banscan.store.tables import (
+    evidence_filters,
     evidence_sets,
     finding_events,
     findings,
@@ -267,8 +268,9 @@ class Store:
             for a, cs in i.assets.items():
                 for c in cs:
                     by_input.setdefault((a, c), []).append([i.path, i.format, i.sha256])
+        filtered = self._store_filters(conn, result) if kind == "scan" else {}
         asset_rows = [dict(scan_id=scan_id, asset=a, evidence_class=c, evidence_set=sets.get((a, c)),
-                           inputs=_j(by_input.get((a, c), [])))
+                           inputs=_j(by_input.get((a, c), [])), evidence_filter=filtered.get((a, c)))
                       for a, cs in sorted(covered.items()) for c in sorted(cs)]
         if asset_rows:
             conn.execute(scan_assets.insert(), asset_rows)
@@ -348,8 +350,12 @@ class Store:
         """Store each distinct evidence set once; return (asset, class) -> set id."""
         if result.evidence is None:
             return {}
+        import hashlib
+        import zlib
+
         sets = result.evidence.sets()
-        digests = {key: es.digest for key, es in sets.items()}
+        raw = {key: es.canonical() for key, es in sets.items()}  # once for the digest and the data
+        digests = {key: hashlib.sha256(r).hexdigest() for key, r in raw.items()}
         have: dict[tuple[str, str, str], int] = {}
         keys = sorted(sets)
         for i in range(0, len(keys), 500):
@@ -358,7 +364,7 @@ class Store:
                                          evidence_sets.c.digest).where(evidence_sets.c.digest.in_(sorted(chunk)))):
                 have[(r.asset, r.evidence_class, r.digest)] = int(r.id)
         new: list[dict[str, Any]] = [dict(asset=sets[k].asset, evidence_class=sets[k].evidence_class, digest=digests[k],
-                    records=len(sets[k].records), data=sets[k].compressed())
+                    records=len(sets[k].records), data=zlib.compress(raw[k], 1))
                for k in keys if (sets[k].asset, sets[k].evidence_class, digests[k]) not in have]
         if new:
             conn.execute(evidence_sets.insert(), new)
@@ -369,6 +375,52 @@ class Store:
                                       .where(evidence_sets.c.digest.in_(digs))):
                     have[(r.asset, r.evidence_class, r.digest)] = int(r.id)
         return {k: have[(sets[k].asset, sets[k].evidence_class, digests[k])] for k in keys}
+
+    @staticmethod
+    def _store_filters(conn: Connection, result: ScanResult) -> dict[tuple[str, str], str]:
+        """Store each filter block-scanned evidence was selected with once; return (asset, class) ->
+        its digest (banscan.fast.evfilter)."""
+        ev = result.evidence
+        if ev is None or not ev.filtered:
+            return {}
+        import zlib
+
+        from banscan.fast.jsonout import dumps
+
+        digests = sorted(ev.filters)
+        have = set(conn.execute(select(evidence_filters.c.digest)
+                                .where(evidence_filters.c.digest.in_(digests))).scalars())
+        new = [dict(digest=d, spec=zlib.compress(dumps(ev.filters[d], indent=False).encode("utf-8"), 6))
+               for d in digests if d not in have]
+        if new:
+            conn.execute(evidence_filters.insert(), new)
+        return dict(ev.filtered)
+
+    def evidence_filter(self, digest: str) -> dict[str, Any] | None:
+        """A recorded evidence filter's spec (banscan.fast.evfilter), or None."""
+        import zlib
+
+        with db.reading(self.engine) as conn:
+            data = conn.execute(select(evidence_filters.c.spec)
+                                .where(evidence_filters.c.digest == digest)).scalar()
+        if data is None:
+            return None
+        spec: dict[str, Any] = json.loads(zlib.decompress(data).decode("utf-8"))
+        return spec
+
+    def latest_filters(self) -> dict[tuple[str, str], str]:
+        """For each (asset, evidence class) whose newest scan kept only filtered evidence: the
+        filter's digest."""
+        latest = self.latest_per_asset_class()
+        if not latest:
+            return {}
+        with db.reading(self.engine) as conn:
+            rows = conn.execute(select(scan_assets.c.scan_id, scan_assets.c.asset, scan_assets.c.evidence_class,
+                                       scan_assets.c.evidence_filter)
+                                .where(scan_assets.c.scan_id.in_(sorted(set(latest.values())))
+                                       & scan_assets.c.evidence_filter.is_not(None))).all()
+        return {(r.asset, r.evidence_class): str(r.evidence_filter) for r in rows
+                if latest.get((r.asset, r.evidence_class)) == r.scan_id}
 
     @staticmethod
     def _product_of(d: Detection) -> tuple[str, str, str]:

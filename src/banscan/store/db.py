@@ -9,22 +9,22 @@ deadlocks.  Either way a scan is one transaction: killed half-way, nothing of it
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
 from banscan.errors import StoreError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_MS = 30_000
@@ -149,22 +149,57 @@ def write(engine: Engine, fn: Callable[[Connection], T], attempts: int = 5) -> T
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     return cfg
 
 
+_REVISION = re.compile(r"""^revision\s*=\s*["']([^"']+)["']""", re.M)
+_DOWN = re.compile(r"""^down_revision\s*=\s*(?:["']([^"']+)["']|None)\s*$""", re.M)
+
+
+def _head_from_files() -> str | None:
+    """The single head of the shipped migrations, read from their files without importing Alembic
+    (None when they are not that simple: then Alembic decides)."""
+    revs: set[str] = set()
+    downs: set[str] = set()
+    for f in (MIGRATIONS / "versions").glob("*.py"):
+        body = f.read_text(encoding="utf-8")
+        r, d = _REVISION.search(body), _DOWN.search(body)
+        if r is None or d is None:
+            return None
+        revs.add(r.group(1))
+        if d.group(1):
+            downs.add(d.group(1))
+    heads = revs - downs
+    return heads.pop() if len(heads) == 1 and downs <= revs else None
+
+
 def head_revision() -> str | None:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
+def _current_revision(conn: Connection) -> str | None:
+    """The database's revision (what Alembic's MigrationContext reads), without importing Alembic;
+    "?" when there is more than one."""
+    if not conn.dialect.has_table(conn, "alembic_version"):
+        return None
+    rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    return str(rows[0]) if len(rows) == 1 else (None if not rows else "?")
+
+
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision (no-op when it is already there)."""
-    head = head_revision()
+    """Bring the schema to the newest revision (no-op when it is already there).  A database
+    already at the head is recognised without importing Alembic (start-up time)."""
+    head = _head_from_files()
     for i in range(5):
         try:
             with reading(engine) as conn:
-                current = MigrationContext.configure(conn).get_current_revision()
+                current = _current_revision(conn)
             break
         except OperationalError as e:
             if i < 4 and _retryable(e):
@@ -172,6 +207,12 @@ def migrate(engine: Engine) -> None:
                 continue
             raise StoreError(f"cannot open the database {redact(str(engine.url))}: "
                              f"{str(e.orig).strip().splitlines()[0]}") from None
+    if head is not None and current == head:
+        return
+    from alembic import command
+    from alembic.runtime.migration import MigrationContext
+
+    head = head_revision()
     if current == head:
         return
     cfg = alembic_config()

@@ -35,6 +35,9 @@ class Basis:
     scan_ids: list[int]
     evidence: list[EvidenceSet] = field(default_factory=list)  # stored observations, matched again
     unmatched: set[tuple[str, str]] = field(default_factory=set)  # (asset, class) with no stored observations
+    # (asset, class) -> the filter spec its stored observations were selected with (block-scanned
+    # inputs keep their candidate lines only: banscan.fast.evfilter); absent: every record was kept
+    filtered: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass
@@ -47,6 +50,8 @@ class Impact:
     recorded: list[int] = field(default_factory=list)
     evaluated_assets: int = 0
     dry_run: bool = False
+    # assets and classes whose stored evidence this registry's anchors are not covered by: rescan
+    coverage_gaps: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -56,12 +61,15 @@ class Impact:
     def to_dict(self) -> dict[str, Any]:
         return {"as_of": self.as_of.isoformat(), "registry": dict(self.registry), "baseline": self.baseline,
                 "dry_run": self.dry_run, "evaluated_assets": self.evaluated_assets, "assets": self.assets,
-                "warnings": list(self.warnings), "recorded_scans": list(self.recorded)}
+                "warnings": list(self.warnings), "recorded_scans": list(self.recorded),
+                "coverage_gaps": list(self.coverage_gaps)}
 
 
 def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
     """The newest stored evidence per asset and class, grouped by the profiles it was scanned under."""
     latest = store.latest_evidence()
+    filters = store.latest_filters()
+    specs: dict[str, dict[str, Any] | None] = {}
     by_scan: dict[int, dict[str, set[str]]] = {}
     for (asset, ec), (sid, _set) in latest.items():
         by_scan.setdefault(sid, {}).setdefault(asset, set()).add(ec)
@@ -86,8 +94,15 @@ def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
         for asset, classes in sorted(cover.items()):
             for ec in sorted(classes):
                 set_id = latest[(asset, ec)][1]
-                if set_id is None:
+                digest = filters.get((asset, ec))
+                if digest is not None:
+                    if digest not in specs:
+                        specs[digest] = store.evidence_filter(digest)
+                    b.filtered[(asset, ec)] = specs[digest] or {}
+                if set_id is None and digest is None:
                     b.unmatched.add((asset, ec))
+                elif set_id is None:
+                    pass  # filtered, and no candidate record: nothing to match again
                 else:
                     wanted.append(set_id)
         found = store.evidence_sets(wanted)
@@ -95,12 +110,51 @@ def basis(store: Store, profiles: list[str] | None = None) -> list[Basis]:
     return list(groups.values())
 
 
+def coverage_gaps(bases: list[Basis], registry: Registry) -> list[dict[str, Any]]:
+    """The assets and classes whose stored evidence was selected with a filter that does not cover
+    ``registry``'s anchors (banscan.fast.evfilter): matching them again may miss what a rescan of
+    their inputs would find."""
+    from banscan.fast.evfilter import uncovered
+    from banscan.match import Matcher
+
+    if not any(b.filtered for b in bases):
+        return []
+    m = Matcher(registry)
+    memo: dict[int, list[str]] = {}
+    gaps = []
+    for b in bases:
+        for (asset, ec), spec in sorted(b.filtered.items()):
+            missing = memo.get(id(spec))
+            if missing is None:
+                missing = memo[id(spec)] = uncovered(spec, m)
+            if missing:
+                gaps.append({"asset": asset, "evidence_class": ec, "scans": list(b.scan_ids),
+                             "uncovered_anchors": missing[:20], "uncovered_count": len(missing),
+                             "action": "rescan"})
+    return gaps
+
+
 def evaluate(bases: list[Basis], registry: Registry, as_of: dt.date, warnings: list[str] | None = None,
-             *, match: bool = False, store: Store | None = None) -> list[tuple[ScanResult, list[int]]]:
+             *, match: bool = False, store: Store | None = None,
+             gaps: list[dict[str, Any]] | None = None) -> list[tuple[ScanResult, list[int]]]:
     """Evaluate each basis under ``registry`` on ``as_of``.  ``match``: match the stored observations
-    again (else: the stored detections).  ``store``: count report windows from first-seen dates."""
+    again (else: the stored detections).  ``store``: count report windows from first-seen dates.
+    ``gaps``: with ``match``, filled with :func:`coverage_gaps` (and a warning for each)."""
     from banscan import policy
 
+    if match:
+        found = coverage_gaps(bases, registry)
+        if gaps is not None:
+            gaps.extend(found)
+        if warnings is not None:
+            for g in found:
+                shown = ", ".join(repr(a) for a in g["uncovered_anchors"][:5])
+                more = g["uncovered_count"] - min(5, g["uncovered_count"])
+                warnings.append(
+                    f"{g['asset']} ({g['evidence_class']}): coverage gap, rescan its inputs: its newest scan kept "
+                    f"only the records its registry's anchors selected, and this registry matches text they do "
+                    f"not cover ({shown}{f' and {more} more' if more else ''}); the kept records were matched "
+                    "again")
     out = []
     for b in bases:
         res = copy.deepcopy(b.result)
@@ -203,14 +257,16 @@ def reevaluate(store: Store, registry: Registry, as_of: dt.date, *, profiles: li
     """
     warnings: list[str] = []
     bases = basis(store, profiles)
-    after = evaluate(bases, registry, as_of, warnings, match=True, store=store)
+    gaps: list[dict[str, Any]] = []
+    after = evaluate(bases, registry, as_of, warnings, match=True, store=store, gaps=gaps)
     base_reg = baseline_registry or registry
     base_date = baseline_as_of or as_of
     before = evaluate(bases, base_reg, base_date, None, store=store)
     impact = Impact(as_of=as_of, registry=registry.meta(),
                     baseline={"registry": base_reg.meta(), "as_of": base_date.isoformat()},
                     assets=compare(before, after), warnings=warnings,
-                    evaluated_assets=len({a for res, _ in after for a in res.assets()}), dry_run=not record)
+                    evaluated_assets=len({a for res, _ in after for a in res.assets()}), dry_run=not record,
+                    coverage_gaps=gaps)
     if record:
         live = as_of == store.today()
         for res, ids in after:

@@ -83,7 +83,18 @@ scan_assets = Table(
     Column("evidence_set", ForeignKey("evidence_sets.id", ondelete="SET NULL",
                                       name="fk_scan_assets_evidence_set"), nullable=True),
     Column("inputs", Text, nullable=True),
+    # the filter the evidence set's records were selected with (evidence_filters.digest; NULL:
+    # every record was kept) -- banscan.fast.evfilter
+    Column("evidence_filter", String(64), nullable=True),
     Index("ix_scan_assets_asset", "asset", "scan_id"),
+)
+
+# The filters (the registry's anchors) that block-scanned stored evidence was selected with,
+# once per distinct filter: ``spec`` is the zlib-compressed JSON of banscan.fast.evfilter.spec_of.
+evidence_filters = Table(
+    "evidence_filters", metadata,
+    Column("digest", String(64), primary_key=True),
+    Column("spec", LargeBinary, nullable=False),
 )
 
 # The day each product (registry product id, else "") of a family was first seen on an asset
