@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from banscan.cli.common import ConfigOpt, RegistryOpt, dump_json, registry_from, settings
 from banscan.errors import EXIT_INPUT, BanscanError
@@ -20,6 +18,18 @@ registry_app = typer.Typer(
          "each with its sources.",
     no_args_is_help=True,
 )
+
+
+def Console(*args: Any, **kw: Any) -> Any:  # noqa: N802 - rich's class, imported when used
+    from rich.console import Console as cls
+
+    return cls(*args, **kw)
+
+
+def Table(*args: Any, **kw: Any) -> Any:  # noqa: N802 - rich's class, imported when used
+    from rich.table import Table as cls
+
+    return cls(*args, **kw)
 
 
 def _d(v: Any) -> str | None:

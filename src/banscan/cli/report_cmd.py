@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         help=(
             "Write a report of the latest stored scan of each asset, with each finding's current "
             "status (open, planned, resolved, waived, false-positive).\n\n"
-            "Formats: " + ", ".join(f"{r.name} ({r.description})" for r in reports.REPORTERS) + "."
+            "Formats: " + ", ".join(f"{n} ({d})" for n, d in reports.descriptions()) + "."
         ),
     )
     def report(

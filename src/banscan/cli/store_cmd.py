@@ -11,9 +11,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text as _RichText
 
 from banscan.cli.common import (
     ConfigOpt,
@@ -29,9 +26,28 @@ from banscan.errors import ConfigError
 from banscan.textsafe import csv_cell, term, term_lines
 
 
-def Text(value: object, style: str = "") -> _RichText:  # noqa: N802 - stands in for rich.text.Text
+def Console(*args: Any, **kw: Any) -> Any:  # noqa: N802 - rich's class, imported when used
+    from rich.console import Console as cls
+
+    return cls(*args, **kw)
+
+
+def Table(*args: Any, **kw: Any) -> Any:  # noqa: N802 - rich's class, imported when used
+    from rich.table import Table as cls
+
+    return cls(*args, **kw)
+
+
+def _RichText(*args: Any, **kw: Any) -> Any:  # noqa: N802 - rich's class, imported when used
+    from rich.text import Text as cls
+
+    return cls(*args, **kw)
+
+
+def Text(value: object, style: str = "") -> Any:  # noqa: N802 - stands in for rich.text.Text
     """Terminal text from stored (inventory) strings: control characters escaped, never markup."""
     return _RichText(term(value), style=style)
+
 
 MAX_STATEMENT_BYTES = 64 << 20
 _STATUSES = ("open", "planned", "resolved", "waived", "false-positive")

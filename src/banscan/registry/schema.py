@@ -30,7 +30,7 @@ Sources = Annotated[list[Annotated[str, Field(min_length=3)]], Field(min_length=
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class Category(str, Enum):
@@ -516,4 +516,4 @@ class FamilySignature(Signature):
     family: Id
 
 
-Overlay.model_rebuild()
+# Overlay refers to FamilySignature, defined after it: pydantic completes it on first use
