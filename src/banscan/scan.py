@@ -473,6 +473,10 @@ class _Chain(io.RawIOBase):
             b[:n] = self.head[self.pos:self.pos + n]
             self.pos += n
             return n
+        readinto = getattr(self.rest, "readinto", None)
+        if readinto is not None:  # straight into the caller's buffer: one copy less per byte
+            got = readinto(b)
+            return int(got or 0)
         data = self.rest.read(len(b))
         n = len(data)
         b[:n] = data

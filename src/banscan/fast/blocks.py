@@ -126,12 +126,13 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         chunk = stream.read(size)
         if not chunk:
             break
-        data = carry + chunk if carry else chunk
-        cut = data.rfind(b"\n") + 1
+        cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            carry = data
+            carry = carry + chunk
             continue
-        block, carry = data[:cut], data[cut:]
+        # one copy of the block (the short carry joined to the chunk up to its last newline)
+        block = b"".join((carry, memoryview(chunk)[:cut])) if (carry or cut < len(chunk)) else chunk
+        carry = chunk[cut:]
         yield line, block
         line += block.count(b"\n")
     if carry:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import yaml
 from pydantic import BaseModel, ValidationError
 
 from banscan.errors import RegistryError
@@ -23,18 +23,33 @@ from banscan.registry.schema import (
     Restriction,
 )
 
+if TYPE_CHECKING:
+    import yaml
+else:
+    class _Yaml:
+        """PyYAML, imported when a registry file is read (a warm start loads the compiled cache)."""
+
+        def __getattr__(self, name: str) -> Any:
+            import yaml
+
+            return getattr(yaml, name)
+
+    yaml = _Yaml()
+
 DATA_DIR = Path(__file__).parent / "data"
 
 
-class _LineLoader(yaml.SafeLoader):
-    """A safe loader that leaves dates as strings, so that pydantic checks them and a bad date
-    ("2024-13-40") is a validation error with its place, not a crash."""
+@cache
+def _line_loader() -> Any:
+    class _LineLoader(yaml.SafeLoader):
+        """A safe loader that leaves dates as strings, so that pydantic checks them and a bad date
+        ("2024-13-40") is a validation error with its place, not a crash."""
 
-
-_LineLoader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
-    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
+    _LineLoader.yaml_implicit_resolvers = {
+        k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    return _LineLoader
 
 
 def _compose(text: str) -> Any:
@@ -110,7 +125,7 @@ def read_yaml(path: Path) -> tuple[str, Any]:
     except UnicodeDecodeError as e:
         raise RegistryError([f"{path}: cannot read: {e}"]) from None
     try:
-        return text, yaml.load(text, Loader=_LineLoader)  # noqa: S506 - SafeLoader subclass
+        return text, yaml.load(text, Loader=_line_loader())  # noqa: S506 - SafeLoader subclass
     except RecursionError:
         raise RegistryError([f"{path}: not valid YAML: nested too deeply"]) from None
     except yaml.YAMLError as e:
