@@ -2,16 +2,16 @@
 (the registry's anchors) they were selected with, per scan, asset and class, so that a re-match
 under a registry the filter does not cover is reported as a coverage gap.
 
-Revision ID: 0006_evidence_filters
-Revises: 0005_one_scan_representation
+Revision ID: 0007_evidence_filters
+Revises: 0006_web_visits_groups
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_evidence_filters"
-down_revision = "0005_one_scan_representation"
+revision = "0007_evidence_filters"
+down_revision = "0006_web_visits_groups"
 branch_labels = None
 depends_on = None
 
