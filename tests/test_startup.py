@@ -60,3 +60,36 @@ def test_a_table_report_and_a_stored_scan_import_what_they_use(tmp_path: Path) -
     assert got["code"] == 1 and "rich" in got["imported"] and "sqlalchemy" not in got["imported"]  # type: ignore[operator]
     got = _probe(tmp_path, "scan", "--db", str(tmp_path / "b.db"), "-f", "json", "-o", os.devnull, str(log))
     assert got["code"] == 1 and "sqlalchemy" in got["imported"]  # type: ignore[operator]
+
+
+def _run_app(app: object, argv: list[str], capsys: object) -> tuple[object, str, str]:
+    from banscan import cli
+
+    capsys.readouterr()  # type: ignore[attr-defined]
+    try:
+        code = app(args=argv, prog_name="banscan", standalone_mode=False)  # type: ignore[operator]
+    except SystemExit as e:
+        code = e.code
+    except Exception as e:  # noqa: BLE001 - the error line main() would print
+        lines, code = cli._error_lines(e)
+        print("\n".join(lines), file=sys.stderr)
+    out, err = capsys.readouterr()  # type: ignore[attr-defined]
+    return code, out, err
+
+
+def test_the_scan_command_alone_behaves_as_in_the_full_app(capsys: object, tmp_path: Path) -> None:
+    """``banscan scan`` runs through an app holding only the scan command (start-up): the same
+    help, the same usage errors and the same result as through the full app."""
+    from banscan import cli
+
+    log = tmp_path / "one.log"
+    log.write_text(LINE)
+    for argv in (["scan", "--help"], ["scan", "--no-such-flag", str(log)], ["scan", "--jobs", "x", str(log)],
+                 ["scan", "--jobs", "0", str(log)], ["scan", "-f", "nope", str(log)]):
+        one = cli._app_for(argv)
+        assert one is not cli.app
+        assert _run_app(one, argv, capsys) == _run_app(cli.app, argv, capsys), argv
+    argv = ["scan", "--no-store", "-f", "json", str(log)]
+    (c1, o1, _), (c2, o2, _) = _run_app(cli._app_for(argv), argv, capsys), _run_app(cli.app, argv, capsys)
+    assert c1 == c2 == 1 and json.loads(o1)["detections"] == json.loads(o2)["detections"] != []
+    assert cli._app_for(["sources"]) is cli.app and cli._app_for([]) is cli.app

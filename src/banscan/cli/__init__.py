@@ -12,13 +12,14 @@ import importlib
 import os
 import sys
 import traceback
+from typing import Any
 
 import typer
 
 from banscan.errors import EXIT_INPUT, BanscanError
 from banscan.textsafe import term, term_lines
 
-app = typer.Typer(
+_SETTINGS: dict[str, Any] = dict(
     name="banscan",
     help=(
         "Find products of banned or restricted ICT vendors (Kaspersky, Huawei, ZTE, Hikvision, "
@@ -33,6 +34,7 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+app = typer.Typer(**_SETTINGS)
 
 COMMAND_MODULES = (
     "banscan.cli.scan_cmd",
@@ -58,6 +60,20 @@ for _mod in COMMAND_MODULES:
     except ModuleNotFoundError as _e:  # a command group not written yet
         if _e.name != _mod:
             raise
+
+# commands run through an app holding only their module: typer inspects the parameters of every
+# command it is given, which costs more than a small scan (same root options, help and errors)
+_ONE_COMMAND = {"scan": "banscan.cli.scan_cmd"}
+
+
+def _app_for(args: list[str]) -> typer.Typer:
+    module = _ONE_COMMAND.get(args[0]) if args else None
+    if module is None:
+        return app
+    one = typer.Typer(**_SETTINGS)
+    one.callback()(_root)
+    importlib.import_module(module).register(one)
+    return one
 
 
 def _is(e: BaseException, name: str) -> bool:
@@ -123,7 +139,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     _replace_unencodable()
     try:
-        code = app(args=args, prog_name="banscan", standalone_mode=False)
+        code = _app_for(args)(args=args, prog_name="banscan", standalone_mode=False)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001 - the boundary: everything becomes one line
