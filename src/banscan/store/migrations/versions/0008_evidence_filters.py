@@ -2,16 +2,16 @@
 (the registry's anchors) they were selected with, per scan, asset and class, so that a re-match
 under a registry the filter does not cover is reported as a coverage gap.
 
-Revision ID: 0007_evidence_filters
-Revises: 0006_web_visits_groups
+Revision ID: 0008_evidence_filters
+Revises: 0007_scan_report_parts
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_evidence_filters"
-down_revision = "0006_web_visits_groups"
+revision = "0008_evidence_filters"
+down_revision = "0007_scan_report_parts"
 branch_labels = None
 depends_on = None
 
