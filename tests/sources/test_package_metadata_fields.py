@@ -3,10 +3,14 @@ download URLs and authors' e-mail addresses, as each format really holds them (s
 
 from __future__ import annotations
 
+import importlib.metadata as md
 import io
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from sharedsamples import shared_sample
 
 from banscan.match import Matcher
@@ -15,12 +19,15 @@ from banscan.registry import load
 from banscan.sources import (
     cyclonedx_json,
     cyclonedx_xml,
+    detect,
     osquery,
+    pip_inspect,
     spdx3_jsonld,
     spdx_json,
     spdx_tagvalue,
 )
 from banscan.sources.base import ReadContext
+from banscan.sources.host.linux import collect_python
 
 META = (F.HOMEPAGE, F.REPOSITORY, F.DOWNLOAD_URL, F.AUTHOR_EMAIL, F.MAINTAINER_EMAIL)
 
@@ -134,3 +141,65 @@ def test_osqueryi_npm_and_python_packages(tmp_path: Path) -> None:
     m = Matcher(load())
     assert {(d.family, d.confidence.value) for d in m.match(npm[0])} == {("huawei", "likely")}
     assert {(d.family, d.confidence.value) for d in m.match(py[0])} == {("bytedance", "possible")}
+
+
+# --------------------------------------------------------------------------- pip inspect
+
+
+def _pip_inspect(tmp_path: Path) -> Path:
+    out = tmp_path / "pip-inspect.json"
+    run = subprocess.run([sys.executable, "-m", "pip", "inspect", "--local"], capture_output=True, timeout=120)
+    if run.returncode != 0 or not run.stdout.strip().startswith(b"{"):
+        pytest.skip("pip inspect is not available (pip >= 22.2)")
+    out.write_bytes(run.stdout)
+    return out
+
+
+def test_pip_inspect_report_of_this_environment(tmp_path: Path) -> None:
+    """The real report of the running environment: sniffed, one observation per distribution, and
+    the same metadata fields as the host collector reads from the same distributions."""
+    path = _pip_inspect(tmp_path)
+    assert detect(path.read_bytes()[:4096], str(path)) is pip_inspect.SOURCE
+    obs = read(pip_inspect.SOURCE, path)
+    report = json.loads(path.read_text())
+    assert len(obs) == len(report["installed"]) > 10
+    assert all(o.first(F.ECOSYSTEM) == "pypi" for o in obs)
+    assert [o.source.locator for o in obs[:2]] == ["/installed/0", "/installed/1"]
+    assert sum(1 for o in obs if meta(o)) > len(obs) // 2  # most distributions name a site or an address
+    host = {(o.first(F.NAME), o.first(F.VERSION)): meta(o) for o in collect_python("host-1", "python")}
+    for o in obs:
+        key = (o.first(F.NAME), o.first(F.VERSION))
+        if key in host:
+            assert meta(o) == host[key], key
+    pip_meta = md.metadata("pip")
+    pip_obs = next(o for o in obs if o.first(F.NAME) == "pip")
+    if pip_meta.get("Home-page"):
+        assert pip_obs.values(F.HOMEPAGE) == (pip_meta["Home-page"],)
+
+
+def test_pip_inspect_item_with_published_metadata(tmp_path: Path) -> None:
+    # one installed item as pip inspect writes it, holding the metadata PyPI publishes for bytedbolt
+    # (a ByteDance dependency-confusion reservation) and bytedocs-flask (a look-alike name)
+    report = {"version": "1", "pip_version": "23.2.1", "installed": [
+        {"metadata": {"metadata_version": "2.1", "name": "bytedbolt", "version": "0.0.1", "author": "Your Name",
+                      "author_email": "your.email@example.com",
+                      "home_page": "https://code.byted.org/infra/bytedbolt",
+                      "project_url": ["Homepage, https://code.byted.org/infra/bytedbolt"]},
+         "metadata_location": "/usr/lib/python3/site-packages/bytedbolt-0.0.1.dist-info", "requested": True},
+        {"metadata": {"metadata_version": "2.1", "name": "bytedocs-flask", "version": "0.1.0",
+                      "home_page": "https://github.com/aibnuhibban/bytedocs-flask",
+                      "project_url": ["Bug Reports, https://github.com/aibnuhibban/bytedocs-flask/issues",
+                                      "Homepage, https://github.com/aibnuhibban/bytedocs-flask",
+                                      "Source, https://github.com/aibnuhibban/bytedocs-flask"]},
+         "metadata_location": "/usr/lib/python3/site-packages/bytedocs_flask-0.1.0.dist-info", "requested": True},
+    ], "environment": {}}
+    path = tmp_path / "inspect.json"
+    path.write_text(json.dumps(report))
+    bolt, docs = read(pip_inspect.SOURCE, path)
+    assert meta(bolt) == {"homepage": ("https://code.byted.org/infra/bytedbolt",),
+                          "author_email": ("your.email@example.com",)}
+    assert meta(docs) == {"homepage": ("https://github.com/aibnuhibban/bytedocs-flask",),
+                          "repository": ("https://github.com/aibnuhibban/bytedocs-flask",)}
+    m = Matcher(load())
+    assert {(d.family, d.confidence.value) for d in m.match(bolt)} == {("bytedance", "likely")}
+    assert m.match(docs) == []

@@ -16,6 +16,7 @@ from banscan.sources import (  # network evidence  # software inventories
     mdm_plist,
     nmap,
     osquery,
+    pip_inspect,
     snmp,
     software_csv,
     spdx3_jsonld,
@@ -34,6 +35,7 @@ SOURCES: tuple[Source, ...] = (
     spdx3_jsonld.SOURCE,
     spdx_tagvalue.SOURCE,
     winget.SOURCE,
+    pip_inspect.SOURCE,
     osquery.SOURCE,
     mdm_plist.SOURCE,
     # network evidence

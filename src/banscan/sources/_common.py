@@ -227,3 +227,23 @@ def split_contact(value: Any) -> tuple[str, str]:
     if m:
         return m.group(1).strip(" ,;"), m.group(2)
     return v, ""
+
+
+def python_metadata_fields(home_page: Any, download_url: Any, project_urls: Any, author_email: Any,
+                           maintainer_email: Any) -> dict[str, Any]:
+    """Observation fields from Python core metadata (``Home-page``, ``Download-URL``, the
+    ``Project-URL`` values ``"Label, URL"`` with a well-known label, ``Author-email``,
+    ``Maintainer-email``); the ``UNKNOWN`` that old setuptools wrote is no value."""
+    fields: dict[str, Any] = {}
+    urls = project_urls if isinstance(project_urls, list) else [project_urls]
+    for fld, value in ((F.HOMEPAGE, home_page), (F.DOWNLOAD_URL, download_url)):
+        if s(value) and s(value) != "UNKNOWN":
+            add_values(fields, fld, [value])
+    for value in urls:
+        pu = project_url(value)
+        if pu:
+            add_values(fields, pu[0], [pu[1]])
+    for fld, value in ((F.AUTHOR_EMAIL, author_email), (F.MAINTAINER_EMAIL, maintainer_email)):
+        if "@" in s(value):
+            add_values(fields, fld, [value])
+    return fields

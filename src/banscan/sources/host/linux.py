@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from banscan.model import EvidenceClass, F, Locator, Observation, Problem
-from banscan.sources._common import project_url, split_contact
+from banscan.sources._common import python_metadata_fields, split_contact
 from banscan.sources.host._util import Budget, ToolUnavailable, obs, run_tool
 
 INSTALLED = EvidenceClass.INSTALLED
@@ -139,26 +139,10 @@ def collect_python(asset: str, input_path: str) -> Iterator[Observation]:
         where = str(getattr(dist, "_path", "") or name)
         fields: dict[str, str | tuple[str, ...]] = {
             F.NAME: name, F.VERSION: version, F.PUBLISHER: author, F.ECOSYSTEM: "pypi", F.PACKAGE: name}
-        fields.update(python_metadata_fields(meta))
+        fields.update(python_metadata_fields(meta.get("Home-page"), meta.get("Download-URL"),
+                                             meta.get_all("Project-URL") or [], meta.get("Author-email"),
+                                             meta.get("Maintainer-email")))
         yield obs("package", asset, fields, where, INSTALLED, input_path)
-
-
-def python_metadata_fields(meta: Any) -> dict[str, tuple[str, ...]]:
-    """Home-page, Download-URL, the well-known Project-URLs (PEP 753: homepage, source, download),
-    Author-email and Maintainer-email of a distribution's core metadata (as ``pip inspect`` shows
-    them), as observation fields."""
-    got: dict[str, list[str]] = {F.HOMEPAGE: [meta.get("Home-page") or ""],
-                                 F.DOWNLOAD_URL: [meta.get("Download-URL") or ""],
-                                 F.REPOSITORY: [],
-                                 F.AUTHOR_EMAIL: [meta.get("Author-email") or ""],
-                                 F.MAINTAINER_EMAIL: [meta.get("Maintainer-email") or ""]}
-    for value in meta.get_all("Project-URL") or []:
-        pu = project_url(value)
-        if pu:
-            got[pu[0]].append(pu[1])
-    out = {k: tuple(dict.fromkeys(v.strip() for v in vs if v and v.strip() and v.strip() != "UNKNOWN"))
-           for k, vs in got.items()}
-    return {k: v for k, v in out.items() if v}
 
 
 # ------------------------------------------------------------------------------ npm
