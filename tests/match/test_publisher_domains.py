@@ -60,10 +60,10 @@ def test_url_host(url: str, host: str | None) -> None:
 
 
 def test_mail_domains() -> None:
-    assert mail_domains("rentianhang.ryan@bytedance.com") == ["bytedance.com"]
-    assert mail_domains("Your Name <your.email@example.com>") == ["example.com"]
-    assert mail_domains("A <a@huawei.com>, b@github.com") == ["huawei.com", "github.com"]
-    assert mail_domains("AppGallery Connect") == []
+    assert mail_domains("rentianhang.ryan@bytedance.com") == ("bytedance.com",)
+    assert mail_domains("Your Name <your.email@example.com>") == ("example.com",)
+    assert mail_domains("A <a@huawei.com>, b@github.com") == ("huawei.com", "github.com")
+    assert mail_domains("AppGallery Connect") == ()
     # an address with two @ is not huawei.com's (refused, or read with the domain after the last @)
     assert "huawei.com" not in mail_domains("x@huawei.com@evil.net")
 

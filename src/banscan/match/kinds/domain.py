@@ -135,6 +135,7 @@ def domain_hits(ix: Index, name: str, fld: str, out: list[Hit]) -> None:
                 out.append(Hit(s, fld, name, s.strength, f"domain:{d}"))
 
 
+@lru_cache(maxsize=65536)
 def url_host(url: str) -> str | None:
     """The host of a URL as a browser or git would contact it, lower-case; None when there is none.
 
@@ -161,7 +162,8 @@ def url_host(url: str) -> str | None:
     return host.rstrip(".") if host else None
 
 
-def mail_domains(value: str) -> list[str]:
+@lru_cache(maxsize=65536)
+def mail_domains(value: str) -> tuple[str, ...]:
     """The domains of the addresses in an e-mail field (``A <a@x.org>, b@y.com``), lower-case."""
     out: list[str] = []
     for _, addr in getaddresses([value[:MAX_VALUE]]):
@@ -169,7 +171,7 @@ def mail_domains(value: str) -> list[str]:
         dom = dom.strip().lower().rstrip(".")
         if at and local and dom and dom not in out:
             out.append(dom)
-    return out
+    return tuple(out)
 
 
 def _publisher_hits(ix: Index, obs: Observation, out: list[Hit]) -> None:
@@ -178,7 +180,8 @@ def _publisher_hits(ix: Index, obs: Observation, out: list[Hit]) -> None:
     for kind, flds in (("site", SITE_FIELDS), ("mail", MAIL_FIELDS)):
         for fld in flds:
             for value in obs.values(fld):
-                names = [h for h in (url_host(value),) if h] if kind == "site" else mail_domains(value)
+                host = url_host(value) if kind == "site" else None
+                names = ((host,) if host else ()) if kind == "site" else mail_domains(value)
                 for name in names:
                     found: list[Hit] = []
                     domain_hits(ix, name, fld, found)
