@@ -81,6 +81,7 @@ def target_mark(p: int, pd: int, r: int, rd: int) -> str:
 # =========================================================================== A. software
 META_FIELDS = (F.HOMEPAGE, F.REPOSITORY, F.DOWNLOAD_URL, F.AUTHOR_EMAIL, F.MAINTAINER_EMAIL)
 _META: dict[tuple[str, str], dict[str, tuple[str, ...]]] | None = None
+USE_METADATA = True  # --no-metadata: names only, as before the metadata columns existed
 
 
 def package_metadata() -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
@@ -90,6 +91,8 @@ def package_metadata() -> dict[tuple[str, str], dict[str, tuple[str, ...]]]:
     if _META is not None:
         return _META
     _META = {}
+    if not USE_METADATA:
+        return _META
     if not METADATA_TSV.exists():
         print(f"no {METADATA_TSV.name}: rows are read without package metadata")
         return _META
@@ -868,8 +871,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--show", type=int, default=20, help="how many false positives/negatives to list")
     ap.add_argument("--as-of", type=dt.date.fromisoformat, default=None,
                     help="judge as of this day (default: today), when the matcher takes a date")
+    ap.add_argument("--no-metadata", action="store_true",
+                    help="read the package rows without accuracy/metadata.tsv (names only), for comparison")
     a = ap.parse_args(argv)
-    global AS_OF
+    global AS_OF, USE_METADATA
+    USE_METADATA = not a.no_metadata
     AS_OF = a.as_of or dt.date.today()
     reg = load()
     matcher = make_matcher(reg, a.as_of)
