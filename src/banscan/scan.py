@@ -219,6 +219,8 @@ class Scanner:
         self.matcher: Matcher = (MemoMatcher(registry, as_of=as_of) if fast else Matcher(registry, as_of=as_of))
         self.progress = progress or NullProgress()
         self.limits = limits or Limits()
+        # values cut to max_field_chars may end inside a word: lines that long always pass the prefilter
+        self.matcher.long_line = min(self.matcher.long_line, self.limits.max_field_chars)
         self.evidence = evidence
         self._filter: tuple[str, dict[str, Any]] | None = None
         # keeping every record of the evidence reads every record in this process: no prefilter,

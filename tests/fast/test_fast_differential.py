@@ -27,6 +27,7 @@ from banscan.model import F
 from banscan.registry import Registry, load
 from banscan.scan import ScanRequest, ScanResult, run
 from banscan.sources import by_name
+from banscan.sources.limits import Limits
 
 AS_OF = dt.date(2026, 11, 1)
 NEAR_MISSES = ["ztest", "tiktoken", "clark", "@aztec", "Aztech", "hikvisionary", "kasperskyish",
@@ -120,6 +121,10 @@ def variant(value: str, rnd: random.Random) -> str:
         v = v + rnd.choice(["ken", "st", "s", "ish", "\u00e9"])
     elif r < 0.4:
         v = "Ltd " + v + " Inc."
+    elif r < 0.45 and v.isalpha() and len(v) <= 6:
+        v = "".join(c + "." for c in v)  # a dotted abbreviation: "Z.T.E."
+    elif r < 0.5:
+        v = rnd.choice(["\n", "\t", "%2F", "%40", "x\\"]) + v  # a JSON escape or %XX before it
     return v
 
 
@@ -135,6 +140,7 @@ def osquery_log(path: Path, values: dict[str, list[str]], rnd: random.Random, ro
     names = values.get("product-name", []) + values.get("publisher", []) + NEAR_MISSES
     pkgs = values.get("package", []) + ["ztest", "tiktoken", "clarkd", "libaztec1"]
     procs = values.get("process", []) + ["ztest.exe", "clark"]
+    libs = library_names(load(), rnd)
     with path.open("w", encoding="utf-8", newline="") as fh:
         for i in range(rows):
             r = rnd.random()
@@ -144,6 +150,15 @@ def osquery_log(path: Path, values: dict[str, list[str]], rnd: random.Random, ro
                         "install_location": "C:\\Program Files\\" + variant(rnd.choice(names), rnd),
                         "publisher": variant(rnd.choice(names + ["Mozilla", "Microsoft Corporation"]), rnd),
                         "identifying_number": "{0000}"}
+            elif r < 0.6:
+                eco, lib = rnd.choice(libs)
+                lib = "".join(c.upper() if rnd.random() < 0.2 else c for c in lib)
+                if eco == "npm":
+                    q = "pack_inventory_npm_packages"
+                    cols = {"name": lib, "version": "1.0", "path": "/usr/lib/node_modules/" + lib, "homepage": ""}
+                else:
+                    q = "pack_inventory_python_packages"
+                    cols = {"name": lib, "version": "1.0", "summary": "", "path": "/usr/lib/python3", "author": ""}
             elif r < 0.8:
                 q = "pack_inventory_deb_packages"
                 cols = {"name": variant(rnd.choice(pkgs), rnd).replace(" ", "-"), "version": "1.0-1",
@@ -163,6 +178,25 @@ def osquery_log(path: Path, values: dict[str, list[str]], rnd: random.Random, ro
             fh.write(line + ("\r\n" if rnd.random() < 0.05 else "\n"))
             if rnd.random() < 0.01:
                 fh.write("\n")
+
+
+def library_names(registry: Registry, rnd: random.Random) -> list[tuple[str, str]]:
+    """(ecosystem, name) of npm and PyPI packages in the registry's packages and namespaces, and
+    of near-miss neighbours, with PyPI separators spelled at random."""
+    out = [("npm", "@aztec/core"), ("npm", "tiktoken"), ("pypi", "lark"), ("pypi", "python-clark")]
+    for sig in registry.signatures:
+        eco = (sig.ecosystem or "").lower()
+        if sig.kind not in ("package", "namespace") or eco not in ("npm", "pypi"):
+            continue
+        for v in sig.values:
+            name = v.strip().rstrip("*./")
+            if eco == "npm" and sig.kind == "namespace":
+                name = "@" + name.lstrip("@") + "/" + rnd.choice(["x", "core", "zte"])
+            if eco == "pypi":
+                name = name.replace("-", rnd.choice(["-", "_", ".", "__"]))
+                name = rnd.choice(["", "py-", "x"]) + name + rnd.choice(["", "-sdk", "ish"])
+            out.append((eco, name))
+    return out
 
 
 def zeek_dns_log(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int) -> None:
@@ -228,6 +262,54 @@ def test_generated_detects_something(tmp_path: Path, registry: Registry) -> None
     r = scan(registry, [str(osq)])
     assert len(r.detections) > 50
     assert r.inputs[0].observations == 400 + 0  # every line is counted, none lost
+
+
+def test_values_cut_inside_a_word_fast_equals_slow(tmp_path: Path, registry: Registry) -> None:
+    """A value cut to max_field_chars may end inside a word ("...kasperskyfoo" read as
+    "...kaspersky"): such lines are not ruled out by a bounded anchor."""
+    cap = 40
+    osq = tmp_path / "cut.log"
+    rows = []
+    for i, (word, tail) in enumerate([("Kaspersky", "foo"), ("Huawei", "xyz Technologies"), ("Hikvision", "Z"),
+                                      ("Firefox", "")]):
+        name = "x" * (cap - len(word) - 1) + " " + word + tail  # the cut falls right after the word
+        rows.append(json.dumps({"name": "pack_inventory_programs", "hostIdentifier": f"h{i}", "unixTime": i,
+                                "columns": {"name": name, "publisher": name, "version": "1", "install_location": "",
+                                            "identifying_number": "{0}"}, "action": "added"}))
+    osq.write_text("\n".join(rows) + "\n")
+    req = ScanRequest(inputs=(str(osq),), as_of=AS_OF, limits=Limits(max_field_chars=cap))
+    fast, slow = run(req, registry), run(req, registry, fast=False)
+    assert {d.family for d in slow.detections} >= {"kaspersky", "huawei", "hikvision"}  # the cut words match
+    assert key(fast) == key(slow)
+    lines = run(req, registry, blocks=False)
+    assert key(lines) == key(slow)
+
+
+def test_near_misses_do_not_pass_the_prefilter(registry: Registry) -> None:
+    """Bounded anchors: names that merely contain a vendor's mark are not read at all (so the
+    prefilter actually skips work), by both engines."""
+    m = Matcher(registry)
+    lines = [json.dumps({"columns": {"name": n, "publisher": p}}) for n, p in [
+        ("ztest", "Ztest Project"), ("python3-tiktoken", ""), ("Clark Desktop", "Clark Labs"),
+        ("node-aztec", "Aztec Software @aztec"), ("TikTokenizer Tools", "Example Labs"),
+        ("Zoom Workplace", "Zoom Video Communications, Inc."), ("Group Policy Management Console", "Microsoft"),
+        ("hikvisionary", "kasperskyish"), ("deepseeker", "Aztech")]]
+    for line in lines:
+        assert not m.prefilter(line), line
+    block = ("\n".join(lines) + "\n").encode()
+    engines = ["aho-corasick"] + (["hyperscan"] if hyperscan_available() else [])
+    for name in engines:
+        assert compile_engine(m.anchors(), name).candidate_lines(block) == [], name
+    # ... while the real names and the generic-word phrases pass
+    for n in ["Kaspersky Endpoint Security", "ZTE", "TikTok", "Lark", "Group-IB", "HiSuite", "Z.T.E. Corp."]:
+        assert m.prefilter(json.dumps({"columns": {"name": n}})), n
+
+
+def test_escapes_and_percent_encoding_before_a_token_pass(registry: Registry) -> None:
+    m = Matcher(registry)
+    for raw in ['{"name": "x\\nKaspersky"}', '{"purl": "pkg:npm/%40douyinfe/semi-ui@2"}',
+                '{"path": "C:\\\\Program Files\\\\Kaspersky Lab\\\\"}', "x\tKASPERSKY\t1"]:
+        assert m.prefilter(raw), raw
 
 
 @pytest.mark.parametrize("phrase", ["Group  IB", "Group+IB", "Group\u2013IB", "GROUP_IB", "Hi  Suite", "hi+suite"])

@@ -70,7 +70,7 @@ def test_a_new_kind_needs_only_its_module_its_schema_entry_and_one_registration_
     d = m.match(obs("device", serial="ZTEG1A2B3C4D"))
     assert [(x.family, x.confidence.value, x.evidence[0].signature) for x in d] == [
         ("zte", "certain", "zte.serial-prefix.0")]
-    assert "zteg" in m.anchors() and m.prefilter('{"serial": "ZTEG1A2B3C4D"}')
+    assert ("zteg", False, False) in m.anchors() and m.prefilter('{"serial": "ZTEG1A2B3C4D"}')
     assert m.match(obs("device", serial="ABCD1234")) == []
 
 

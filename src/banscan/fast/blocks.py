@@ -381,6 +381,22 @@ def _always(_line: str) -> bool:
     return True
 
 
+def _long_lines(block: bytes, size: int) -> list[int]:
+    """Start offsets of the lines of ``block`` at least ``size`` bytes long (without newline)."""
+    if len(block) < size:
+        return []
+    lines = block.split(b"\n")
+    if max(map(len, lines)) < size:
+        return []
+    out: list[int] = []
+    pos = 0
+    for ln in lines:
+        if len(ln) >= size:
+            out.append(pos)
+        pos += len(ln) + 1
+    return out
+
+
 def _remap(text: str, numbers: list[int]) -> str:
     def sub(m: re.Match[str]) -> str:
         k = int(m.group(1))
@@ -401,7 +417,14 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     the matcher's memo).  ``path`` is the input's name as shown, ``asset`` its default asset.
     ``evidence``: also collect the observations read (the candidate lines) in ``res.evidence``."""
     res = BlockResult(first_line=first_line, evidence=EvidenceCollector() if evidence else None)
-    ctx = ReadContext(path=path, asset=asset, prefilter=matcher.prefilter, limits=limits or Limits())
+    limits = limits or Limits()
+    # a line this long may hold a value cut inside a word (see banscan.match.LONG_LINE)
+    long_line = min(matcher.long_line, limits.max_field_chars)
+    prefilter = matcher.prefilter
+    if long_line < matcher.long_line:
+        def prefilter(raw: str) -> bool:
+            return len(raw) >= long_line or matcher.prefilter(raw)
+    ctx = ReadContext(path=path, asset=asset, prefilter=prefilter, limits=limits)
     eng = engine or matcher.engine
     starts = eng.candidate_lines(block)
     if not block.isascii():
@@ -414,6 +437,9 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
             if text.isascii() or uf.needs_bytes(text):
                 kept.append(s)
         starts = kept
+    longs = _long_lines(block, long_line)
+    if longs:
+        starts = sorted(set(starts) | set(longs))
     special = plan.special_starts(block)
     state: list[bytes] | None = list(header)
     if special:

@@ -3,7 +3,8 @@
 An *anchor* is ``(literal, left, right)``: a lower-case ASCII literal, and whether the byte before
 (``left``) / after (``right``) it must be a token boundary.  A boundary is a byte that is not an
 ASCII letter or digit, the start or end of a line, or (on the left) a JSON escape ``\\n \\t \\r
-\\b \\f`` whose letter would otherwise touch the literal.
+\\b \\f`` whose letter would otherwise touch the literal, or a percent-encoded byte ``%XX``
+(purls and URLs are decoded before they are compared).
 
 Two implementations sit behind :func:`compile_engine`: Hyperscan (the ``hyperscan`` package) when
 it is installed and works, otherwise pyahocorasick over the lower-cased block with the boundaries
@@ -23,6 +24,7 @@ Anchor = tuple[str, bool, bool]
 
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _ESC_LETTERS = frozenset(b"nrtbf")
+_HEX = frozenset(b"0123456789abcdefABCDEF")
 _SPECIAL = re.compile(rb"[\x80-\xff]|\\[uUxX]")
 
 
@@ -40,6 +42,15 @@ def normalise_anchors(anchors: Iterable[Anchor | str]) -> list[Anchor]:
     # an unbounded literal makes bounded copies of itself redundant
     free = {lit for lit, lft, rgt in out if not lft and not rgt}
     return sorted(a for a in out if a[0] not in free or (not a[1] and not a[2]))
+
+
+def _escaped_left(low: bytes, start: int) -> bool:
+    """True when the alphanumeric bytes just before ``start`` are a JSON escape's letter or a
+    percent-encoded byte (so ``start`` is a token boundary of the decoded text)."""
+    c = low[start - 1]
+    if c in _ESC_LETTERS and start > 1 and low[start - 2] == 0x5C:
+        return True
+    return start > 2 and low[start - 3] == 0x25 and c in _HEX and low[start - 2] in _HEX
 
 
 def _line_starts(block: bytes, offsets: Iterable[int]) -> list[int]:
@@ -71,7 +82,7 @@ class HyperscanEngine:
             body = re.escape(lit.encode("ascii"))
             pat = body
             if left:
-                pat = rb"(?:^|[^a-z0-9]|\\[nrtbf])" + pat
+                pat = rb"(?:^|[^a-z0-9]|\\[nrtbf]|%[0-9a-f]{2})" + pat
             if right:
                 pat = pat + rb"(?:[^a-z0-9]|$)"
             exprs.append(pat)
@@ -145,7 +156,7 @@ class AhoCorasickEngine:
             start = end - size + 1
             if left and start > 0:
                 c = low[start - 1]
-                if c in _ALNUM and not (c in _ESC_LETTERS and start > 1 and low[start - 2] == 0x5C):
+                if c in _ALNUM and not _escaped_left(low, start):
                     continue
             if right and end + 1 < n and low[end + 1] in _ALNUM:
                 continue
@@ -171,6 +182,7 @@ class AhoCorasickEngine:
 
 
 _ESCAPED = re.compile(r"\\[uUxX]")
+_HEXS = "0123456789abcdefABCDEF"
 
 
 class UnicodeFilter:
@@ -212,7 +224,9 @@ class UnicodeFilter:
             start = end - size + 1
             if left and start > 0:
                 c = t[start - 1]
-                if c.isascii() and c.isalnum() and not (c in "nrtbf" and start > 1 and t[start - 2] == "\\"):
+                if c.isascii() and c.isalnum() and not (
+                        (c in "nrtbf" and start > 1 and t[start - 2] == "\\")
+                        or (start > 2 and t[start - 3] == "%" and c in _HEXS and t[start - 2] in _HEXS)):
                     continue
             if right and end + 1 < n:
                 c = t[end + 1]

@@ -7,11 +7,13 @@ regular expressions per record.  The matcher collects the hits, applies negative
 registry's dated ownership (as of a date), and turns the hits of each family into a detection
 with a confidence.
 
-``Matcher.anchors()`` lists literal lower-case strings such that any ASCII raw text that any
-signature matches contains at least one of them; ``Matcher.prefilter(raw)`` is that test on a
-raw input line: when it is False no signature can match anything in the line, so line-oriented
-sources may skip parsing it.  MAC prefixes (IEEE assignments) are not anchored: a record that
-carries a MAC address must never be skipped.
+``Matcher.anchors()`` lists anchors ``(literal, left, right)`` (``banscan.match.anchoring``) such
+that any ASCII raw text that any signature matches holds at least one of them, with a token
+boundary before it when ``left`` and after it when ``right``; ``Matcher.prefilter(raw)`` is that
+test on a raw input line: when it is False no signature can match anything in the line, so
+line-oriented sources may skip parsing it.  Lines of ``long_line`` characters or more always pass
+(a field value cut to a length limit may end inside a word).  MAC prefixes (IEEE assignments)
+are not anchored: a record that carries a MAC address must never be skipped.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from typing import Any
 
 from banscan.keys import detection_id
 from banscan.match import kinds
+from banscan.match.anchoring import Anchor
 from banscan.match.base import EXTRA_KEY, Hit, KindPlugin
 from banscan.match.normalize import locally_administered, normalize_mac
 from banscan.match.rules import POINTS, WEAKER, confidence_of
@@ -45,6 +48,10 @@ LIBRARY_ECOSYSTEMS = frozenset({
     "npm", "pypi", "maven", "nuget", "go", "golang", "cargo", "rubygems", "gem", "composer",
     "cocoapods", "swift", "pub", "hex", "conda", "hackage", "cran", "github",
 })
+# Lines at least this long always pass the prefilter: a value longer than a length limit is cut
+# (organisation names at orgnames.MAX_CHARS, any field at Limits.max_field_chars), and the cut may
+# end inside a word, whose head then reads as a whole token.
+LONG_LINE = 1024
 # kinds whose hits in a name field are weakened for library packages
 _NAME_TEXT_KINDS = frozenset({"publisher", "product-name", "banner", "organisation"})
 
@@ -70,16 +77,21 @@ class Matcher:
             a.prefix: (a.family, a.entity, a.organization, a.registry) for a in registry.oui}
         self._entities: dict[tuple[str, str], Entity] = {
             (f.id, e.id): e for f in registry.families.values() for e in f.entities}
-        anchors: set[str] = set()
+        anchors: set[Anchor] = set()
         for p, ix, _ in self._plugins:
-            anchors.update(a.lower() for a in p.anchors(ix) if a)
+            for a in p.anchors(ix):
+                lit, left, right = (a, False, False) if isinstance(a, str) else a  # a bare string: no bounds
+                if lit:
+                    anchors.add((lit.lower(), bool(left), bool(right)))
         self._anchors = frozenset(anchors)
+        self.long_line = LONG_LINE
         self._engine: Any = None  # banscan.fast.engine: compiled on first use
         self._unicode: Any = None
 
     # ------------------------------------------------------------------ prefilter
-    def anchors(self) -> frozenset[str]:
-        """Lower-case literals: any ASCII raw text that a signature matches contains one of them."""
+    def anchors(self) -> frozenset[Anchor]:
+        """(lower-case literal, boundary before, boundary after): any ASCII raw text that a
+        signature matches holds one of them."""
         return self._anchors
 
     @property
@@ -97,13 +109,15 @@ class Matcher:
         if self._unicode is None:
             from banscan.fast.engine import UnicodeFilter
 
-            self._unicode = UnicodeFilter((a, False, False) for a in self._anchors)
+            self._unicode = UnicodeFilter(self._anchors)
         return self._unicode
 
     def prefilter(self, raw: str) -> bool:
         """False only when no text or identifier signature can match anything in ``raw``."""
         if not self._anchors:
             return False
+        if len(raw) >= self.long_line:
+            return True
         if not raw.isascii():
             return self.unicode_filter.needs(raw)  # folded (NFKC, case) as the matcher folds it
         return bool(self.engine.search(raw.encode("ascii")))

@@ -6,9 +6,11 @@ A kind plug-in is a module under ``banscan.match.kinds`` with:
 * ``compile(registry) -> index``: build its look-up structure once from the registry's
   signatures of those kinds (positive and negative);
 * ``lookup(index, obs) -> hits``: the hits of one observation;
-* ``anchors(index) -> Iterable[str]``: lower-case literal strings such that any ASCII raw
-  input text containing something the kind would match contains at least one of them as a
-  substring.  Negative signatures need no anchors (they only ever suppress);
+* ``anchors(index) -> Iterable[Anchor | str]``: anchors ``(literal, left, right)``
+  (``banscan.match.anchoring``) such that any ASCII raw input text containing something the kind
+  would match holds at least one of them, case-insensitively, with a token boundary before it
+  when ``left`` and after it when ``right``; a plain string is an anchor without boundaries.
+  Negative signatures need no anchors (they only ever suppress);
 * optionally ``FIELDS``: the observation fields ``lookup`` reads; an observation carrying none
   of them is not looked up (without it, every observation is).
 
@@ -57,7 +59,7 @@ class KindPlugin(Protocol):
 
     def lookup(self, index: Any, obs: Observation) -> Iterable[Hit]: ...
 
-    def anchors(self, index: Any) -> Iterable[str]: ...
+    def anchors(self, index: Any) -> Iterable[Any]: ...
 
 
 def field_items(obs: Observation, wanted: frozenset[str]) -> Iterator[tuple[str, str]]:

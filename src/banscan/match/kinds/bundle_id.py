@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from banscan.match.anchoring import key_anchor
+from banscan.match.anchoring import Anchor, literal_anchor
 from banscan.match.base import Hit, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -19,7 +19,7 @@ FIELDS = frozenset({F.BUNDLE_ID})
 class Index:
     exact: dict[str, list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
     prefix: dict[str, list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -30,8 +30,9 @@ def compile(registry: Registry) -> Index:
             if not v:
                 continue
             (ix.prefix if v.endswith(".") else ix.exact)[v].append(sig)
-            if not sig.negative:
-                ix.anchors.add(key_anchor(v))
+            a = literal_anchor(v, True, not v.endswith("."))  # a whole id, or a prefix ending on a dot
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -50,5 +51,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

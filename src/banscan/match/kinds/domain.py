@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
 
+from banscan.match.anchoring import Anchor, free, id_anchor
 from banscan.match.base import Hit, signatures_of
 from banscan.match.normalize import anchor
 from banscan.model import F, Observation
@@ -82,7 +83,7 @@ class Index:
     listed: dict[str, list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
     marks: dict[str, list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
     max_labels: int = 0
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -96,12 +97,17 @@ def compile(registry: Registry) -> Index:
                 mark = v[:-2]
                 ix.marks[mark].append(sig)
                 if not sig.negative:
-                    ix.anchors.add(mark if mark.isascii() else anchor(mark))
+                    # the registrable label: a dot (or the end) follows it; no boundary before it,
+                    # as a name cut to its last 253 characters may start inside a label
+                    ix.anchors.add((mark, False, True) if mark.isascii() else free(anchor(mark)))
                 continue
             ix.listed[v].append(sig)
             ix.max_labels = max(ix.max_labels, v.count(".") + 1)
             if not sig.negative:
-                ix.anchors.add(v if len(v) <= 40 and v.isascii() else anchor(v))
+                # the name and its subdomains: it ends the name (a dot or the end follows it)
+                a = (v, False, True) if len(v) <= 40 and v.isascii() else id_anchor(v, False, True)
+                if a is not None:
+                    ix.anchors.add(a)
     return ix
 
 
@@ -209,5 +215,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

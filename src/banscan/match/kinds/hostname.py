@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from banscan.match.anchoring import key_anchor
+from banscan.match.anchoring import Anchor, literal_anchor
 from banscan.match.base import Hit, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -17,7 +17,7 @@ FIELDS = frozenset({F.HOSTNAME})
 @dataclass
 class Index:
     prefixes: list[tuple[str, CompiledSignature]] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -27,8 +27,9 @@ def compile(registry: Registry) -> Index:
             v = raw.strip().lower()
             if v:
                 ix.prefixes.append((v, sig))
-                if not sig.negative:
-                    ix.anchors.add(key_anchor(v))
+                a = literal_anchor(v, True, False)  # a prefix: the name starts with it
+                if not sig.negative and a is not None:
+                    ix.anchors.add(a)
     return ix
 
 
@@ -44,5 +45,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -9,7 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from banscan.match.anchoring import key_anchor
+from banscan.match.anchoring import Anchor, literal_anchor
 from banscan.match.base import Hit, field_items, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -40,7 +40,7 @@ def strip_ext(name: str) -> str:
 class Index:
     tables: dict[str, dict[str, list[CompiledSignature]]] = field(
         default_factory=lambda: {k: defaultdict(list) for k in KINDS})
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -54,8 +54,10 @@ def compile(registry: Registry) -> Index:
             table[value.lower()].append(sig)
             if strip_ext(value) != value.lower():
                 table[strip_ext(value)].append(sig)
-            if not sig.negative:
-                ix.anchors.add(key_anchor(strip_ext(value)))
+            # compared whole, or as the file name without directory and extension
+            a = literal_anchor(strip_ext(value), True, True)
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -70,5 +72,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -34,8 +34,8 @@ from urllib.parse import parse_qs, unquote
 
 from packaging.utils import canonicalize_name
 
+from banscan.match.anchoring import Anchor, id_anchor
 from banscan.match.base import EXTRA_KEY, Hit, signatures_of
-from banscan.match.normalize import anchor
 from banscan.match.purls import purl_core, purl_package
 from banscan.match.rules import WEAKER
 from banscan.model import F, Observation
@@ -89,7 +89,7 @@ class Index:
     prefixes: dict[str, dict[str, list[CompiledSignature]]] = field(
         default_factory=lambda: defaultdict(lambda: defaultdict(list)))
     marks: dict[tuple[str, ...], list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -110,10 +110,13 @@ def compile(registry: Registry) -> Index:
                 ix.prefixes[eco]["@" + v.lower().lstrip("@")].append(sig)
             else:
                 ix.prefixes[eco][v.lower()].append(sig)
-            if not sig.negative:
-                # the longest alphanumeric run: present however the raw text spells separators or
-                # escapes "/" (the registry host of an image is not: the namespace is)
-                ix.anchors.add(anchor(v.split("/", 1)[1] if eco == "docker" and "/" in v else v))
+            # the rarest alphanumeric run: present however the raw text spells separators or
+            # escapes "/" (the registry host of an image is not: the namespace is); a namespace
+            # starts a name and ends on a separator (a PyPI mark is a whole word)
+            ns = v.split("/", 1)[1] if eco == "docker" and "/" in v else v.lstrip("@")
+            a = id_anchor(ns, True, True)
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -206,5 +209,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
+from banscan.match.anchoring import Anchor, dotted, token_anchor
 from banscan.match.base import EXTRA_KEY, Hit, field_items, signatures_of
 from banscan.match.orgnames import COMMON_WORDS, MAX_CHARS, compatible, is_cjk, parse
 from banscan.match.rules import PUBLISHER_FIELDS, TEXT_FIELDS
@@ -62,7 +63,8 @@ class Index:
     quick: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     negatives: dict[str, list[tuple[tuple[str, ...], CompiledSignature]]] = field(
         default_factory=lambda: defaultdict(list))
-    anchors: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)  # the quick test's words
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def _is_mark(core: tuple[str, ...]) -> bool:
@@ -99,7 +101,10 @@ def compile(registry: Registry) -> Index:
                 continue
             e = _Entry(sig, sig.entity, o.legal)
             # any text whose bare words (or core) match contains each of them, NFKC-case-folded
-            ix.anchors.add(max(o.bare, key=len))
+            ix.words.add(max(o.bare, key=len))
+            # a matching name holds every bare word (exact, full and inside matches) or every
+            # core word (mark matches; the core is part of the bare words)
+            _add_anchor(ix, o.core if _is_mark(o.core) and (sig.product is None or o.core == o.bare) else o.bare)
             if len(o.bare) == 1 and o.bare[0] in COMMON_WORDS:
                 # "SPRING (SG) PTE. LTD.": an ordinary word only names the entity spelled in full
                 ix.full_names[" ".join(o.full)].append(e)
@@ -117,17 +122,30 @@ def compile(registry: Registry) -> Index:
                 k = _inside_key(o.core)
                 if k:
                     ix.inside_entries[k].append(("mark-inside", e))
-                ix.anchors.add(max(o.core, key=len))
+                ix.words.add(max(o.core, key=len))
     for k in ix.inside_entries:
         ix.inside.add_word(k, k)
     if ix.inside_entries:
         ix.inside.make_automaton()
     # a value that contains none of these words cannot match: most values are ruled out here
-    for w in ix.anchors | {max(words, key=len) for negs in ix.negatives.values() for words, _ in negs}:
+    for w in ix.words | {max(words, key=len) for negs in ix.negatives.values() for words, _ in negs}:
         ix.quick.add_word(w, w)
     if len(ix.quick):
         ix.quick.make_automaton()
     return ix
+
+
+def _add_anchor(ix: Index, tokens: tuple[str, ...]) -> None:
+    """The prefilter anchor of a name whose matches all hold ``tokens``: the rarest one, a whole
+    alphanumeric run (a substring within a Chinese or Japanese run), or its dotted spelling."""
+    plain = [t for t in tokens if not is_cjk(t)]
+    a = token_anchor(plain) if plain else token_anchor(tokens, bounded=False)
+    if a is None:
+        return
+    ix.anchors.add(a)
+    d = dotted(a[0])
+    if d is not None:
+        ix.anchors.add(d)
 
 
 def _may_match(ix: Index, value: str) -> bool:
@@ -193,5 +211,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

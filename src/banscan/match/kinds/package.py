@@ -12,9 +12,8 @@ from functools import lru_cache
 
 from packaging.utils import canonicalize_name
 
-from banscan.match.anchoring import key_anchor
+from banscan.match.anchoring import Anchor, id_anchor
 from banscan.match.base import Hit, signatures_of
-from banscan.match.normalize import anchor
 from banscan.match.purls import purl_package
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -27,7 +26,7 @@ FIELDS = frozenset({F.PACKAGE, F.PURL})
 class Index:
     exact: dict[tuple[str, str], list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
     prefix: dict[str, list[tuple[str, CompiledSignature]]] = field(default_factory=lambda: defaultdict(list))
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -44,8 +43,11 @@ def compile(registry: Registry) -> Index:
                 ix.prefix[eco].append((v, sig))
             else:
                 ix.exact[(eco, v)].append(sig)
-            if not sig.negative:  # separators may be spelled otherwise in the raw text
-                ix.anchors.add(anchor(v) if eco == "pypi" else key_anchor(v))
+            # separators may be spelled otherwise in the raw text, runs may not; an exact name is
+            # a whole field (or the part of a purl or Maven id between separators)
+            a = id_anchor(v.rstrip("*"), True, not v.endswith("*"))
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -80,5 +82,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from banscan.match.anchoring import key_anchor
+from banscan.match.anchoring import Anchor, literal_anchor
 from banscan.match.base import Hit, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -21,7 +21,7 @@ def _segments(path: str) -> str:
 @dataclass
 class Index:
     fragments: list[tuple[str, CompiledSignature]] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -32,8 +32,9 @@ def compile(registry: Registry) -> Index:
                 continue
             v = _segments(raw.strip())
             ix.fragments.append((v, sig))
-            if not sig.negative:
-                ix.anchors.add(key_anchor(v.strip("/").rsplit("/", 1)[-1]))
+            a = literal_anchor(v, True, True)  # whole segments: every run is bounded
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -49,5 +50,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from banscan.match.anchoring import Anchor, literal_anchor
 from banscan.match.base import Hit, signatures_of
-from banscan.match.normalize import anchor
 from banscan.match.purls import purl_core
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -19,7 +19,7 @@ _BOUNDARY = ("/", ".", "@", ":", "-", "?", "#")
 @dataclass
 class Index:
     prefixes: list[tuple[str, CompiledSignature]] = field(default_factory=list)
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -30,8 +30,10 @@ def compile(registry: Registry) -> Index:
             if not v:
                 continue
             ix.prefixes.append((v, sig))
-            if not sig.negative:
-                ix.anchors.add(anchor(v.split("/", 1)[-1]))
+            # after the type; the prefix ends on a boundary of the purl (or is followed by one)
+            a = literal_anchor(v.split("/", 1)[-1], True, True)
+            if not sig.negative and a is not None:
+                ix.anchors.add(a)
     return ix
 
 
@@ -50,5 +52,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors

@@ -6,6 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from banscan.match.anchoring import Anchor
 from banscan.match.base import Hit, signatures_of
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -52,10 +53,13 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
-    # numeric (1.3.6.1.4.1.N, .iso.3.6.1.4.1.N) and MIB-named (enterprises.N) spellings
-    out: set[str] = set()
+def anchors(ix: Index) -> Iterable[Anchor]:
+    # numeric (1.3.6.1.4.1.N, .iso.3.6.1.4.1.N) and MIB-named (enterprises.N) spellings; the
+    # number ends its arc (a dot or the end follows it); an arc written with leading zeros
+    # ("1.3.6.1.4.1.02011") is read as its number
+    out: set[Anchor] = set()
     for pen, sigs in ix.pens.items():
         if any(not s.negative for s in sigs):
-            out.update((f"6.1.4.1.{pen}", f"enterprises.{pen}"))
+            out.update(((f"6.1.4.1.{pen}", False, True), (f"enterprises.{pen}", False, True),
+                        ("6.1.4.1.0", False, False)))
     return out

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import ahocorasick
 
-from banscan.match.anchoring import checked_anchor, text_anchors
+from banscan.match.anchoring import Anchor, token_anchor
 from banscan.match.base import Hit, field_items, signatures_of
 from banscan.match.normalize import normalize, spaceless
 from banscan.match.rules import DEFAULT_FIELDS, TEXT_FIELDS, strength_in
@@ -29,7 +29,7 @@ FIELDS = _TEXT_FIELDS
 class Index:
     automaton: ahocorasick.Automaton = field(default_factory=ahocorasick.Automaton)
     entries: dict[str, list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
-    anchors: set[str] = field(default_factory=set)
+    anchors: set[Anchor] = field(default_factory=set)
 
 
 def compile(registry: Registry) -> Index:
@@ -42,7 +42,11 @@ def compile(registry: Registry) -> Index:
             key = n if spaceless(n) else f" {n} "
             ix.entries[key].append(sig)
             if not sig.negative:
-                ix.anchors.update(checked_anchor(text_anchors(n), raw))
+                # every token of n is a whole run of any text that normalises to contain it
+                # (inside a run of a script written without spaces: anywhere)
+                a = token_anchor(n.split(), bounded=not spaceless(n))
+                if a is not None:
+                    ix.anchors.add(a)
     for k in ix.entries:
         ix.automaton.add_word(k, k)
     if ix.entries:
@@ -69,5 +73,5 @@ def lookup(ix: Index, obs: Observation) -> list[Hit]:
     return out
 
 
-def anchors(ix: Index) -> Iterable[str]:
+def anchors(ix: Index) -> Iterable[Anchor]:
     return ix.anchors
