@@ -23,7 +23,7 @@ from typing import Protocol
 Anchor = tuple[str, bool, bool]
 
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
-_ESC_LETTERS = frozenset(b"nrtbf")
+_ESC_LETTERS = frozenset(b"nrtbfNRTBF")  # (upper case too: the engines compare case-insensitively)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 _SPECIAL = re.compile(rb"[\x80-\xff]|\\[uUxX]")
 
@@ -53,6 +53,13 @@ def _escaped_left(low: bytes, start: int) -> bool:
     return start > 2 and low[start - 3] == 0x25 and c in _HEX and low[start - 2] in _HEX
 
 
+def _bounded(buf: bytes, start: int, end: int, left: bool, right: bool) -> bool:
+    """Whether ``buf[start:end]`` has the boundaries asked for."""
+    if left and start > 0 and buf[start - 1] in _ALNUM and not _escaped_left(buf, start):
+        return False
+    return not (right and end < len(buf) and buf[end] in _ALNUM)
+
+
 def _line_starts(block: bytes, offsets: Iterable[int]) -> list[int]:
     starts = {block.rfind(b"\n", 0, o) + 1 for o in offsets}
     return sorted(starts)
@@ -70,6 +77,12 @@ class Engine(Protocol):
         ...
 
 
+# Literals up to this long carry their boundaries into the Hyperscan database (short ones occur
+# inside many words: "ib", "hi", "zte"); longer ones are matched as plain literals and their rare
+# hits checked here (boundary expressions for all of them would take seconds to compile).
+_SHORT = 6
+
+
 class HyperscanEngine:
     name = "hyperscan"
 
@@ -78,13 +91,18 @@ class HyperscanEngine:
 
         self._hs = hyperscan
         exprs: list[bytes] = [rb"[\x80-\xff]", rb"\\[uUxX]"]
+        # per expression: None (a match is a hit) or (left, right, length) to check on a match
+        self._check: list[tuple[bool, bool, int] | None] = [None, None]
         for lit, left, right in anchors:
-            body = re.escape(lit.encode("ascii"))
-            pat = body
-            if left:
-                pat = rb"(?:^|[^a-z0-9]|\\[nrtbf]|%[0-9a-f]{2})" + pat
-            if right:
-                pat = pat + rb"(?:[^a-z0-9]|$)"
+            pat = re.escape(lit.encode("ascii"))
+            if len(lit) <= _SHORT or not (left or right):
+                if left:
+                    pat = rb"(?:^|[^a-z0-9]|\\[nrtbf]|%[0-9a-f]{2})" + pat
+                if right:
+                    pat = pat + rb"(?:[^a-z0-9]|$)"
+                self._check.append(None)
+            else:
+                self._check.append((left, right, len(lit)))
             exprs.append(pat)
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
 
@@ -105,17 +123,24 @@ class HyperscanEngine:
     def candidate_lines(self, block: bytes) -> list[int]:
         ends: list[int] = []
         add = ends.append
+        check = self._check
 
-        def on(_id: int, _frm: int, to: int, _flags: int, _ctx: object) -> None:
-            add(to - 1)
+        def on(i: int, _frm: int, to: int, _flags: int, _ctx: object) -> None:
+            c = check[i]
+            if c is None or _bounded(block, to - c[2], to, c[0], c[1]):
+                add(to - 1)
 
         self._db.scan(block, match_event_handler=on, scratch=self._scratch)
         return _line_starts(block, ends)
 
     def search(self, line: bytes) -> bool:
         found: list[int] = []
+        check = self._check
 
-        def on(_id: int, _frm: int, _to: int, _flags: int, _ctx: object) -> bool:
+        def on(i: int, _frm: int, to: int, _flags: int, _ctx: object) -> bool:
+            c = check[i]
+            if c is not None and not _bounded(line, to - c[2], to, c[0], c[1]):
+                return False  # go on
             found.append(1)
             return True  # stop scanning
 
