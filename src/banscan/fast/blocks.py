@@ -272,10 +272,16 @@ class ZeekTsvPlan(Plan):
         return head.lstrip(b"\xef\xbb\xbf").startswith(b"#separator")
 
     def header_lines(self, block: bytes) -> list[bytes]:
-        return [m.group(0) for m in re.finditer(rb"^#[^\n]*\n?", block, re.M)]
+        return [block[s:e] for s, e in _lines_of(block, self.special_starts(block))]
 
     def special_starts(self, block: bytes) -> list[int]:
-        return [m.start() for m in re.finditer(rb"^#", block, re.M)]
+        # C-level finds: a regular expression anchored at line starts tries every byte
+        out = [0] if block.startswith(b"#") else []
+        i = block.find(b"\n#")
+        while i >= 0:
+            out.append(i + 1)
+            i = block.find(b"\n#", i + 1)
+        return out
 
     def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
         from banscan.sources import zeek
