@@ -56,7 +56,30 @@ def has_surrogates(s: str) -> bool:
 def scrub(obj: T) -> T:
     """A copy of ``obj`` (str, dict, list, tuple, set, dataclass; anything else kept) whose strings
     are all encodable; ``obj`` itself when nothing needed replacing."""
+    if _all_encodable(obj):
+        return obj
     return _scrub(obj)  # type: ignore[no-any-return]
+
+
+def _sequence(x: Any) -> list[Any]:
+    if isinstance(x, set | frozenset):
+        return list(x)
+    raise TypeError  # a type orjson does not walk: decide by the full walk
+
+
+def _all_encodable(obj: Any) -> bool:
+    """True when every string in ``obj`` is encodable, found in one C-level pass (orjson refuses
+    lone surrogates and visits every string of dicts, lists, tuples and dataclasses); False when
+    that pass cannot tell (a type it does not know, a key that is not a string, a huge integer)."""
+    try:
+        import orjson
+    except ImportError:
+        return False
+    try:
+        orjson.dumps(obj, default=_sequence)
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def _scrub(obj: Any) -> Any:

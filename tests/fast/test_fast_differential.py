@@ -367,6 +367,29 @@ def test_memo_key_leaves_out_only_fields_the_matcher_never_reads() -> None:
             assert f"F.{names[field]}" not in source, field
 
 
+def test_memo_key_holds_every_field_the_match_package_reads(registry: Registry) -> None:
+    """The memo key keeps only the fields the kinds declare (FIELDS) and MATCHER_READS: every
+    field the match package's source names must be among them, or a cached result could be
+    reused for an observation that differs in a field that matters."""
+    import re
+
+    import banscan.match as match_pkg
+    from banscan.fast.memo import MemoMatcher
+
+    reads = MemoMatcher(registry).reads
+    assert reads is not None and F.DOMAIN in reads and F.NAME in reads
+    root = Path(match_pkg.__file__).parent
+    named: set[str] = set()
+    for p in [root / "__init__.py", *sorted((root / "kinds").glob("*.py"))]:
+        src = p.read_text(encoding="utf-8")
+        named.update(getattr(F, a) for a in re.findall(r"\bF\.([A-Z_]+)\b", src))
+        named.update(re.findall(r"\bobs\.(?:values|first)\(\s*\"([a-z_]+)\"", src))
+        named.update(re.findall(r"\.fields(?:\.get\(|\[)\s*\"([a-z_]+)\"", src))
+    assert named, "no field references found: the scan of the source is broken"
+    missing = named - reads - {F.MAC}  # the MAC is read by Matcher.match, outside the memo
+    assert not missing, missing
+
+
 def test_memo_gives_the_same_detections_for_repeated_products(registry: Registry) -> None:
     from banscan.fast.memo import MemoMatcher
     from banscan.model import EvidenceClass, Locator, Observation
@@ -378,3 +401,10 @@ def test_memo_gives_the_same_detections_for_repeated_products(registry: Registry
         o = Observation("software", f"pc-{i}", dict(f), Locator("x.csv", f"line {i + 2}"), EvidenceClass.INSTALLED)
         assert [d.to_dict() for d in memo.match(o)] == [d.to_dict() for d in plain.match(o)]
     assert memo.memo_hits == len(rows) - 3
+    # a DNS query's other fields (answers, type) do not split the memo, and do not change the result
+    q = [Observation("dns", f"10.0.0.{i}", {F.DOMAIN: "www.kaspersky.com", "qtype": t, "answers": str(i)},
+                     Locator("dns.log", f"line {i}"), EvidenceClass.NETWORK_TRAFFIC) for i, t in enumerate("A" * 4)]
+    before = memo.memo_hits
+    for o in q:
+        assert [d.to_dict() for d in memo.match(o)] == [d.to_dict() for d in plain.match(o)]
+    assert memo.memo_hits == before + 3

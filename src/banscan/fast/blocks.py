@@ -4,7 +4,7 @@ For each block, one pass of the compiled multi-literal engine (:mod:`banscan.fas
 the *candidate* lines: those holding a signature anchor, a non-ASCII byte or a ``\\u``/``\\x``
 escape.  Only those lines reach the format's reader (and so the JSON parser and the matcher);
 the others are counted, with the asset and evidence class they cover, by C-level scans
-(``bytes.count``, one regular expression over the block, ``collections.Counter``).  Lines a
+(``bytes.count``, one regular expression or C-level split over the block, sets).  Lines a
 format's counting rule does not recognise are fed to the reader as well, which counts them its
 own way, so nothing is lost.
 
@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -232,31 +231,32 @@ class OsqueryPlan(Plan):
         ends = body.count(b'"action":"added"}\n')
         if b"\r" in body:
             ends += body.count(b'"action":"added"}\r\n')
-        if ends != n or body.count(b'"columns":{') != n or b'"snapshot"' in body or b'"diffResults"' in body:
+        # (batch, snapshot and "removed" lines are never here: the engine marks them, see ALWAYS)
+        if ends != n or body.count(b'"columns":{') != n:
             return False
         pairs = _OSQ_EVENT.findall(b"\n" + rest)
         if len(pairs) != n:
             return False
-        tally = Counter(pairs)
-        unknown = known = 0
         assets = ctx.assets
         classes: dict[bytes, str | None] = {}
-        for (qname, host), n in tally.items():
+        quiet: set[bytes] = set()
+        for qname, host in set(pairs):  # only which hosts have which classes matters, not how often
             if qname not in classes:
                 ec = self._evidence(qname, rest)
                 classes[qname] = ec.value if ec is not None else None
             cls = classes[qname]
             if cls is None:
-                unknown += n  # rows of a table listing no software: counted, as the reader does
+                quiet.add(qname)
             else:
-                known += n
                 a = host.decode("utf-8", "replace")
                 got = assets.get(a)
                 if got is None:
                     assets[a] = {cls}
                 else:
                     got.add(cls)
-        ctx.observations += known  # as ctx.skipped(asset, class, n) for each, at once
+        # rows of tables listing no software: counted, as the reader does
+        unknown = sum(1 for q, _ in pairs if q in quiet) if quiet else 0
+        ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown
             ctx.deviation(f"{unknown} row(s) of tables that list no software were not observed")
@@ -301,13 +301,24 @@ class ZeekTsvPlan(Plan):
         if asset_idx < 0:
             ctx.skipped(ctx.asset, ec, n)
             return True
-        col = re.compile(rb"\n(?:[^\t\n]*\t){%d}([^\t\n\r]*)" % asset_idx)
-        values = col.findall(b"\n" + rest)
+        if b"\r" in rest:
+            col = re.compile(rb"\n(?:[^\t\n]*\t){%d}([^\t\n\r]*)" % asset_idx)
+            values = col.findall(b"\n" + rest)
+        else:  # C-level splits: faster than a regular expression that visits every byte
+            lines = rest.split(b"\n")
+            if not lines[-1]:
+                lines.pop()
+            try:
+                values = [ln.split(b"\t", asset_idx + 1)[asset_idx] for ln in lines]
+            except IndexError:
+                return False  # short lines: the reader decides
         if len(values) != n:
             return False  # short lines: the reader decides
-        for a, n in Counter(values).items():
+        # only which assets were seen matters, and how many rows: as ctx.skipped(asset, ec) per row
+        for a in set(values):
             name = a.decode("utf-8", "replace")
-            ctx.skipped(name if name and name != unset else ctx.asset, ec, n)
+            ctx.skipped(name if name and name != unset else ctx.asset, ec, 0)
+        ctx.observations += n
         return True
 
 
@@ -530,7 +541,10 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     res.unidentifiable_macs = matcher.unidentifiable_macs - macs_before
     res.observations = ctx.observations
     res.records_skipped = ctx.records_skipped
-    res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
+    if all(a.isascii() and "\x00" not in a for a in ctx.assets):
+        res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
+    else:
+        res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
     res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations]
     return res
 

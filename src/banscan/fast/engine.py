@@ -12,6 +12,9 @@ checked in Python.  Both return the same lines for the same block (tests run bot
 
 Lines that hold any non-ASCII byte or a ``\\u``/``\\x`` escape are always reported: their text
 may normalise (NFKC, unescaping) to something no ASCII literal shows, so they take the full path.
+So are lines holding one of :data:`ALWAYS` (osquery's batch and snapshot forms, one line with
+many rows, and rows of software that was removed: their reader reads and counts them, the block
+scanner's C-level count does not).
 """
 
 from __future__ import annotations
@@ -28,6 +31,9 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 _SPECIAL = re.compile(rb"[\x80-\xff]|\\[uUxX]")
 
 
+ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
+
+
 def normalise_anchors(anchors: Iterable[Anchor | str]) -> list[Anchor]:
     """Anchors as (literal, left, right), ASCII only, bounded only on alphanumeric ends."""
     out: set[Anchor] = set()
@@ -39,6 +45,7 @@ def normalise_anchors(anchors: Iterable[Anchor | str]) -> list[Anchor]:
         left = left and lit[0].isalnum()
         right = right and lit[-1].isalnum()
         out.add((lit, left, right))
+    out.update((a, False, False) for a in ALWAYS)
     # an unbounded literal makes bounded copies of itself redundant
     free = {lit for lit, lft, rgt in out if not lft and not rgt}
     return sorted(a for a in out if a[0] not in free or (not a[1] and not a[2]))
@@ -90,7 +97,8 @@ class HyperscanEngine:
         import hyperscan
 
         self._hs = hyperscan
-        exprs: list[bytes] = [rb"[\x80-\xff]", rb"\\[uUxX]"]
+        # the first non-ASCII byte of a line (one match a line, not one a byte), and escapes
+        exprs: list[bytes] = [rb"^[^\n\x80-\xff]*[\x80-\xff]", rb"\\[uUxX]"]
         # per expression: None (a match is a hit) or (left, right, length) to check on a match
         self._check: list[tuple[bool, bool, int] | None] = [None, None]
         for lit, left, right in anchors:

@@ -2,10 +2,12 @@
 
 A product seen on 10,000 hosts is normalised and matched once: :meth:`Matcher.hits` depends only
 on the observation's kind and fields (not on its asset, place or time), so its result is cached
-under them.  Fields the matcher never reads and that differ from host to host (the version, an
-MSI product code, a serial number) are left out of the key; every other field is in it, so a
-signature kind that starts reading a new field stays correct (tests/fast checks that the match
-package reads none of the left-out fields).  Detections are still built per observation.
+under them.  The key holds only the fields some signature kind declares it reads (its ``FIELDS``)
+and those the matcher reads itself (:data:`MATCHER_READS`), so a DNS query's answers, timestamps
+or ports do not split it; when a kind declares no ``FIELDS``, every field but those the matcher
+never reads (:data:`NOT_READ`: the version, an MSI product code, a serial number) is in the key.
+tests/fast checks both against the match package's source.  Detections are still built per
+observation.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from banscan.model import F, Observation
 from banscan.registry import Registry
 
 NOT_READ = frozenset({F.VERSION, "product_code", F.SERIAL})
+# fields the matcher and kinds read besides the kinds' own FIELDS (the ecosystem qualifies names)
+MATCHER_READS = frozenset({F.ECOSYSTEM, F.PURL})
 MAX_ENTRIES = 200_000
 
 
@@ -24,11 +28,22 @@ class MemoMatcher(Matcher):
     def __init__(self, registry: Registry, *args: Any, max_entries: int = MAX_ENTRIES, **kw: Any) -> None:
         super().__init__(registry, *args, **kw)
         self._memo: dict[tuple[Any, ...], list[Hit]] = {}
+        read: set[str] | None = set(MATCHER_READS)
+        for _plugin, _index, fields in self._plugins:
+            if fields is None:
+                read = None
+                break
+            read.update(fields)
+        self.reads: frozenset[str] | None = frozenset(read) if read is not None else None
         self._max = max_entries
         self.memo_hits = 0
 
     def hits(self, obs: Observation) -> list[Hit]:
-        key = (obs.kind, *sorted((k, v) for k, v in obs.fields.items() if k not in NOT_READ))
+        reads = self.reads
+        if reads is None:
+            key = (obs.kind, *sorted((k, v) for k, v in obs.fields.items() if k not in NOT_READ))
+        else:
+            key = (obs.kind, *sorted((k, v) for k, v in obs.fields.items() if k in reads))
         got = self._memo.get(key)
         if got is not None:
             self.memo_hits += 1
