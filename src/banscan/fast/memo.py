@@ -28,13 +28,10 @@ class MemoMatcher(Matcher):
     def __init__(self, registry: Registry, *args: Any, max_entries: int = MAX_ENTRIES, **kw: Any) -> None:
         super().__init__(registry, *args, **kw)
         self._memo: dict[tuple[Any, ...], list[Hit]] = {}
-        read: set[str] | None = set(MATCHER_READS)
-        for _plugin, _index, fields in self._plugins:
-            if fields is None:
-                read = None
-                break
-            read.update(fields)
-        self.reads: frozenset[str] | None = frozenset(read) if read is not None else None
+        declared = [fields for _plugin, _index, fields in self._plugins]
+        self.reads: frozenset[str] | None = None
+        if all(f is not None for f in declared):
+            self.reads = MATCHER_READS.union(*(f for f in declared if f is not None))
         self._max = max_entries
         self.memo_hits = 0
 
