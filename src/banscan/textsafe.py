@@ -76,7 +76,7 @@ def _all_encodable(obj: Any) -> bool:
     except ImportError:
         return False
     try:
-        orjson.dumps(obj, default=_sequence)
+        orjson.dumps(obj, default=_sequence, option=orjson.OPT_NON_STR_KEYS)
     except (TypeError, ValueError):
         return False
     return True

@@ -275,12 +275,14 @@ class ZeekTsvPlan(Plan):
         return [block[s:e] for s, e in _lines_of(block, self.special_starts(block))]
 
     def special_starts(self, block: bytes) -> list[int]:
-        # C-level finds: a regular expression anchored at line starts tries every byte
-        out = [0] if block.startswith(b"#") else []
-        i = block.find(b"\n#")
+        # C-level finds of one byte (memchr): a regular expression anchored at line starts tries
+        # every byte, and a two-byte needle starting with the newline stops at every line
+        out: list[int] = []
+        i = block.find(b"#")
         while i >= 0:
-            out.append(i + 1)
-            i = block.find(b"\n#", i + 1)
+            if i == 0 or block[i - 1] == 0x0A:
+                out.append(i)
+            i = block.find(b"#", i + 1)
         return out
 
     def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
