@@ -408,3 +408,29 @@ def test_memo_gives_the_same_detections_for_repeated_products(registry: Registry
     for o in q:
         assert [d.to_dict() for d in memo.match(o)] == [d.to_dict() for d in plain.match(o)]
     assert memo.memo_hits == before + 3
+
+
+def test_zeek_dns_blocks_use_only_the_anchors_of_kinds_reading_their_fields(tmp_path: Path,
+                                                                            registry: Registry) -> None:
+    """A dns.log record carries a domain (and answers): a banner's or a product name's anchor
+    ("login", "ivms", "hisuite") does not make its line a candidate, a listed domain does; and
+    the scan still equals the slow one."""
+    header = [b"#separator \\x09\n", b"#path\tdns\n",
+              b"#fields\tts\tuid\tid.orig_h\tid.orig_p\tquery\tanswers\n"]
+    plan = fb.ZeekTsvPlan()
+    fields = plan.fields(header)
+    assert fields is not None and F.DOMAIN in fields
+    assert plan.fields([b"#separator \\x09\n", b"#path\tssl\n", b"#fields\tts\tuid\tserver_name\n"]) is None
+    m = Matcher(registry)
+    rows = [b"1.0\tC1\t10.0.0.1\t53\tlogin.microsoftonline.com\t-\n",
+            b"1.0\tC2\t10.0.0.2\t53\tivms-4200.hisuite.example.org\t-\n",
+            b"1.0\tC3\t10.0.0.3\t53\tupdate.kaspersky.com\t-\n"]
+    block = b"".join(rows)
+    assert m.engine.candidate_lines(block) == [0, len(rows[0]), len(rows[0]) + len(rows[1])]
+    assert m.engine_for(fields).candidate_lines(block) == [len(rows[0]) + len(rows[1])]
+    log = tmp_path / "dns.log"
+    log.write_bytes(b"".join(header) + block * 50)
+    fast, slow = scan(registry, [str(log)]), scan(registry, [str(log)], fast=False)
+    assert len(slow.detections) == 50
+    assert key(fast) == key(slow)
+    assert [i.to_dict() for i in fast.inputs] == [i.to_dict() for i in slow.inputs]

@@ -173,6 +173,11 @@ class Plan:
         """Count the non-candidate lines ``rest`` into ``ctx``; False when they must be read."""
         return False
 
+    def fields(self, header: list[bytes]) -> frozenset[str] | None:
+        """Every observation field the records after ``header`` can carry (None: any): candidate
+        lines are then marked with the anchors of the kinds that read those fields only."""
+        return None
+
 
 # the start of an event-form line as osqueryd writes it (a match starts at a newline: one per line)
 _OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
@@ -268,6 +273,9 @@ class ZeekTsvPlan(Plan):
 
     name = "zeek"
 
+    def __init__(self) -> None:
+        self._fields: dict[tuple[bytes, ...], frozenset[str] | None] = {}
+
     def accepts(self, head: bytes) -> bool:
         return head.lstrip(b"\xef\xbb\xbf").startswith(b"#separator")
 
@@ -322,6 +330,37 @@ class ZeekTsvPlan(Plan):
             ctx.skipped(name if name and name != unset else ctx.asset, ec, 0)
         ctx.observations += n
         return True
+
+    def fields(self, header: list[bytes]) -> frozenset[str] | None:
+        key = tuple(header)
+        if key not in self._fields:
+            self._fields = {key: _zeek_fields(header)}  # headers change rarely: keep the last
+        return self._fields[key]
+
+
+# log kinds whose reader's fields depend only on which columns are set: their fields are found by
+# reading one record with every column set (dns: the query, and answers when there are some)
+_PROBED = frozenset({"dns"})
+
+
+def _zeek_fields(header: list[bytes]) -> frozenset[str] | None:
+    from banscan.sources import zeek
+
+    state = _zeek_state(header)
+    if state is None or state[0] not in _PROBED:
+        return None
+    columns: list[str] = []
+    for raw in header:
+        h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
+        if h.startswith("#fields\t"):
+            columns = h.split("\t")[1:]
+    if not columns:
+        return None
+    probe = ReadContext(path="", asset="probe")
+    out: set[str] = set()
+    for _kind, _asset, fields, _ec in zeek.HANDLERS[state[0]]({c: "x" for c in columns}, probe):
+        out.update(fields)
+    return frozenset(out)
 
 
 def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
@@ -444,7 +483,15 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
         def prefilter(raw: str) -> bool:
             return len(raw) >= long_line or matcher.prefilter(raw)
     ctx = ReadContext(path=path, asset=asset, prefilter=prefilter, limits=limits)
-    eng = engine or matcher.engine
+    special = plan.special_starts(block)
+    state: list[bytes] | None = list(header)
+    if special:
+        own = [block[s:e] for s, e in _lines_of(block, special)]
+        leading = all(a == b for a, b in zip(special, [0] + [s + len(x) for s, x in zip(special, own)]))
+        changes = any(x.startswith((b"#separator", b"#fields", b"#path", b"#unset_field")) for x in own)
+        state = (list(header) + own) if leading or not changes else None
+    # the records' possible fields, when the format says: only the kinds reading them mark lines
+    eng = engine or matcher.engine_for(plan.fields(state) if state is not None else None)
     starts = eng.candidate_lines(block)
     if not block.isascii():
         # a line marked only for its non-ASCII characters: folded as the matcher folds text, it
@@ -459,14 +506,8 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     longs = _long_lines(block, long_line)
     if longs:
         starts = sorted(set(starts) | set(longs))
-    special = plan.special_starts(block)
-    state: list[bytes] | None = list(header)
     if special:
         starts = sorted(set(starts) | set(special))
-        own = [block[s:e] for s, e in _lines_of(block, special)]
-        leading = all(a == b for a, b in zip(special, [0] + [s + len(x) for s, x in zip(special, own)]))
-        changes = any(x.startswith((b"#separator", b"#fields", b"#path", b"#unset_field")) for x in own)
-        state = (list(header) + own) if leading or not changes else None
     spans = list(_lines_of(block, starts))
     # the rest, without the candidate lines
     pieces: list[bytes] = []

@@ -77,13 +77,17 @@ class Matcher:
             a.prefix: (a.family, a.entity, a.organization, a.registry) for a in registry.oui}
         self._entities: dict[tuple[str, str], Entity] = {
             (f.id, e.id): e for f in registry.families.values() for e in f.entities}
-        anchors: set[Anchor] = set()
-        for p, ix, _ in self._plugins:
+        # each kind's anchors, with the fields it reads (None: any)
+        self._kind_anchors: list[tuple[frozenset[str] | None, frozenset[Anchor]]] = []
+        for p, ix, fields in self._plugins:
+            own: set[Anchor] = set()
             for a in p.anchors(ix):
                 lit, left, right = (a, False, False) if isinstance(a, str) else a  # a bare string: no bounds
                 if lit:
-                    anchors.add((lit.lower(), bool(left), bool(right)))
-        self._anchors = frozenset(anchors)
+                    own.add((lit.lower(), bool(left), bool(right)))
+            self._kind_anchors.append((fields, frozenset(own)))
+        self._anchors = frozenset().union(*(a for _, a in self._kind_anchors))
+        self._engines: dict[frozenset[str], Any] = {}
         self.long_line = LONG_LINE
         self._engine: Any = None  # banscan.fast.engine: compiled on first use
         self._unicode: Any = None
@@ -102,6 +106,22 @@ class Matcher:
 
             self._engine = compile_engine(self._anchors)
         return self._engine
+
+    def anchors_for(self, fields: frozenset[str]) -> frozenset[Anchor]:
+        """The anchors of the kinds that read any of ``fields``: enough for records that can carry
+        no other field (a kind never looks at an observation without one of its fields)."""
+        return frozenset().union(*(a for f, a in self._kind_anchors if f is None or not f.isdisjoint(fields)))
+
+    def engine_for(self, fields: frozenset[str] | None) -> Any:
+        """The compiled engine over :meth:`anchors_for` ``fields`` (None: over every anchor)."""
+        if fields is None:
+            return self.engine
+        got = self._engines.get(fields)
+        if got is None:
+            from banscan.fast.engine import compile_engine
+
+            got = self._engines[fields] = compile_engine(self.anchors_for(fields))
+        return got
 
     @property
     def unicode_filter(self) -> Any:
