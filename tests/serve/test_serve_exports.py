@@ -93,3 +93,31 @@ def test_sql_literals_are_quoted() -> None:
     assert db.execute(f"SELECT {lit(chr(39) + '; DROP TABLE x; --')}").fetchone() == ("'; DROP TABLE x; --",)
     assert db.execute(f"SELECT 'a_b' LIKE {like('a_b', 'exact')}, 'axb' LIKE {like('a_b', 'exact')}").fetchone() == (1, 0)
     assert db.execute(f"SELECT '50%off' LIKE {like('50%', 'prefix')}, '50xoff' LIKE {like('50%', 'prefix')}").fetchone() == (1, 0)
+
+
+def test_exports_apply_the_registry_negatives_to_look_alikes(reg, capsys, tmp_path) -> None:
+    """UltraEdit's name contains "trae" (ByteDance's Trae editor); the registry lists it as a
+    negative of the family, so neither the pack query nor the Fleet policy may report it, while
+    Trae itself is still reported."""
+    from servekit import cli
+
+    from banscan.serve.exports import family_conditions, table_query
+
+    code, out, err = cli(capsys, "export", "osquery-pack")
+    assert code == 0, err
+    query = json.loads(out)["queries"]["banscan_bytedance_windows_programs"]["query"]
+    out_file = tmp_path / "p.yml"
+    assert cli(capsys, "export", "fleet-policies", "--output", str(out_file))[0] == 0
+    policy = {p["name"]: p for p in yaml.safe_load(out_file.read_text())}["banscan: no ByteDance products (windows)"]
+    db = osquery_db()
+    db.execute("INSERT INTO programs VALUES ('UltraEdit', '2025.0', 'IDM Computer Solutions, Inc.', "
+               "'C:\\Program Files\\IDM Computer Solutions\\UltraEdit')")
+    db.execute("INSERT INTO programs VALUES ('UltraCompare', '24.0', 'IDM Computer Solutions, Inc.', '')")
+    # the positive signatures alone would take the look-alikes for the family
+    positives = family_conditions(reg, "bytedance")["windows"]["programs"]
+    assert db.execute(table_query("programs", positives, "name")).fetchall()
+    assert db.execute(query).fetchall() == []
+    assert db.execute(policy["query"]).fetchall() == [(1,)]
+    db.execute("INSERT INTO programs VALUES ('Trae', '1.0.0', 'SPRING (SG) PTE. LTD.', '')")
+    assert [r[1] for r in db.execute(query).fetchall()] == ["Trae"]
+    assert db.execute(policy["query"]).fetchall() == []

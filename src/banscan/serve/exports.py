@@ -13,6 +13,10 @@ browser-extension identifiers.  Network signatures (domains, banners, MAC prefix
 SBOM purls have no osquery table to look in and are left out.  Comparisons are case-insensitive
 (``LIKE`` with wildcards escaped); product names and publishers match as substrings, as the
 matcher matches them inside longer names.
+
+The family's negative signatures (known look-alikes: another company's package or publisher of a
+similar name) are applied as the matcher applies them: a row that a negative signature of the
+family matches is not the family's product (``WHERE (positives) AND NOT (negatives)``, per table).
 """
 
 from __future__ import annotations
@@ -116,10 +120,12 @@ def conditions(sig: Any) -> list[tuple[tuple[str, ...], Cond]]:
     return out
 
 
-def family_conditions(reg: Registry, family: str) -> dict[str, dict[str, list[Cond]]]:
-    """platform -> table -> conditions, for one family's positive signatures."""
+def family_conditions(reg: Registry, family: str, negative: bool = False) -> dict[str, dict[str, list[Cond]]]:
+    """platform -> table -> conditions, for one family's positive signatures (``negative``: for
+    its negative signatures, the look-alikes that are not the family's products)."""
     out: dict[str, dict[str, list[Cond]]] = {}
-    for sig in reg.family(family).signatures:
+    fam = reg.family(family)
+    for sig in (fam.negatives if negative else fam.signatures):
         for platforms, c in conditions(sig):
             for p in platforms:
                 lst = out.setdefault(p, {}).setdefault(c.table, [])
@@ -132,8 +138,11 @@ def where(conds: list[Cond]) -> str:
     return " OR ".join(f"{c.column} LIKE {like(c.value, c.mode)}" for c in conds)
 
 
-def table_query(table: str, conds: list[Cond], select: str) -> str:
+def table_query(table: str, conds: list[Cond], select: str, negatives: list[Cond] | None = None) -> str:
+    """The rows of ``table`` matching one of ``conds`` and none of ``negatives``."""
     src = f"users CROSS JOIN {table} USING (uid)" if table in _USER_TABLES else table
+    if negatives:
+        return f"SELECT {select} FROM {src} WHERE ({where(conds)}) AND NOT ({where(negatives)})"
     return f"SELECT {select} FROM {src} WHERE {where(conds)}"
 
 
@@ -141,11 +150,13 @@ def osquery_pack(reg: Registry, interval: int = 3600) -> dict[str, Any]:
     queries: dict[str, Any] = {}
     for fid in sorted(reg.families):
         fam = reg.family(fid)
+        negs = family_conditions(reg, fid, negative=True)
         for platform, tables in sorted(family_conditions(reg, fid).items()):
             for table, conds in sorted(tables.items()):
                 name = f"banscan_{fid}_{platform}_{table}".replace("-", "_")
                 queries[name] = {
-                    "query": table_query(table, conds, f"{lit(fid)} AS banscan_family, {_COLUMNS[table]}") + ";",
+                    "query": table_query(table, conds, f"{lit(fid)} AS banscan_family, {_COLUMNS[table]}",
+                                         negs.get(platform, {}).get(table)) + ";",
                     "interval": interval,
                     "platform": platform,
                     "removed": True,
@@ -160,8 +171,10 @@ def fleet_policies(reg: Registry) -> list[dict[str, Any]]:
     out = []
     for fid in sorted(reg.families):
         fam = reg.family(fid)
+        negs = family_conditions(reg, fid, negative=True)
         for platform, tables in sorted(family_conditions(reg, fid).items()):
-            checks = " AND ".join(f"NOT EXISTS ({table_query(t, c, '1')})" for t, c in sorted(tables.items()))
+            checks = " AND ".join(f"NOT EXISTS ({table_query(t, c, '1', negs.get(platform, {}).get(t))})"
+                                  for t, c in sorted(tables.items()))
             names = sorted({p.name for p in fam.products})
             restrictions = [r.id for r in reg.restrictions_naming(fid)]
             out.append({
