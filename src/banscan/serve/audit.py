@@ -54,26 +54,25 @@ def entries(engine: Engine, *, target: str | None = None, action: str | None = N
 
 
 _DECISION_FIELDS = ("status", "owner", "due", "note", "reason", "approver", "waiver_expires")
-_decide_lock = __import__("threading").Lock()
 
 
 def decide(store: Any, key: str, status: str, *, actor: str, reason: str | None = None,
            owner: str | None = None, due: dt.date | None = None, note: str | None = None,
            approver: str | None = None, expires: dt.date | None = None) -> dict[str, Any]:
-    """Record a decision on a finding through the store's transition function, and audit it.
+    """Record a decision on a finding through the store's transition function, and audit it in
+    the same transaction (either both are recorded or neither is).
 
     ``store`` is a :class:`~banscan.store.core.Store` acting as ``actor`` (its own finding event
     names the actor too).  Returns the finding after the decision.
     """
-    with _decide_lock:  # old and new values read around one transition at a time (in this process)
-        before = store.finding(key)
-        after = store.set_status(key, status, owner=owner, due=due, note=note, reason=reason,
-                                 approver=approver, expires=expires)
+    def _audit(conn: Connection, before: dict[str, Any], after: dict[str, Any]) -> None:
         old = {k: before.get(k) for k in _DECISION_FIELDS}
         new = {k: after.get(k) for k in _DECISION_FIELDS}
-        record(store.engine, actor=actor, action="finding-decision", target=key,
+        append(conn, actor=actor, action="finding-decision", target=key,
                old={k: v for k, v in old.items() if v is not None or new.get(k) is not None},
                new={k: v for k, v in new.items() if v is not None or old.get(k) is not None},
                reason=reason or note, asset=after.get("asset"), family=after.get("family"),
                restriction=after.get("restriction"))
-    return after
+
+    return dict(store.set_status(key, status, owner=owner, due=due, note=note, reason=reason,
+                                 approver=approver, expires=expires, also=_audit))

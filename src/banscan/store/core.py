@@ -592,8 +592,12 @@ class Store:
     # ---- decisions
     def set_status(self, key: str, status: str, *, owner: str | None = None, due: dt.date | None = None,
                    note: str | None = None, reason: str | None = None, approver: str | None = None,
-                   expires: dt.date | None = None) -> dict[str, Any]:
-        """Record a decision on a finding (planned, waived, false-positive, open)."""
+                   expires: dt.date | None = None,
+                   also: Callable[[Connection, dict[str, Any], dict[str, Any]], None] | None = None) -> dict[str, Any]:
+        """Record a decision on a finding (planned, waived, false-positive, open).
+
+        ``also(conn, before, after)`` runs inside the same transaction with the finding before and
+        after the decision (e.g. to append the audit row): if it fails, the decision is not taken."""
         if status not in DECISIONS:
             raise StoreError(f"--status: '{status}' cannot be set by hand "
                              "(choose open, planned, waived or false-positive)")
@@ -627,8 +631,12 @@ class Store:
                 if note is not None:
                     vals["note"] = note
                 detail = dict(note=note)
+            before = self._row_dict(r, today)
             self._transition(conn, key, r.status, f"decide:{status}", now, None, vals, **detail)
-            return self._row_dict(conn.execute(select(findings).where(findings.c.id == key)).one(), today)
+            after = self._row_dict(conn.execute(select(findings).where(findings.c.id == key)).one(), today)
+            if also is not None:
+                also(conn, before, after)
+            return after
 
         return db.write(self.engine, _tx)
 
