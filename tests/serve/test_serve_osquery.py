@@ -130,9 +130,7 @@ def test_changes_no_signature_can_match_are_evaluated_later(live_deferred: serve
     snap = {"name": "banscan_deb_packages", "hostIdentifier": "ws-5", "unixTime": 1796032800, "counter": 0,
             "action": "snapshot", "snapshot": [BASH, CURL]}
     live.osquery("log", {"node_key": key, "log_type": "result", "data": [snap]})
-    import time
-
-    time.sleep(1.5)
+    live.wait_for(lambda: live.get("/api/v1/osquery/status").json()["inbox_pending"] == 0)  # applied
     node = live.get("/api/v1/nodes").json()["nodes"][0]
     assert node["evaluation_pending"] is True
     assert live.get("/api/v1/assets").json()["assets"] == []
@@ -174,3 +172,79 @@ def test_event_form_evaluation_equals_snapshot_form(tmp_path) -> None:
 
     assert dets(a) == dets(b) and finds(a) == finds(b)
     assert a.assets() == b.assets() and a.inputs[0].observations == b.inputs[0].observations
+
+
+def flush(live: servekit.Live) -> dict:
+    r = live.post("/api/v1/osquery/flush", scope="read", params={"timeout": 60})
+    assert r.status_code == 200, r.text
+    assert r.json()["complete"] is True, r.json()
+    assert r.json()["inbox_pending"] == 0
+    return dict(r.json())
+
+
+def test_removing_the_last_row_of_a_table_resolves_the_finding(live: servekit.Live) -> None:
+    """A differential that removes the node's only deb_packages row leaves no row to scan; the
+    query still reports that table, so the finding seen there resolves."""
+    key = enroll(live, "ws-last")
+    snap = {"name": "banscan_deb_packages", "hostIdentifier": "ws-last", "unixTime": 1796032800, "counter": 0,
+            "action": "snapshot", "snapshot": [KESL]}
+    live.osquery("log", {"node_key": key, "log_type": "result", "data": [snap]}, gz=True)
+    flush(live)
+    opened = [f for f in kaspersky_findings(live, "ws-last") if f["status"] == "open"]
+    assert opened
+    diff = {"name": "banscan_deb_packages", "hostIdentifier": "ws-last", "unixTime": 1796036400, "counter": 1,
+            "diffResults": {"added": [], "removed": [KESL]}}
+    live.osquery("log", {"node_key": key, "log_type": "result", "data": [diff]})
+    flush(live)
+    r = live.get("/api/v1/findings", params={"asset": "ws-last", "all": True})
+    assert r.headers["X-Banscan-Pending"] == "inbox=0, evaluation=0"
+    fs = [f for f in r.json()["findings"] if f["family"] == "kaspersky"]
+    assert {f["id"] for f in fs} == {f["id"] for f in opened}
+    assert all(f["status"] == "resolved" for f in fs)
+
+
+def test_batches_acknowledged_before_a_kill_are_applied_after_the_restart(tmp_path) -> None:
+    """A batch in the inbox (acknowledged, then the server was killed before applying it) is
+    applied when the server starts again, once, in the order received."""
+    import gzip
+    import hashlib
+
+    from banscan.serve.tokens import new_node_key
+    from banscan.store import db, open_store
+    from banscan.store.service_tables import osquery_batches, osquery_inbox, osquery_nodes, osquery_rows
+    from sqlalchemy import func, select
+
+    url = f"sqlite:///{tmp_path / 'k.db'}"
+    bodies = [
+        {"node_key": "k", "log_type": "result", "data": [
+            {"name": "banscan_deb_packages", "hostIdentifier": "ws-k", "unixTime": 1796032800, "counter": 0,
+             "action": "snapshot", "snapshot": [BASH, CURL]}]},
+        {"node_key": "k", "log_type": "result", "data": [
+            {"name": "banscan_deb_packages", "hostIdentifier": "ws-k", "unixTime": 1796036400, "counter": 1,
+             "diffResults": {"added": [KESL], "removed": [CURL]}}]},
+    ]
+    with open_store(url) as st:
+        _key, digest = new_node_key()
+
+        def _tx(c):
+            nid = c.execute(osquery_nodes.insert().values(
+                node_key_hash=digest, asset="ws-k", host_identifier="ws-k", platform="debian", host_details="{}",
+                enrolled_at="2026-12-01T00:00:00+00:00", dirty=0, scan_requested=0)).inserted_primary_key[0]
+            for i, b in enumerate(bodies):
+                raw = json.dumps(b).encode()
+                c.execute(osquery_inbox.insert().values(
+                    node_id=nid, received_at=f"2026-12-01T00:00:0{i}+00:00", log_type="result",
+                    encoding="gzip" if i else "identity", sha256=hashlib.sha256(raw).hexdigest(),
+                    body=gzip.compress(raw) if i else raw))
+        db.write(st.engine, _tx)
+    for live in servekit.start(url, ["us-federal-agency"]):
+        flush(live)
+        assert {f["status"] for f in kaspersky_findings(live, "ws-k")} == {"open"}
+        with db.reading(live.app.state.service.store.engine) as c:
+            rows = sorted(json.loads(r.row)["name"] for r in c.execute(select(osquery_rows.c.row)))
+            batches = c.execute(select(osquery_batches.c.rows_added, osquery_batches.c.rows_removed)
+                                .order_by(osquery_batches.c.id)).all()
+            left = c.execute(select(func.count()).select_from(osquery_inbox)).scalar()
+        assert rows == ["bash", "kesl"]
+        assert [tuple(b) for b in batches] == [(2, 0), (1, 1)]
+        assert left == 0

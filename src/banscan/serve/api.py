@@ -48,7 +48,7 @@ def _not_found(e: BanscanError) -> HTTPException:
 @router.get("/findings", openapi_extra=scope_doc("read"),
             summary="Findings, in the shape of 'banscan findings --format json'")
 def list_findings(
-    request: Request, _p: Read,
+    request: Request, response: Response, _p: Read,
     status: Annotated[list[str] | None, Query()] = None,
     asset: str | None = None, family: str | None = None, profile: str | None = None,
     overdue: bool = False, all: bool = False,  # noqa: A002 - the CLI's --all
@@ -59,6 +59,12 @@ def list_findings(
             raise HTTPException(400, f"status: unknown status '{s}' (choose from {', '.join(STATUSES)})")
     rows = svc.store.findings(statuses=status, asset=asset, family=family, overdue=overdue, all=all,
                               profile=profile)
+    from banscan.serve import inbox
+
+    # how fresh: osquery batches received but not yet applied or evaluated (POST /api/v1/osquery/flush waits)
+    pending = inbox.status(svc)
+    response.headers["X-Banscan-Pending"] = \
+        f"inbox={pending['inbox_pending']}, evaluation={pending['evaluation_pending']}"
     return {"registry": svc.registry.meta(), "findings": rows}
 
 
@@ -384,3 +390,22 @@ def scan_now(request: Request, asset: str, p: Decide) -> dict[str, Any]:
 
     nodes_of(svc).scan_requested = None  # reload the requests from the database at the next read
     return {"asset": asset, "scan_requested": True}
+
+
+@router.get("/osquery/status", openapi_extra=scope_doc("read"),
+            summary="How fresh the osquery evidence is: batches received but not applied yet, nodes "
+                    "waiting for evaluation")
+def osquery_status(request: Request, _p: Read) -> dict[str, Any]:
+    from banscan.serve import inbox
+
+    return inbox.status(service(request))
+
+
+@router.post("/osquery/flush", openapi_extra=scope_doc("read"),
+             summary="Wait until every osquery batch received so far is applied and evaluated "
+                     "(at most 'timeout' seconds); 'complete' tells whether it was")
+async def osquery_flush(request: Request, _p: Read,
+                        timeout: Annotated[float, Query(ge=0, le=300)] = 30.0) -> dict[str, Any]:
+    from banscan.serve import inbox
+
+    return await inbox.flush(service(request), timeout)

@@ -63,9 +63,10 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_periodic(svc))]
-        from banscan.serve import osquery
+        from banscan.serve import inbox, osquery
 
         tasks.append(asyncio.create_task(osquery.evaluator(svc)))
+        tasks.append(asyncio.create_task(inbox.worker(svc)))
         try:
             yield
         finally:
@@ -74,6 +75,7 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+            await asyncio.to_thread(inbox.inbox_of(svc).stop)
             await asyncio.to_thread(osquery.drain, svc)
             if own_store:
                 st.close()

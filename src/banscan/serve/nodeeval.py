@@ -21,7 +21,7 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.engine import Connection, Engine
 
 from banscan.store import db
-from banscan.store.service_tables import osquery_nodes, osquery_rows
+from banscan.store.service_tables import osquery_node_queries, osquery_nodes, osquery_rows
 
 log = logging.getLogger("banscan.serve.osquery")
 
@@ -44,11 +44,36 @@ def node_result_bytes(asset: str, rows: list[tuple[str, str]], form: str = "even
     return ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass")
 
 
+def empty_result_bytes(asset: str, queries: list[str]) -> bytes:
+    """An osqueryd results log of empty snapshots (a node whose reported queries return no rows)."""
+    unix = str(int(time.time()))
+    return ("\n".join(json.dumps({"name": q, "hostIdentifier": asset, "unixTime": unix, "action": "snapshot",
+                                   "snapshot": []}, ensure_ascii=False) for q in sorted(queries)) + "\n").encode(
+        "utf-8", "surrogatepass")
+
+
 def due_nodes(engine: Engine, is_due: Any, limit: int) -> list[Node]:
     with db.reading(engine) as conn:
         rows = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.asset, osquery_nodes.c.dirty)
                             .where(osquery_nodes.c.dirty > 0).order_by(osquery_nodes.c.id)).all()
     return [(int(r.id), str(r.asset), int(r.dirty)) for r in rows if is_due(int(r.id))][:limit]
+
+
+def reported_classes(queries: list[str]) -> set[str]:
+    """The evidence classes of the node's own inventory that its reported queries cover, known
+    from the query names (a query that now returns no rows still shows that nothing of its table
+    is there).  arp_cache rows describe other assets (the neighbours), so it covers none here."""
+    from banscan.sources.osquery import TABLES
+    from banscan.sources.osquery_net import ARP_CACHE
+
+    out: set[str] = set()
+    for q in queries:
+        name = q.lower()
+        for table, (_conv, ec) in TABLES.items():
+            if table != ARP_CACHE and (name == table or name.endswith("_" + table)):
+                out.add(ec.value)
+                break
+    return out
 
 
 def evaluate_node(svc: Any, node: Node) -> None:
@@ -58,8 +83,17 @@ def evaluate_node(svc: Any, node: Node) -> None:
         with db.reading(engine) as conn:
             rows = [(r.query, r.row) for r in conn.execute(
                 select(osquery_rows.c.query, osquery_rows.c.row).where(osquery_rows.c.node_id == node_id))]
-        if rows:
-            result = svc.scan_bytes(node_result_bytes(asset, rows), f"osquery:{asset}", asset, "osquery")
+            queries = [r.query for r in conn.execute(
+                select(osquery_node_queries.c.query).where(osquery_node_queries.c.node_id == node_id))]
+        classes = reported_classes(queries)
+        if rows or classes:
+            data = node_result_bytes(asset, rows) if rows else empty_result_bytes(asset, queries)
+            result = svc.scan_bytes(data, f"osquery:{asset}", asset, "osquery")
+            # what the node reported covers its classes even where no row is left (the last row of
+            # a table removed by a differential): the findings seen there can resolve
+            for inp in result.inputs:
+                have = inp.assets.setdefault(asset, [])
+                have.extend(sorted(classes - set(have)))
             svc.store_as("osquery").record(result, svc.registry)
     except Exception:  # noqa: BLE001 - one node's failure must not stop the others
         log.exception("evaluating osquery node %s failed", node_id)

@@ -44,7 +44,7 @@ from banscan.serve import nodeeval
 from banscan.serve.auth import service
 from banscan.serve.tokens import new_node_key, node_key_digest
 from banscan.store import db
-from banscan.store.service_tables import osquery_batches, osquery_nodes, osquery_rows
+from banscan.store.service_tables import osquery_nodes, osquery_rows
 
 log = logging.getLogger("banscan.serve.osquery")
 
@@ -124,6 +124,8 @@ async def _json_body(request: Request) -> Any:
             raise HTTPException(400, "the body is not valid gzip") from None
         if d.unconsumed_tail:
             raise HTTPException(413, f"the decompressed body is larger than {limit} bytes")
+        request.state.raw_gzip = True
+        request.state.received_body = raw
         raw = data
     request.state.raw_body = raw
     try:
@@ -401,48 +403,39 @@ def _apply(conn: Connection, node_id: int, ch: Changes, may_match: Any) -> tuple
     return added, removed, interesting
 
 
-def ingest(svc: Any, node_id: int, log_type: str, ch: Changes, digest: str, force: bool = False) -> dict[str, Any]:
-    """Commit one log batch (rows, the batch record and the node's dirty mark) in one transaction.
-    ``force``: evaluate the node at once even if nothing changed (a "scan now" answer)."""
-    def _tx(conn: Connection) -> dict[str, Any]:
-        added, removed, interesting = _apply(conn, node_id, ch, svc.may_match) if not ch.empty else (0, 0, False)
-        now = _now()
-        conn.execute(osquery_batches.insert().values(node_id=node_id, received_at=now, log_type=log_type,
-                                                     entries=ch.entries, rows_added=added, rows_removed=removed,
-                                                     sha256=digest))
-        vals: dict[str, Any] = {"last_seen_at": now}
-        if added or removed or force:
-            vals["dirty"] = osquery_nodes.c.dirty + 1
-        conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == node_id).values(**vals))
-        return {"added": added, "removed": removed, "interesting": interesting}
+def _encoding(request: Request) -> str:
+    return "gzip" if getattr(request.state, "raw_gzip", False) else "identity"
 
-    out = db.write(svc.store.engine, _tx)
-    if out["added"] or out["removed"] or force:
-        nodes_of(svc).schedule(node_id, 0.0 if out["interesting"] or force else svc.config.osquery_eval_delay)
-    return out
+
+async def _enqueue(request: Request, node_id: int, log_type: str) -> None:
+    """Commit the batch to the inbox (the answer waits for the commit); 503 when it cannot be
+    committed, so that osqueryd keeps the batch and sends it again."""
+    from banscan.serve.inbox import inbox_of
+
+    svc = service(request)
+    digest = hashlib.sha256(request.state.raw_body).hexdigest()
+    body = request.state.received_body if _encoding(request) == "gzip" else request.state.raw_body
+    try:
+        await inbox_of(svc).append(node_id, log_type, body, _encoding(request), digest)
+    except Exception:  # noqa: BLE001 - not committed: not acknowledged
+        log.exception("could not commit an osquery batch of node %s", node_id)
+        raise HTTPException(503, "the batch could not be stored; send it again",
+                            headers={"Retry-After": "5"}) from None
 
 
 @router.post("/log", openapi_extra=OSQUERY_DOC, summary="osquery tls logger: result and status logs")
 async def log_endpoint(request: Request) -> dict[str, Any]:
+    """The batch is acknowledged once committed to the inbox; it is applied to the node's rows
+    and evaluated right after, in the background (see :mod:`banscan.serve.inbox`)."""
     body = await _json_body(request)
     node = await _node(request, body)
     if node is None:
         return INVALID
-    svc = service(request)
     log_type = body.get("log_type")
     data = body.get("data")
     if log_type not in ("result", "status") or not isinstance(data, list):
         raise HTTPException(400, "a log needs log_type (result or status) and a data list")
-    ch = Changes()
-    if log_type == "result":
-        for e in data:
-            ch.result_entry(e)
-    else:
-        ch.entries = len(data)
-    digest = hashlib.sha256(request.state.raw_body).hexdigest()
-    out = await run_in_threadpool(ingest, svc, node[0], log_type, ch, digest)
-    if out["interesting"]:
-        wake(svc)
+    await _enqueue(request, node[0], log_type)
     return {"node_invalid": False}
 
 
@@ -488,27 +481,14 @@ async def distributed_write(request: Request) -> dict[str, Any]:
     if node is None:
         return INVALID
     svc = service(request)
-    queries = body.get("queries")
-    statuses = body.get("statuses") if isinstance(body.get("statuses"), dict) else {}
-    ch = Changes()
-    if isinstance(queries, dict):
-        for qid, rows in queries.items():
-            if not isinstance(qid, str) or not qid.startswith(DIST_PREFIX):
-                continue
-            if str(statuses.get(qid, 0)) not in ("0", ""):
-                continue  # the query failed on the node: keep what we had
-            ch.entries += 1
-            ch.snapshot(QUERY_PREFIX + qid[len(DIST_PREFIX):], _rows(rows))
-    digest = hashlib.sha256(request.state.raw_body).hexdigest()
+    await _enqueue(request, node[0], "distributed")
 
-    def _tx() -> None:
-        ingest(svc, node[0], "distributed", ch, digest, force=True)
+    def _done() -> None:
         db.write(svc.store.engine, lambda c: c.execute(update(osquery_nodes).where(
-            osquery_nodes.c.id == node[0]).values(scan_requested=0)))
+            osquery_nodes.c.id == node[0]).values(scan_requested=0)), lock=None)
         nodes_of(svc).requested(svc).pop(node[0], None)
 
-    await run_in_threadpool(_tx)
-    wake(svc)
+    await run_in_threadpool(_done)
     return {"node_invalid": False}
 
 

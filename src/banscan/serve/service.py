@@ -65,8 +65,12 @@ def install_write_lock(engine: Any) -> threading.RLock:
         return lock
     lock = threading.RLock()
 
+    pg = engine.dialect.name == "postgresql"
+
     def _begin(conn: Any) -> None:
-        if not conn.get_execution_options().get("banscan_read"):
+        opts = conn.get_execution_options()
+        # PostgreSQL runs writes that touch no lifecycle rows beside the others
+        if not opts.get("banscan_read") and not (pg and opts.get("banscan_unserialized")):
             lock.acquire()
             conn.info["banscan_write_lock"] = conn.info.get("banscan_write_lock", 0) + 1
 

@@ -133,13 +133,21 @@ def _retryable(e: DBAPIError) -> bool:
     return "database is locked" in msg or "database is busy" in msg
 
 
-def write(engine: Engine, fn: Callable[[Connection], T], attempts: int = 5) -> T:
-    """Run ``fn`` in one write transaction, retrying when the database asks us to."""
+def write(engine: Engine, fn: Callable[[Connection], T], attempts: int = 5,
+          lock: int | None = WRITE_LOCK_KEY) -> T:
+    """Run ``fn`` in one write transaction, retrying when the database asks us to.
+
+    ``lock``: the PostgreSQL advisory lock the transaction takes (the default serialises it with
+    every lifecycle write); another key, or None, for writes that touch no lifecycle rows and must
+    not queue behind a long scan (the transaction is then marked ``banscan_unserialized``)."""
     for i in range(attempts):
         try:
-            with engine.begin() as conn:
-                lock_for_write(conn)
-                return fn(conn)
+            with engine.connect() as c:
+                conn = c.execution_options(banscan_unserialized=True) if lock != WRITE_LOCK_KEY else c
+                with conn.begin():
+                    if lock is not None and conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock})
+                    return fn(conn)
         except DBAPIError as e:
             if i + 1 < attempts and _retryable(e):
                 time.sleep(0.05 * (2 ** i))

@@ -7,7 +7,7 @@ migration installs triggers that refuse ``UPDATE`` and ``DELETE`` on it (SQLite 
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import Column, ForeignKey, Index, Integer, LargeBinary, String, Table, Text
 
 from banscan.store.tables import PK, metadata
 
@@ -69,4 +69,23 @@ osquery_batches = Table(
     Column("rows_added", Integer, nullable=False),
     Column("rows_removed", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
+)
+
+# log batches acknowledged but not yet applied to the node's rows (raw body as received)
+osquery_inbox = Table(
+    "osquery_inbox", metadata,
+    Column("id", PK, primary_key=True, autoincrement=True),
+    Column("node_id", ForeignKey("osquery_nodes.id", ondelete="CASCADE"), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("log_type", String(16), nullable=False),  # result | status | distributed
+    Column("encoding", String(16), nullable=False),  # gzip | identity
+    Column("sha256", String(64), nullable=False),  # of the decompressed body
+    Column("body", LargeBinary, nullable=False),
+)
+
+# the queries each node has reported results of (even when they now return no rows)
+osquery_node_queries = Table(
+    "osquery_node_queries", metadata,
+    Column("node_id", ForeignKey("osquery_nodes.id", ondelete="CASCADE"), primary_key=True),
+    Column("query", String(200), primary_key=True),
 )
