@@ -13,7 +13,7 @@ N simulated osquery nodes (default 2,000) run against a ``banscan serve`` subpro
 3. unless ``--no-kill``: the server is SIGKILLed mid-way through round 2 and restarted; nodes
    retry what was not acknowledged, as osqueryd buffers and retries unacknowledged logs;
 4. after the run: every log batch the server acknowledged must be in the database (the server
-   stores the digest of each batch), counted after the restart.
+   stores the digest of each batch, applied or still in its inbox), counted after the restart.
 
 Figures: request latency (p50/p95/p99/max) per phase, the server's RSS over time, batches
 acknowledged / found / lost, nodes evaluated, wall time.  Bounded: at most ``--max-seconds``
@@ -313,20 +313,20 @@ def check(db: str, acked: list[tuple[str, str]]) -> dict[str, int]:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
     from sqlalchemy import select
 
+    from banscan.serve.inbox import stored_batches
     from banscan.store import db as dbmod
-    from banscan.store.service_tables import osquery_batches, osquery_nodes
+    from banscan.store.service_tables import osquery_nodes
 
     engine = dbmod.make_engine(db)
     with dbmod.reading(engine) as conn:
-        stored = {(r.asset, r.sha256) for r in conn.execute(
-            select(osquery_nodes.c.asset, osquery_batches.c.sha256)
-            .join(osquery_nodes, osquery_nodes.c.id == osquery_batches.c.node_id)
-            .where(osquery_batches.c.log_type == "result"))}
-        nodes = conn.execute(select(osquery_nodes.c.id)).all()
+        assets = {int(r.id): str(r.asset) for r in conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.asset))}
         pending = conn.execute(select(osquery_nodes.c.id).where(osquery_nodes.c.dirty > 0)).all()
+    # a batch is stored once committed: applied to the node's rows, or still waiting in the inbox
+    batches = stored_batches(engine)
+    stored = {(assets.get(n, "?"), d) for n, d in batches}
     engine.dispose()
     lost = [a for a in acked if a not in stored]
-    return {"acknowledged": len(acked), "stored": len(stored), "lost": len(lost), "nodes": len(nodes),
+    return {"acknowledged": len(acked), "stored": len(stored), "lost": len(lost), "nodes": len(assets),
             "evaluation_pending": len(pending)}
 
 
@@ -380,12 +380,14 @@ def main() -> int:
           f"{args.rounds} rounds, {args.rows} rows per snapshot", flush=True)
     bench = Bench(args, server)
     rss: list[tuple[float, int]] = []
+    loads: list[float] = []
     stop = False
 
     async def sample() -> None:
         while not stop:
             if server.proc is not None and server.proc.poll() is None:
                 rss.append((time.monotonic() - t0, children_rss(server.proc.pid)))
+            loads.append(os.getloadavg()[0])
             await asyncio.sleep(2)
 
     async def go() -> dict[str, Any]:
@@ -409,6 +411,10 @@ def main() -> int:
 
     print()
     print(f"banscan serve load ({args.backend}, loopback), {os.cpu_count()} CPUs, wall {wall:.0f} s")
+    if loads:  # the machine is shared: latencies depend on what else runs
+        print(f"machine load average (1 min) during the run: min {min(loads):.1f}, median "
+              f"{sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f} on {os.cpu_count()} CPUs "
+              "(server, its worker and this client share them with other processes)")
     print("(r0: first snapshots; r1: the round with the SIGKILL and restart; later rounds: differentials)")
     print(f"{'phase':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
     for phase, xs in sorted(bench.lat.items()):

@@ -209,10 +209,12 @@ def test_batches_acknowledged_before_a_kill_are_applied_after_the_restart(tmp_pa
     import gzip
     import hashlib
 
+    from sqlalchemy import func, select
+
+    from banscan.serve.inbox import open_inbox
     from banscan.serve.tokens import new_node_key
     from banscan.store import db, open_store
-    from banscan.store.service_tables import osquery_batches, osquery_inbox, osquery_nodes, osquery_rows
-    from sqlalchemy import func, select
+    from banscan.store.service_tables import osquery_batches, osquery_nodes, osquery_rows
 
     url = f"sqlite:///{tmp_path / 'k.db'}"
     bodies = [
@@ -225,18 +227,20 @@ def test_batches_acknowledged_before_a_kill_are_applied_after_the_restart(tmp_pa
     ]
     with open_store(url) as st:
         _key, digest = new_node_key()
+        nid = db.write(st.engine, lambda c: c.execute(osquery_nodes.insert().values(
+            node_key_hash=digest, asset="ws-k", host_identifier="ws-k", platform="debian", host_details="{}",
+            enrolled_at="2026-12-01T00:00:00+00:00", dirty=0, scan_requested=0)).inserted_primary_key[0])
+        engine, inbox = open_inbox(st.engine)
 
         def _tx(c):
-            nid = c.execute(osquery_nodes.insert().values(
-                node_key_hash=digest, asset="ws-k", host_identifier="ws-k", platform="debian", host_details="{}",
-                enrolled_at="2026-12-01T00:00:00+00:00", dirty=0, scan_requested=0)).inserted_primary_key[0]
             for i, b in enumerate(bodies):
                 raw = json.dumps(b).encode()
-                c.execute(osquery_inbox.insert().values(
+                c.execute(inbox.insert().values(
                     node_id=nid, received_at=f"2026-12-01T00:00:0{i}+00:00", log_type="result",
                     encoding="gzip" if i else "identity", sha256=hashlib.sha256(raw).hexdigest(),
                     body=gzip.compress(raw) if i else raw))
-        db.write(st.engine, _tx)
+        db.write(engine, _tx)
+        engine.dispose()
     for live in servekit.start(url, ["us-federal-agency"]):
         flush(live)
         assert {f["status"] for f in kaspersky_findings(live, "ws-k")} == {"open"}
@@ -244,7 +248,23 @@ def test_batches_acknowledged_before_a_kill_are_applied_after_the_restart(tmp_pa
             rows = sorted(json.loads(r.row)["name"] for r in c.execute(select(osquery_rows.c.row)))
             batches = c.execute(select(osquery_batches.c.rows_added, osquery_batches.c.rows_removed)
                                 .order_by(osquery_batches.c.id)).all()
-            left = c.execute(select(func.count()).select_from(osquery_inbox)).scalar()
+            batches_n = c.execute(select(func.count()).select_from(osquery_batches)).scalar()
+        from banscan.serve.inbox import inbox_of
+
+        ib = inbox_of(live.app.state.service)
+        with db.reading(ib.engine) as c:
+            left = c.execute(select(func.count()).select_from(ib.table)).scalar()
         assert rows == ["bash", "kesl"]
         assert [tuple(b) for b in batches] == [(2, 0), (1, 1)]
-        assert left == 0
+        assert left == 0 and batches_n == 2
+        # killed after applying a batch but before deleting it from the inbox file: not applied twice
+        with db.reading(live.app.state.service.store.engine) as c:
+            last = c.execute(select(osquery_batches).order_by(osquery_batches.c.id.desc())).first()
+        again = {"id": last.inbox_id, "node_id": nid, "received_at": last.received_at, "log_type": "result",
+                 "encoding": "identity", "sha256": last.sha256, "body": json.dumps(bodies[1]).encode()}
+        with ib.engine.begin() as c:
+            c.execute(ib.table.insert().values(**again))
+        flush(live)
+        with db.reading(live.app.state.service.store.engine) as c:
+            assert c.execute(select(func.count()).select_from(osquery_batches)).scalar() == 2
+            assert sorted(json.loads(r.row)["name"] for r in c.execute(select(osquery_rows.c.row))) == ["bash", "kesl"]

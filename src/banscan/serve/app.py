@@ -13,9 +13,9 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banscan import __version__
 from banscan.registry import Registry
@@ -63,10 +63,14 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         tasks = [asyncio.create_task(_periodic(svc))]
-        from banscan.serve import inbox, osquery
+        from banscan.serve import inbox, osquery, worker
 
-        tasks.append(asyncio.create_task(osquery.evaluator(svc)))
-        tasks.append(asyncio.create_task(inbox.worker(svc)))
+        if osquery._mode(svc) == "process":  # batches applied and nodes evaluated in a worker process
+            tasks.append(asyncio.create_task(worker.supervise(svc)))
+            tasks.append(asyncio.create_task(osquery.checkins(svc)))
+        else:
+            tasks.append(asyncio.create_task(osquery.evaluator(svc)))
+            tasks.append(asyncio.create_task(inbox.worker(svc)))
         try:
             yield
         finally:
@@ -100,14 +104,7 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
             "type": "http", "scheme": "bearer"}
         return JSONResponse(schema)
 
-    @app.middleware("http")
-    async def _headers(request: Request, call_next: Callable[[Request], Any]) -> Any:
-        response = await call_next(request)
-        if request.url.path.startswith("/api/"):
-            response.headers.setdefault("X-Content-Type-Options", "nosniff")
-            response.headers.setdefault("Cache-Control", "no-store")
-            response.headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
-        return response
+    app.add_middleware(ApiHeaders)
 
     for r in routers:
         app.include_router(r)
@@ -117,6 +114,33 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
         ext(app, svc)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     return app
+
+
+_API_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
+                (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"))
+
+
+class ApiHeaders:
+    """Security headers on every /api/ response (unless the route set them), as plain ASGI
+    middleware: no per-request task or stream as a decorator-style HTTP middleware would add."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not str(scope.get("path", "")).startswith("/api/"):
+            await self.app(scope, receive, send)
+            return
+
+        async def _send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                headers += [(k, v) for k, v in _API_HEADERS if k not in have]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, _send)
 
 
 def default_extensions() -> list[Extension]:

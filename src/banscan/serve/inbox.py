@@ -12,6 +12,12 @@ node sent them): it parses a batch, applies it to the node's rows, records the b
 transaction.  Killed half-way, the row is still in the inbox and is applied after the restart;
 applied twice it could not be (the delete is part of the transaction that applies it).
 
+On SQLite the inbox is a database file of its own beside the store (``<db>.inbox``): SQLite lets
+one writer at a time into a file, and an append must not wait for a scan being recorded.  The
+batch row then names the inbox row it came from, so a batch is applied once even when the server
+is killed between applying it and deleting it from the inbox.  On PostgreSQL the inbox is a table
+of the store (appends take a lock of their own, never the lifecycle lock).
+
 Reads state how fresh they are: :func:`status` counts what is waiting (the ``X-Banscan-Pending``
 header of findings and ``GET /api/v1/osquery/status``), and :func:`flush` waits until everything
 received so far is applied and evaluated (``POST /api/v1/osquery/flush``).
@@ -28,8 +34,20 @@ import time
 import zlib
 from typing import Any
 
-from sqlalchemy import and_, delete, func, select, update
-from sqlalchemy.engine import Connection
+from sqlalchemy import (
+    Column,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    and_,
+    delete,
+    func,
+    select,
+    update,
+)
+from sqlalchemy.engine import Connection, Engine
 
 from banscan.store import db
 from banscan.store.service_tables import (
@@ -45,6 +63,59 @@ INBOX_LOCK_KEY = 0x62616E7369626F  # the inbox's own advisory lock: appends neve
 GROUP_MAX = 256  # batches per group commit at most
 
 
+# the inbox in a SQLite file of its own (ids never reused: AUTOINCREMENT)
+_file_metadata = MetaData()
+file_inbox = Table(
+    "osquery_inbox", _file_metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("node_id", Integer, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("log_type", String(16), nullable=False),
+    Column("encoding", String(16), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("body", LargeBinary, nullable=False),
+    sqlite_autoincrement=True,
+)
+
+
+def inbox_file(store_engine: Engine) -> str | None:
+    """The inbox's own SQLite URL for a store in a SQLite file (None: the store's table)."""
+    u = store_engine.url
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:" or \
+            u.database.startswith("file:"):
+        return None
+    return str(u.set(database=u.database + ".inbox"))
+
+
+def open_inbox(store_engine: Engine) -> tuple[Engine, Table]:
+    """The engine and table holding the inbox of the store behind ``store_engine``."""
+    url = inbox_file(store_engine)
+    if url is None:
+        return store_engine, osquery_inbox
+    from banscan.serve.service import install_write_lock
+
+    engine = db.make_engine(url)
+    install_write_lock(engine)
+    db.write(engine, lambda c: _file_metadata.create_all(c))
+    return engine, file_inbox
+
+
+def stored_batches(store_engine: Engine) -> list[tuple[int, str]]:
+    """(node id, sha256) of every batch received: applied (``osquery_batches``) or waiting."""
+    engine, table = open_inbox(store_engine)
+    try:
+        with db.reading(store_engine) as conn:
+            out = [(int(r.node_id), str(r.sha256)) for r in conn.execute(
+                select(osquery_batches.c.node_id, osquery_batches.c.sha256))]
+        with db.reading(engine) as conn:
+            out += [(int(r.node_id), str(r.sha256)) for r in conn.execute(
+                select(table.c.node_id, table.c.sha256))]
+    finally:
+        if engine is not store_engine:
+            engine.dispose()
+    return out
+
+
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
@@ -54,6 +125,8 @@ class Inbox:
 
     def __init__(self, svc: Any) -> None:
         self.svc = svc
+        self.engine, self.table = open_inbox(svc.store.engine)
+        self.separate = self.engine is not svc.store.engine
         self.cv = threading.Condition()
         self.queue: list[tuple[dict[str, Any], concurrent.futures.Future[None]]] = []
         self.thread: threading.Thread | None = None
@@ -75,6 +148,8 @@ class Inbox:
             self.cv.notify_all()
         if self.thread is not None:
             self.thread.join(10)
+        if self.separate:
+            self.engine.dispose()
 
     async def append(self, node_id: int, log_type: str, body: bytes, encoding: str, sha256: str) -> None:
         """Commit one batch to the inbox; returns once it is committed (raises if it could not be)."""
@@ -88,7 +163,7 @@ class Inbox:
         await asyncio.wrap_future(fut)
 
     def _run(self) -> None:
-        engine = self.svc.store.engine
+        engine, table = self.engine, self.table
         while True:
             with self.cv:
                 while not self.queue and not self.stopping:
@@ -97,7 +172,7 @@ class Inbox:
                     return
                 group, self.queue = self.queue[:GROUP_MAX], self.queue[GROUP_MAX:]
             try:
-                db.write(engine, lambda c, g=group: c.execute(osquery_inbox.insert(), [r for r, _ in g]),  # type: ignore[misc]
+                db.write(engine, lambda c, g=group: c.execute(table.insert(), [r for r, _ in g]),  # type: ignore[misc]
                          lock=INBOX_LOCK_KEY)
             except Exception as e:  # noqa: BLE001 - every request of the group is told
                 for _, f in group:
@@ -108,6 +183,9 @@ class Inbox:
             for _, f in group:
                 f.set_result(None)
             self.arrived.set()
+            from banscan.serve.worker import notify
+
+            notify(self.svc)
 
 
 def inbox_of(svc: Any) -> Inbox:
@@ -169,14 +247,21 @@ def apply_entry(svc: Any, row: Any) -> bool:
         ch, force = Changes(), False
     queries = sorted(set(ch.replace) | set(ch.added) | set(ch.removed))
 
+    ib = inbox_of(svc)
+
     def _tx(conn: Connection) -> dict[str, Any] | None:
-        if not conn.execute(delete(osquery_inbox).where(osquery_inbox.c.id == row.id)).rowcount:
-            return None  # applied already
+        if not ib.separate:  # the inbox row goes in the same transaction
+            if not conn.execute(delete(osquery_inbox).where(osquery_inbox.c.id == row.id)).rowcount:
+                return None  # applied already
+        elif conn.execute(select(osquery_batches.c.id).where(and_(
+                osquery_batches.c.inbox_id == row.id, osquery_batches.c.node_id == row.node_id,
+                osquery_batches.c.sha256 == row.sha256))).first() is not None:
+            return None  # applied before a restart; only the delete from the inbox was lost
         added, removed, interesting = _apply(conn, row.node_id, ch, svc.may_match) if not ch.empty \
             else (0, 0, False)
         conn.execute(osquery_batches.insert().values(
             node_id=row.node_id, received_at=row.received_at, log_type=row.log_type, entries=ch.entries,
-            rows_added=added, rows_removed=removed, sha256=row.sha256))
+            rows_added=added, rows_removed=removed, sha256=row.sha256, inbox_id=row.id))
         vals: dict[str, Any] = {"last_seen_at": row.received_at}
         if added or removed or force:
             vals["dirty"] = osquery_nodes.c.dirty + 1
@@ -191,6 +276,8 @@ def apply_entry(svc: Any, row: Any) -> bool:
 
     # on PostgreSQL the node's rows are the worker's alone: no need to queue behind scans
     out = db.write(svc.store.engine, _tx, lock=INBOX_LOCK_KEY + 1)
+    if ib.separate:
+        db.write(ib.engine, lambda c: c.execute(delete(ib.table).where(ib.table.c.id == row.id)), lock=None)
     if out is None:
         return False
     if out["added"] or out["removed"] or force:
@@ -205,8 +292,9 @@ def apply_entry(svc: Any, row: Any) -> bool:
 
 def drain_once(svc: Any, limit: int = 50) -> int:
     """Apply up to ``limit`` inbox rows, oldest first; returns how many were applied."""
-    with db.reading(svc.store.engine) as conn:
-        rows = conn.execute(select(osquery_inbox).order_by(osquery_inbox.c.id).limit(limit)).all()
+    ib = inbox_of(svc)
+    with db.reading(ib.engine) as conn:
+        rows = conn.execute(select(ib.table).order_by(ib.table.c.id).limit(limit)).all()
     n = 0
     for r in rows:
         if apply_entry(svc, r):
@@ -236,17 +324,20 @@ async def worker(svc: Any) -> None:
 
 def status(svc: Any) -> dict[str, Any]:
     """What is waiting: batches received but not applied, and nodes waiting for evaluation."""
+    ib = inbox_of(svc)
+    with db.reading(ib.engine) as conn:
+        n, oldest = conn.execute(select(func.count(), func.min(ib.table.c.received_at))).one()
     with db.reading(svc.store.engine) as conn:
-        n, oldest = conn.execute(select(func.count(), func.min(osquery_inbox.c.received_at))).one()
         dirty = conn.execute(select(func.count()).select_from(osquery_nodes).where(osquery_nodes.c.dirty > 0)).scalar()
     return {"inbox_pending": int(n or 0), "oldest_pending_received_at": oldest,
             "evaluation_pending": int(dirty or 0)}
 
 
 def _pending(svc: Any, last_id: int, nodes: dict[int, int]) -> tuple[int, list[int]]:
+    ib = inbox_of(svc)
+    with db.reading(ib.engine) as conn:
+        inbox = conn.execute(select(func.count()).select_from(ib.table).where(ib.table.c.id <= last_id)).scalar() or 0
     with db.reading(svc.store.engine) as conn:
-        inbox = conn.execute(select(func.count()).select_from(osquery_inbox)
-                             .where(osquery_inbox.c.id <= last_id)).scalar() or 0
         dirty = {int(r.id): int(r.dirty) for r in conn.execute(
             select(osquery_nodes.c.id, osquery_nodes.c.dirty).where(osquery_nodes.c.dirty > 0))}
     return int(inbox), [n for n in dirty if n in nodes or not nodes]
@@ -256,10 +347,12 @@ async def flush(svc: Any, timeout: float) -> dict[str, Any]:
     """Wait (at most ``timeout`` seconds) until every batch received before the call is applied
     and every node it changed is evaluated; returns :func:`status` and ``complete``."""
     from banscan.serve.osquery import nodes_of, wake
+    from banscan.serve.worker import notify
 
     def _last() -> int:
-        with db.reading(svc.store.engine) as conn:
-            return int(conn.execute(select(func.max(osquery_inbox.c.id))).scalar() or 0)
+        ib = inbox_of(svc)
+        with db.reading(ib.engine) as conn:
+            return int(conn.execute(select(func.max(ib.table.c.id))).scalar() or 0)
 
     last_id = await asyncio.to_thread(_last)
     end = time.monotonic() + max(0.0, timeout)
@@ -274,8 +367,10 @@ async def flush(svc: Any, timeout: float) -> dict[str, Any]:
                 complete = True
                 break
             wake(svc)
+            notify(svc, evaluate_all=True)
         else:
             inbox_of(svc).arrived.set()
+            notify(svc)
         if time.monotonic() >= end:
             break
         await asyncio.sleep(0.05)

@@ -144,6 +144,14 @@ class Nodes:
         self.scan_requested: dict[int, str | None] | None = None  # node id -> platform, loaded lazily
         self.lock = threading.Lock()
 
+    def cached(self, key: Any) -> tuple[int, str] | None:
+        if not isinstance(key, str) or not key or len(key) > 200:
+            return None
+        hit = self.cache.get(node_key_digest(key))
+        if hit is not None:
+            self.seen[hit[0]] = _now()
+        return hit
+
     def lookup(self, svc: Any, key: Any) -> tuple[int, str] | None:
         if not isinstance(key, str) or not key or len(key) > 200:
             return None
@@ -212,7 +220,10 @@ def nodes_of(svc: Any) -> Nodes:
 async def _node(request: Request, body: Any) -> tuple[int, str] | None:
     svc = service(request)
     key = body.get("node_key") if isinstance(body, dict) else None
-    node = await run_in_threadpool(nodes_of(svc).lookup, svc, key)
+    nodes = nodes_of(svc)
+    node = nodes.cached(key)  # known keys: no thread hand-off
+    if node is None:
+        node = await run_in_threadpool(nodes.lookup, svc, key)
     if node is None:
         return None
     wait = svc.node_limiter.allow(f"node:{node[0]}")
@@ -529,65 +540,46 @@ def drain(svc: Any) -> None:
 
 
 async def evaluator(svc: Any) -> None:
-    """Evaluate dirty nodes as they come (and those left from before a restart): in a worker
-    process (``ServeConfig.evaluator == "process"``) or in a thread."""
+    """Evaluate dirty nodes as they come (and those left from before a restart), in a thread of
+    this process (``ServeConfig.evaluator == "thread"``; see :mod:`banscan.serve.worker` for the
+    worker process), and record the nodes' check-ins."""
     ev = _events(svc)
     nodes = nodes_of(svc)
     last_flush = time.monotonic()
-    pool = None
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            n = 0
+    while True:
+        n = 0
+        try:
+            n = await asyncio.to_thread(evaluate_dirty, svc)
+            if time.monotonic() - last_flush > 30:
+                last_flush = time.monotonic()
+                await asyncio.to_thread(nodes.flush_seen, svc)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - keep evaluating the other nodes next round
+            log.exception("osquery evaluation failed")
+            await asyncio.sleep(1)
+        if n == 0:
+            ev.clear()
             try:
-                if _mode(svc) == "process":
-                    if pool is None:
-                        pool = _pool(svc)
-                    due = await asyncio.to_thread(nodeeval.due_nodes, svc.store.engine, nodes.is_due, 20)
-                    if due:
-                        n = await loop.run_in_executor(pool, nodeeval.worker_run, due,
-                                                       svc.registry.meta()["sha256"])
-                        for d in due:
-                            nodes.done(d[0])
-                else:
-                    n = await asyncio.to_thread(evaluate_dirty, svc)
-                if time.monotonic() - last_flush > 30:
-                    last_flush = time.monotonic()
-                    await asyncio.to_thread(nodes.flush_seen, svc)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # noqa: BLE001 - keep evaluating the other nodes next round
-                log.exception("osquery evaluation failed")
-                if pool is not None:  # a broken worker: start a fresh one
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    pool = None
-                await asyncio.sleep(1)
-            if n == 0:
-                ev.clear()
-                try:
-                    await asyncio.wait_for(ev.wait(), timeout=5.0)
-                except TimeoutError:
-                    pass
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+                await asyncio.wait_for(ev.wait(), timeout=5.0)
+            except TimeoutError:
+                pass
+
+
+async def checkins(svc: Any) -> None:
+    """Record the nodes' check-ins every 30 s (when a worker process evaluates the nodes)."""
+    while True:
+        await asyncio.sleep(30)
+        try:
+            await asyncio.to_thread(nodes_of(svc).flush_seen, svc)
+        except Exception:  # noqa: BLE001 - the next round retries
+            log.exception("could not record check-ins")
 
 
 def _mode(svc: Any) -> str:
-    """"auto": a worker process on PostgreSQL; a thread on SQLite, where writers of two processes
-    would wait on each other in SQLite's busy handler (sleeping up to 100 ms a time) while writers
-    of one process hand over through the service's write lock at once."""
+    """"auto": a worker process (applying batches and evaluating nodes never holds the serving
+    process's interpreter lock, and runs at a lower CPU priority)."""
     mode = str(svc.config.evaluator)
     if mode == "auto":
-        return "thread" if svc.store.engine.dialect.name == "sqlite" else "process"
+        return "process"
     return mode
-
-
-def _pool(svc: Any) -> Any:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    c = svc.config
-    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=nodeeval.worker_init,
-                               initargs=(c.db, list(c.registry), list(c.profiles)))

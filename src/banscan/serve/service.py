@@ -42,7 +42,9 @@ class ServeConfig:
     # is re-evaluated within this many seconds instead of at once (its findings cannot change)
     osquery_eval_delay: float = 300.0
     evaluator_duty: float = 0.5  # in a thread: the share of time the evaluator may run
-    evaluator: str = "auto"  # where osquery nodes are re-scanned: "process" (a worker), "thread" or "auto"
+    # where osquery batches are applied and nodes re-scanned: "process" (a worker), "thread" or "auto"
+    evaluator: str = "auto"
+    worker_nice: int = 10  # the worker process's CPU priority below the serving process's (os.nice)
     far: dict[str, Any] = field(default_factory=dict)
     # web single sign-on: a reverse proxy's header naming the user, believed only from these networks
     sso_header: str | None = None

@@ -83,7 +83,9 @@ def _make_engine(url: str) -> Engine:
         return engine
     if u.get_backend_name() == "postgresql":
         try:
-            return create_engine(u, pool_pre_ping=True)
+            # a service answers many requests at once: keep enough connections open (opening one
+            # starts a PostgreSQL backend process, too slow to do per request under load)
+            return create_engine(u, pool_pre_ping=True, pool_size=20, max_overflow=20, pool_timeout=60)
         except ModuleNotFoundError:
             raise StoreError("PostgreSQL needs the psycopg driver: pip install 'banscan[postgres]'") from None
     raise StoreError(f"--db: unsupported database '{u.get_backend_name()}' (use SQLite or PostgreSQL)")

@@ -69,6 +69,7 @@ osquery_batches = Table(
     Column("rows_added", Integer, nullable=False),
     Column("rows_removed", Integer, nullable=False),
     Column("sha256", String(64), nullable=False),
+    Column("inbox_id", PK, nullable=True, index=True),  # the inbox row it was applied from
 )
 
 # log batches acknowledged but not yet applied to the node's rows (raw body as received)

@@ -29,6 +29,9 @@ def upgrade() -> None:
         sa.Column("sha256", sa.String(64), nullable=False),
         sa.Column("body", sa.LargeBinary, nullable=False),
     )
+    # the inbox row a batch was applied from (an inbox kept in a file of its own is applied once)
+    op.add_column("osquery_batches", sa.Column("inbox_id", PK, nullable=True))
+    op.create_index("ix_osquery_batches_inbox_id", "osquery_batches", ["inbox_id"])
     op.create_table(
         "osquery_node_queries",
         sa.Column("node_id", PK, sa.ForeignKey("osquery_nodes.id", ondelete="CASCADE"), primary_key=True),
@@ -38,4 +41,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("osquery_node_queries")
+    op.drop_index("ix_osquery_batches_inbox_id", "osquery_batches")
+    with op.batch_alter_table("osquery_batches") as b:
+        b.drop_column("inbox_id")
     op.drop_table("osquery_inbox")
