@@ -2,16 +2,16 @@
 then applies it to the node's rows in order.  Also the queries each node has reported (so that a
 query whose last row was removed still covers its evidence class).
 
-Revision ID: 0006_osquery_inbox
-Revises: 0005_one_scan_representation
+Revision ID: 0007_osquery_inbox
+Revises: 0006_web_visits_groups
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_osquery_inbox"
-down_revision = "0005_one_scan_representation"
+revision = "0007_osquery_inbox"
+down_revision = "0006_web_visits_groups"
 branch_labels = None
 depends_on = None
 
