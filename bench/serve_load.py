@@ -95,6 +95,22 @@ def children_rss(pid: int) -> int:
     return total
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of one process (its threads included)."""
+    try:
+        f = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def child_pids(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
 def pct(xs: list[float], p: float) -> float:
     if not xs:
         return float("nan")
@@ -381,6 +397,7 @@ def main() -> int:
     bench = Bench(args, server)
     rss: list[tuple[float, int]] = []
     loads: list[float] = []
+    cpu: dict[tuple[str, int], float] = {}
     stop = False
 
     async def sample() -> None:
@@ -388,6 +405,10 @@ def main() -> int:
             if server.proc is not None and server.proc.poll() is None:
                 rss.append((time.monotonic() - t0, children_rss(server.proc.pid)))
             loads.append(os.getloadavg()[0])
+            if server.proc is not None and server.proc.poll() is None:  # CPU per process, last reading wins
+                cpu[("server", server.proc.pid)] = cpu_seconds(server.proc.pid)
+                for c in child_pids(server.proc.pid):
+                    cpu[("worker", c)] = cpu_seconds(c)
             await asyncio.sleep(2)
 
     async def go() -> dict[str, Any]:
@@ -422,6 +443,13 @@ def main() -> int:
               f"{pct(xs, 99) * 1000:>9.1f}{max(xs) * 1000:>9.1f}")
     print(f"target: p99 < 250 ms; enrolment storm {args.nodes} nodes in {args.storm_seconds:g} s "
           f"(took {info['storm_seconds']:.1f} s)")
+    served = sum(len(xs) for xs in bench.lat.values())
+    srv_cpu = sum(v for (k, _), v in cpu.items() if k == "server")
+    wrk_cpu = sum(v for (k, _), v in cpu.items() if k == "worker")
+    if served:
+        print(f"CPU time: serving process {srv_cpu:.1f} s for {served} answered requests "
+              f"({srv_cpu / served * 1000:.2f} ms a request, every phase together); worker processes {wrk_cpu:.1f} s "
+              f"(applying batches, evaluating nodes); wall {wall:.0f} s")
     if bench.errors:
         print("retried requests: " + ", ".join(f"{k} x{v}" for k, v in sorted(bench.errors.items())))
     if rss:

@@ -37,7 +37,7 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from sqlalchemy import and_, delete, select, update
+from sqlalchemy import and_, bindparam, delete, select, update
 from sqlalchemy.engine import Connection
 
 from banscan.serve import nodeeval
@@ -51,6 +51,7 @@ log = logging.getLogger("banscan.serve.osquery")
 router = APIRouter(prefix="/api/osquery", tags=["osquery"])
 
 INVALID = {"node_invalid": True}
+ENROLL_LOCK_KEY = 0x62616E73656E72  # PostgreSQL advisory lock serialising enrolments (one row per host)
 OSQUERY_DOC = {"x-required-scope": "osquery-node",
                "description": "Authenticated by the node key in the JSON body (enroll: by the enroll secret); "
                               "an invalid key is answered {\"node_invalid\": true}."}
@@ -203,11 +204,11 @@ class Nodes:
         if not seen:
             return
 
-        def _tx(conn: Connection) -> None:
-            for nid, at in seen.items():
-                conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == nid).values(last_seen_at=at))
-
-        db.write(svc.store.engine, _tx)
+        stmt = update(osquery_nodes).where(osquery_nodes.c.id == bindparam("nid")).values(
+            last_seen_at=bindparam("at"))
+        params = [{"nid": nid, "at": at} for nid, at in sorted(seen.items())]
+        # one statement for all (executemany); check-ins touch no lifecycle row: no need to wait for scans
+        db.write(svc.store.engine, lambda conn: conn.execute(stmt, params), lock=ENROLL_LOCK_KEY + 1)
 
 
 def nodes_of(svc: Any) -> Nodes:
@@ -264,17 +265,16 @@ def _platform(body: dict[str, Any]) -> str | None:
 async def enroll(request: Request) -> dict[str, Any]:
     svc = service(request)
     body = await _json_body(request)
-    given = body.get("enroll_secret") if isinstance(body, dict) else None
+    if not isinstance(body, dict):
+        return INVALID
+    given = body.get("enroll_secret")
     from banscan.serve.enroll import accepts
 
-    if not await run_in_threadpool(accepts, svc.store.engine, svc.config.enroll_secret, given):
-        return INVALID
-    asset = _asset_name(body)
     key, digest = new_node_key()
     details = body.get("host_details") if isinstance(body.get("host_details"), dict) else {}
     platform = _platform(body)
 
-    def _tx(conn: Connection) -> int:
+    def _tx(conn: Connection, asset: str) -> int:
         r = conn.execute(select(osquery_nodes.c.id, osquery_nodes.c.node_key_hash)
                          .where(osquery_nodes.c.host_identifier == asset)).first()
         now = _now()
@@ -291,7 +291,15 @@ async def enroll(request: Request) -> dict[str, Any]:
         assert pk is not None
         return int(pk[0])
 
-    await run_in_threadpool(db.write, svc.store.engine, _tx)
+    def _enroll() -> bool:  # one hand-off to a thread; enrolments queue on a lock of their own, never behind scans
+        if not accepts(svc.store.engine, svc.config.enroll_secret, given):
+            return False
+        asset = _asset_name(body)  # 400 when the host cannot be named
+        db.write(svc.store.engine, lambda c: _tx(c, asset), lock=ENROLL_LOCK_KEY)
+        return True
+
+    if not await run_in_threadpool(_enroll):
+        return INVALID
     return {"node_key": key, "node_invalid": False}
 
 
