@@ -86,13 +86,8 @@ def rss_kib(pid: int) -> int:
 
 
 def children_rss(pid: int) -> int:
-    total = rss_kib(pid)
-    try:
-        for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-            total += rss_kib(int(c))
-    except OSError:
-        pass
-    return total
+    """RSS of ``pid`` and its children (the worker process)."""
+    return rss_kib(pid) + sum(rss_kib(c) for c in child_pids(pid))
 
 
 def cpu_seconds(pid: int) -> float:
@@ -105,10 +100,17 @@ def cpu_seconds(pid: int) -> float:
 
 
 def child_pids(pid: int) -> list[int]:
+    """Children of every thread of ``pid`` (a process started from a thread is that thread's child)."""
+    out: list[int] = []
     try:
-        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            try:
+                out += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
     except OSError:
-        return []
+        pass
+    return out
 
 
 def pct(xs: list[float], p: float) -> float:

@@ -234,72 +234,90 @@ def changes_of(log_type: str, body: Any) -> tuple[Any, bool]:
     return ch, False
 
 
-def apply_entry(svc: Any, row: Any) -> bool:
-    """Apply one inbox row (if no one applied it yet); True when it was applied here."""
-    from banscan.serve.osquery import _apply, nodes_of
+def _changes(row: Any) -> tuple[Any, bool]:
+    from banscan.serve.osquery import Changes
 
     try:
-        ch, force = changes_of(row.log_type, body_json(row))
+        return changes_of(row.log_type, body_json(row))
     except Exception:  # noqa: BLE001 - validated when received; a batch that cannot be read is recorded empty
         log.exception("osquery batch %s of node %s cannot be read", row.id, row.node_id)
-        from banscan.serve.osquery import Changes
+        return Changes(), False
 
-        ch, force = Changes(), False
+
+def _apply_one(svc: Any, conn: Connection, row: Any, ch: Any, force: bool, separate: bool) -> dict[str, Any] | None:
+    from banscan.serve.osquery import _apply
+
+    if not separate:  # the inbox row goes in the same transaction
+        if not conn.execute(delete(osquery_inbox).where(osquery_inbox.c.id == row.id)).rowcount:
+            return None  # applied already
+    elif conn.execute(select(osquery_batches.c.id).where(and_(
+            osquery_batches.c.inbox_id == row.id, osquery_batches.c.node_id == row.node_id,
+            osquery_batches.c.sha256 == row.sha256))).first() is not None:
+        return None  # applied before a restart; only the delete from the inbox was lost
+    added, removed, interesting = _apply(conn, row.node_id, ch, svc.may_match) if not ch.empty \
+        else (0, 0, False)
+    conn.execute(osquery_batches.insert().values(
+        node_id=row.node_id, received_at=row.received_at, log_type=row.log_type, entries=ch.entries,
+        rows_added=added, rows_removed=removed, sha256=row.sha256, inbox_id=row.id))
+    vals: dict[str, Any] = {"last_seen_at": row.received_at}
+    if added or removed or force:
+        vals["dirty"] = osquery_nodes.c.dirty + 1
+    conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == row.node_id).values(**vals))
     queries = sorted(set(ch.replace) | set(ch.added) | set(ch.removed))
+    if queries:
+        have = {r.query for r in conn.execute(select(osquery_node_queries.c.query).where(and_(
+            osquery_node_queries.c.node_id == row.node_id, osquery_node_queries.c.query.in_(queries))))}
+        new = [{"node_id": row.node_id, "query": q} for q in queries if q not in have]
+        if new:
+            conn.execute(osquery_node_queries.insert(), new)
+    return {"node": row.node_id, "changed": bool(added or removed or force), "now": interesting or force}
+
+
+def apply_entries(svc: Any, rows: list[Any]) -> int:
+    """Apply inbox rows in order, in one transaction (each only if no one applied it yet);
+    returns how many were applied here."""
+    from banscan.serve.osquery import nodes_of, wake
 
     ib = inbox_of(svc)
+    parsed = [(r, *_changes(r)) for r in rows]
 
-    def _tx(conn: Connection) -> dict[str, Any] | None:
-        if not ib.separate:  # the inbox row goes in the same transaction
-            if not conn.execute(delete(osquery_inbox).where(osquery_inbox.c.id == row.id)).rowcount:
-                return None  # applied already
-        elif conn.execute(select(osquery_batches.c.id).where(and_(
-                osquery_batches.c.inbox_id == row.id, osquery_batches.c.node_id == row.node_id,
-                osquery_batches.c.sha256 == row.sha256))).first() is not None:
-            return None  # applied before a restart; only the delete from the inbox was lost
-        added, removed, interesting = _apply(conn, row.node_id, ch, svc.may_match) if not ch.empty \
-            else (0, 0, False)
-        conn.execute(osquery_batches.insert().values(
-            node_id=row.node_id, received_at=row.received_at, log_type=row.log_type, entries=ch.entries,
-            rows_added=added, rows_removed=removed, sha256=row.sha256, inbox_id=row.id))
-        vals: dict[str, Any] = {"last_seen_at": row.received_at}
-        if added or removed or force:
-            vals["dirty"] = osquery_nodes.c.dirty + 1
-        conn.execute(update(osquery_nodes).where(osquery_nodes.c.id == row.node_id).values(**vals))
-        if queries:
-            have = {r.query for r in conn.execute(select(osquery_node_queries.c.query).where(and_(
-                osquery_node_queries.c.node_id == row.node_id, osquery_node_queries.c.query.in_(queries))))}
-            new = [{"node_id": row.node_id, "query": q} for q in queries if q not in have]
-            if new:
-                conn.execute(osquery_node_queries.insert(), new)
-        return {"added": added, "removed": removed, "interesting": interesting}
+    def _tx(conn: Connection) -> list[dict[str, Any]]:
+        if conn.dialect.name == "postgresql":
+            # applying is redone from the inbox if this commit is lost (the inbox rows' delete is
+            # lost with it): no need to wait for the disk here.  Acknowledged batches were flushed.
+            conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
+        out = []
+        for r, ch, force in parsed:
+            o = _apply_one(svc, conn, r, ch, force, ib.separate)
+            if o is not None:
+                out.append(o)
+        return out
 
     # on PostgreSQL the node's rows are the worker's alone: no need to queue behind scans
-    out = db.write(svc.store.engine, _tx, lock=INBOX_LOCK_KEY + 1)
+    done = db.write(svc.store.engine, _tx, lock=INBOX_LOCK_KEY + 1)
     if ib.separate:
-        db.write(ib.engine, lambda c: c.execute(delete(ib.table).where(ib.table.c.id == row.id)), lock=None)
-    if out is None:
-        return False
-    if out["added"] or out["removed"] or force:
-        nodes_of(svc).schedule(row.node_id, 0.0 if out["interesting"] or force
-                               else svc.config.osquery_eval_delay)
-        if out["interesting"] or force:
-            from banscan.serve.osquery import wake
+        ids = [r.id for r in rows]
+        db.write(ib.engine, lambda c: c.execute(delete(ib.table).where(ib.table.c.id.in_(ids))), lock=None)
+    nodes = nodes_of(svc)
+    now = False
+    for o in done:
+        if o["changed"]:
+            nodes.schedule(o["node"], 0.0 if o["now"] else svc.config.osquery_eval_delay)
+            now = now or o["now"]
+    if now:
+        wake(svc)
+    return len(done)
 
-            wake(svc)
-    return True
 
-
-def drain_once(svc: Any, limit: int = 50) -> int:
-    """Apply up to ``limit`` inbox rows, oldest first; returns how many were applied."""
+def drain_once(svc: Any, limit: int = 200, per_transaction: int = 25) -> int:
+    """Apply up to ``limit`` inbox rows, oldest first, ``per_transaction`` at a time; returns how
+    many rows were taken from the inbox."""
     ib = inbox_of(svc)
     with db.reading(ib.engine) as conn:
         rows = conn.execute(select(ib.table).order_by(ib.table.c.id).limit(limit)).all()
-    n = 0
-    for r in rows:
-        if apply_entry(svc, r):
-            n += 1
-    return len(rows) if rows else n
+    for i in range(0, len(rows), per_transaction):
+        apply_entries(svc, list(rows[i:i + per_transaction]))
+    return len(rows)
 
 
 async def worker(svc: Any) -> None:

@@ -51,7 +51,7 @@ log = logging.getLogger("banscan.serve.osquery")
 router = APIRouter(prefix="/api/osquery", tags=["osquery"])
 
 INVALID = {"node_invalid": True}
-ENROLL_LOCK_KEY = 0x62616E73656E72  # PostgreSQL advisory lock serialising enrolments (one row per host)
+CHECKIN_LOCK_KEY = 0x62616E73656E72  # PostgreSQL advisory lock of the check-in writes
 OSQUERY_DOC = {"x-required-scope": "osquery-node",
                "description": "Authenticated by the node key in the JSON body (enroll: by the enroll secret); "
                               "an invalid key is answered {\"node_invalid\": true}."}
@@ -208,7 +208,7 @@ class Nodes:
             last_seen_at=bindparam("at"))
         params = [{"nid": nid, "at": at} for nid, at in sorted(seen.items())]
         # one statement for all (executemany); check-ins touch no lifecycle row: no need to wait for scans
-        db.write(svc.store.engine, lambda conn: conn.execute(stmt, params), lock=ENROLL_LOCK_KEY + 1)
+        db.write(svc.store.engine, lambda conn: conn.execute(stmt, params), lock=CHECKIN_LOCK_KEY)
 
 
 def nodes_of(svc: Any) -> Nodes:
@@ -295,7 +295,10 @@ async def enroll(request: Request) -> dict[str, Any]:
         if not accepts(svc.store.engine, svc.config.enroll_secret, given):
             return False
         asset = _asset_name(body)  # 400 when the host cannot be named
-        db.write(svc.store.engine, lambda c: _tx(c, asset), lock=ENROLL_LOCK_KEY)
+        # enrolments of one host queue (one row per host); others commit side by side
+        host_lock = int.from_bytes(hashlib.sha256(b"enroll:" + asset.encode("utf-8", "surrogatepass")).digest()[:8],
+                                   "big", signed=True)
+        db.write(svc.store.engine, lambda c: _tx(c, asset), lock=host_lock)
         return True
 
     if not await run_in_threadpool(_enroll):
