@@ -167,7 +167,7 @@ def register(app: typer.Typer) -> None:
         typer.echo(f"banscan serve: {scheme}://{host}:{port}/ (database {_redact(s.db)})", err=True)
         uvicorn.run(app, host=host, port=port, ssl_certfile=str(certfile) if certfile else None,
                     ssl_keyfile=str(keyfile) if keyfile else None, log_level="warning",
-                    proxy_headers=False, server_header=False, timeout_graceful_shutdown=10)
+                    proxy_headers=False, server_header=False, timeout_graceful_shutdown=10, access_log=False)
 
 
 def _proxies(header: str | None, proxies: list[str]) -> list[str]:
