@@ -84,7 +84,7 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
             if own_store:
                 st.close()
 
-    app = FastAPI(title="banscan", version=__version__, lifespan=lifespan, openapi_url=None, docs_url=None,
+    app = _App(title="banscan", version=__version__, lifespan=lifespan, openapi_url=None, docs_url=None,
                   redoc_url=None,
                   description="Findings of restricted vendors' products across an estate: osquery fleets and "
                               "uploads report in; findings, decisions and the audit log are read and set here. "
@@ -114,6 +114,34 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
         ext(app, svc)
     app.add_middleware(BodyLimit, max_bytes=config.max_body_bytes)
     return app
+
+
+# the osquery node endpoints: thousands of nodes call them; they skip the middlewares that
+# extensions add for their own pages (which leave /api/ responses alone anyway)
+NODE_PATHS = "/api/osquery/"
+
+
+class _App(FastAPI):
+    """FastAPI with a lean middleware stack for osquery's node endpoints: the service's own
+    middlewares (body limit, security headers) and FastAPI's, without the extensions' (e.g. the
+    web dashboard's decorator-style HTTP middleware, which costs a task and streams per request)."""
+
+    def build_middleware_stack(self) -> ASGIApp:
+        full = super().build_middleware_stack()
+        saved = self.user_middleware
+        self.user_middleware = [m for m in saved if m.cls in (BodyLimit, ApiHeaders)]
+        try:
+            lean = super().build_middleware_stack()
+        finally:
+            self.user_middleware = saved
+
+        async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
+            if scope["type"] == "http" and str(scope.get("path", "")).startswith(NODE_PATHS):
+                await lean(scope, receive, send)
+            else:
+                await full(scope, receive, send)
+
+        return dispatch
 
 
 _API_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),
