@@ -83,7 +83,9 @@ class Live:
         assert r.status_code == 200, r.text
         return dict(r.json())
 
-    def wait_for(self, pred: Callable[[], Any], timeout: float = 30.0) -> Any:
+    def wait_for(self, pred: Callable[[], Any], timeout: float = 120.0) -> Any:
+        """Poll ``pred`` until it holds (returns at once when it does; the bound only stops a test
+        that would otherwise hang: the worker process runs at a lower CPU priority)."""
         end = time.monotonic() + timeout
         while True:
             v = pred()

@@ -175,7 +175,8 @@ def test_event_form_evaluation_equals_snapshot_form(tmp_path) -> None:
 
 
 def flush(live: servekit.Live) -> dict:
-    r = live.post("/api/v1/osquery/flush", scope="read", params={"timeout": 60})
+    # returns as soon as everything is applied and evaluated; the bound only stops a hang
+    r = live.post("/api/v1/osquery/flush", scope="read", params={"timeout": 240}, timeout=300)
     assert r.status_code == 200, r.text
     assert r.json()["complete"] is True, r.json()
     assert r.json()["inbox_pending"] == 0
