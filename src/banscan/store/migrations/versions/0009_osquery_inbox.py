@@ -2,17 +2,16 @@
 then applies it to the node's rows in order.  Also the queries each node has reported (so that a
 query whose last row was removed still covers its evidence class).
 
-Revision ID: 0008_osquery_inbox
-Revises: 0007_evidence_filters, 0007_scan_report_parts
+Revision ID: 0009_osquery_inbox
+Revises: 0008_evidence_filters
 Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_osquery_inbox"
-# also joins the two revisions that followed 0006_web_visits_groups side by side (one head again)
-down_revision = ("0007_evidence_filters", "0007_scan_report_parts")
+revision = "0009_osquery_inbox"
+down_revision = "0008_evidence_filters"
 branch_labels = None
 depends_on = None
 
