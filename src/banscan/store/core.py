@@ -97,6 +97,11 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text)
 
 
+def _past(deadline: dt.date | None, due: dt.date | None, today: dt.date) -> bool:
+    """Whether the deadline or the due date (either may be unset) is before ``today``."""
+    return (deadline is not None and deadline < today) or (due is not None and due < today)
+
+
 def _unj(v: str | None, default: Any = None) -> Any:
     if v is None:
         return default
@@ -650,7 +655,7 @@ class Store:
         data = _unj(r.data, {})
         st = effective_status(r.status, r.expires, today)
         deadline = r.deadline.isoformat() if r.deadline else None
-        overdue = st in ACTIVE and any(d is not None and d < today for d in (r.deadline, r.due))
+        overdue = st in ACTIVE and _past(r.deadline, r.due, today)
         return {
             "id": r.id, "status": st, "asset": r.asset, "family": r.family,
             "product": data.get("product_name") or r.product or None, "product_id": r.product or None,
@@ -714,13 +719,14 @@ class Store:
         state = {k: (st, waived.get(k)) for k, st in last.items()}
         out = []
         for r in rows:
+            if profile and profile not in _unj_list(r.profiles):
+                continue  # the same test as on the built row's "profiles", before building it
             d = self._row_dict(r, day)
             if r.id in state:
                 status, expires = state[r.id]
                 d["status"] = effective_status(status, expires, day)
                 d["waiver_expires"] = expires.isoformat() if expires else None
-                d["overdue"] = d["status"] in ACTIVE and any(
-                    x is not None and x < day for x in (r.deadline, r.due))
+                d["overdue"] = d["status"] in ACTIVE and _past(r.deadline, r.due, day)
             if d["status"] != "resolved":
                 d["resolved_at"] = d["resolved_scan"] = None
             if profile and profile not in d["profiles"]:
