@@ -720,7 +720,7 @@ class Store:
         out = []
         for r in rows:
             if profile and profile not in _unj_list(r.profiles):
-                continue  # the same test as on the built row's "profiles", before building it
+                continue  # before building the row: its "profiles" is this same list
             d = self._row_dict(r, day)
             if r.id in state:
                 status, expires = state[r.id]
@@ -729,8 +729,6 @@ class Store:
                 d["overdue"] = d["status"] in ACTIVE and _past(r.deadline, r.due, day)
             if d["status"] != "resolved":
                 d["resolved_at"] = d["resolved_scan"] = None
-            if profile and profile not in d["profiles"]:
-                continue
             out.append(d)
         return out
 
