@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from banscan.evidence import EvidenceCollector
+from banscan.fast import lines
 from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
 from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
@@ -133,7 +134,7 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         block = b"".join((carry, memoryview(chunk)[:cut])) if (carry or cut < len(chunk)) else chunk
         carry = chunk[cut:]
         yield line, block
-        line += block.count(b"\n")
+        line += lines.newlines(block)
     if carry:
         yield line, carry
 
@@ -180,13 +181,6 @@ class Plan:
 
 
 # the start of an event-form line as osqueryd writes it (a match starts at a newline: one per line)
-_OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
-
-
-def _line_count(rest: bytes) -> int:
-    return rest.count(b"\n") + (1 if rest and not rest.endswith(b"\n") else 0)
-
-
 class OsqueryPlan(Plan):
     """osqueryd results logs in event form, as osqueryd writes them (keys in its order)."""
 
@@ -230,22 +224,15 @@ class OsqueryPlan(Plan):
     def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
         if not rest:
             return True
-        n = _line_count(rest)
-        body = rest if rest.endswith(b"\n") else rest + b"\n"
         # every line: the canonical start, one "columns" object, ending with action "added"
-        ends = body.count(b'"action":"added"}\n')
-        if b"\r" in body:
-            ends += body.count(b'"action":"added"}\r\n')
         # (batch, snapshot and "removed" lines are never here: the engine marks them, see ALWAYS)
-        if ends != n or body.count(b'"columns":{') != n:
-            return False
-        pairs = _OSQ_EVENT.findall(b"\n" + rest)
-        if len(pairs) != n:
+        pairs = lines.osquery_pairs(rest)
+        if pairs is None:
             return False
         assets = ctx.assets
         classes: dict[bytes, str | None] = {}
         quiet: set[bytes] = set()
-        for qname, host in set(pairs):  # only which hosts have which classes matters, not how often
+        for qname, host in pairs:  # only which hosts have which classes matters, not how often
             if qname not in classes:
                 ec = self._evidence(qname, rest)
                 classes[qname] = ec.value if ec is not None else None
@@ -260,7 +247,8 @@ class OsqueryPlan(Plan):
                 else:
                     got.add(cls)
         # rows of tables listing no software: counted, as the reader does
-        unknown = sum(1 for q, _ in pairs if q in quiet) if quiet else 0
+        n = sum(pairs.values())
+        unknown = sum(c for (q, _), c in pairs.items() if q in quiet) if quiet else 0
         ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown
@@ -300,34 +288,25 @@ class ZeekTsvPlan(Plan):
         if state is None:
             return False
         kind, asset_idx, unset = state
-        if kind not in zeek._PREFILTERED or rest.startswith(b"#") or b"\n#" in rest:
+        if kind not in zeek._PREFILTERED:
             return False
         ec = zeek._EVIDENCE[kind]
         if not rest:
             return True
-        n = _line_count(rest)
-        if b"\n\n" in rest or rest.startswith(b"\n") or b"\n\r\n" in rest:
-            return False  # blank lines: the reader decides
+        # (with no asset column, column 0 is read only to find blank lines)
+        got = lines.tsv_column(rest, max(asset_idx, 0))
+        if got is None:
+            return False  # header, blank or short lines: the reader decides
+        n, values = got
         if asset_idx < 0:
             ctx.skipped(ctx.asset, ec, n)
             return True
-        if b"\r" in rest:
-            col = re.compile(rb"\n(?:[^\t\n]*\t){%d}([^\t\n\r]*)" % asset_idx)
-            values = col.findall(b"\n" + rest)
-        else:  # C-level splits: faster than a regular expression that visits every byte
-            lines = rest.split(b"\n")
-            if not lines[-1]:
-                lines.pop()
-            try:
-                values = [ln.split(b"\t", asset_idx + 1)[asset_idx] for ln in lines]
-            except IndexError:
-                return False  # short lines: the reader decides
-        if len(values) != n:
-            return False  # short lines: the reader decides
         # only which assets were seen matters, and how many rows: as ctx.skipped(asset, ec) per row
-        for a in set(values):
+        cls = ec.value
+        assets = ctx.assets
+        for a in values:
             name = a.decode("utf-8", "replace")
-            ctx.skipped(name if name and name != unset else ctx.asset, ec, 0)
+            assets.setdefault(name if name and name != unset else ctx.asset, set()).add(cls)
         ctx.observations += n
         return True
 
@@ -439,22 +418,6 @@ def _always(_line: str) -> bool:
     return True
 
 
-def _long_lines(block: bytes, size: int) -> list[int]:
-    """Start offsets of the lines of ``block`` at least ``size`` bytes long (without newline)."""
-    if len(block) < size:
-        return []
-    lines = block.split(b"\n")
-    if max(map(len, lines)) < size:
-        return []
-    out: list[int] = []
-    pos = 0
-    for ln in lines:
-        if len(ln) >= size:
-            out.append(pos)
-        pos += len(ln) + 1
-    return out
-
-
 def _remap(text: str, numbers: list[int]) -> str:
     def sub(m: re.Match[str]) -> str:
         k = int(m.group(1))
@@ -503,7 +466,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
             if text.isascii() or uf.needs_bytes(text):
                 kept.append(s)
         starts = kept
-    longs = _long_lines(block, long_line)
+    longs = lines.long_lines(block, long_line)
     if longs:
         starts = sorted(set(starts) | set(longs))
     if special:
@@ -528,7 +491,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if counted:
         line, prev = first_line, 0
         for s, e in spans:
-            line += block.count(b"\n", prev, s)
+            line += lines.newlines(block, prev, s)
             prev = s
             fed.append(block[s:e])
             numbers.append(line)

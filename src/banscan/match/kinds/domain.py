@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from email.utils import getaddresses
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from publicsuffixlist import PublicSuffixList
@@ -55,7 +56,18 @@ MAX_NAME = 253  # RFC 1035: longer is not a DNS name; only its last labels could
 
 @lru_cache(maxsize=1)
 def _psl() -> PublicSuffixList:
-    return PublicSuffixList(only_icann=True)
+    """The ICANN section of the Public Suffix List bundled with ``publicsuffixlist``, parsed once
+    and kept in the compiled cache (keyed by the list file's bytes and the package's version)."""
+    import publicsuffixlist
+
+    from banscan.fast.regcache import cached, key_of
+
+    def build() -> PublicSuffixList:
+        return PublicSuffixList(only_icann=True)
+
+    version = str(getattr(publicsuffixlist, "__version__", "")).encode()
+    psl = cached("psl", key_of([version, b"only_icann"], [Path(publicsuffixlist.PSLFILE)], code=False), build)
+    return psl if isinstance(psl, PublicSuffixList) else build()
 
 
 def clean(name: str) -> str:

@@ -1,0 +1,279 @@
+/* Line scans of the block scanner, in one pass each over a block's bytes.
+ *
+ * Each function computes exactly what its pure-Python twin in banscan/fast/lines.py computes (the
+ * tests compare the two on generated blocks); the module is optional: without a C compiler the
+ * package falls back to the Python functions.
+ *
+ *   newlines(b, start, end)  -> b.count(b"\n", start, end)
+ *   long_lines(block, size)  -> start offsets of the lines at least `size` bytes long
+ *   osquery_pairs(rest)      -> {(query name, host identifier): rows} or None
+ *   tsv_column(rest, index)  -> (rows, set of the column's values) or None (a blank, header or short line)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <string.h>
+
+static const char *line_end(const char *p, const char *end) {
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return nl ? nl : end;
+}
+
+static PyObject *newlines(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t start = 0, stop = PY_SSIZE_T_MAX;
+    if (!PyArg_ParseTuple(args, "y*|nn", &buf, &start, &stop))
+        return NULL;
+    /* as bytes.count's start and end: clipped to the buffer, negative from its end */
+    Py_ssize_t len = buf.len;
+    if (start < 0)
+        start = start + len < 0 ? 0 : start + len;
+    if (stop < 0)
+        stop = stop + len < 0 ? 0 : stop + len;
+    if (stop > len)
+        stop = len;
+    Py_ssize_t c = 0;
+    if (start < stop) {
+        const char *p = (const char *)buf.buf + start, *end = (const char *)buf.buf + stop;
+        while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+            c++;
+            p++;
+        }
+    }
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(c);
+}
+
+static PyObject *long_lines(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t size;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &size))
+        return NULL;
+    PyObject *out = PyList_New(0);
+    if (out == NULL) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const char *start = buf.buf, *end = start + buf.len, *p = start;
+    if (buf.len >= size) {
+        /* the block splits into lines at every newline, the last one possibly empty */
+        for (;;) {
+            const char *e = line_end(p, end);
+            if (e - p >= size) {
+                PyObject *v = PyLong_FromSsize_t(p - start);
+                if (v == NULL || PyList_Append(out, v) < 0) {
+                    Py_XDECREF(v);
+                    Py_DECREF(out);
+                    PyBuffer_Release(&buf);
+                    return NULL;
+                }
+                Py_DECREF(v);
+            }
+            if (e == end)
+                break;
+            p = e + 1;
+        }
+    }
+    PyBuffer_Release(&buf);
+    return out;
+}
+
+static int starts_with(const char *p, const char *end, const char *lit, size_t n) {
+    return (size_t)(end - p) >= n && memcmp(p, lit, n) == 0;
+}
+
+/* the first of '"', '\\' or '\n' at or after p (end when none) */
+static const char *field_end(const char *p, const char *end) {
+    while (p < end && *p != '"' && *p != '\\' && *p != '\n')
+        p++;
+    return p;
+}
+
+/* occurrences of lit (whose last byte occurs in no other place of it, so that occurrences cannot
+   overlap) in [p, end): found by their last byte, rare in a line where the first ('"') is not */
+static Py_ssize_t count_in(const char *p, const char *end, const char *lit, size_t n) {
+    Py_ssize_t c = 0;
+    const char last = lit[n - 1];
+    const char *q = p + n - 1;
+    while (q < end) {
+        q = memchr(q, last, (size_t)(end - q));
+        if (q == NULL)
+            break;
+        if (memcmp(q - (n - 1), lit, n - 1) == 0)
+            c++;
+        q++;
+    }
+    return c;
+}
+
+static const char HEAD[] = "{\"name\":\"";
+static const char HOST[] = "\",\"hostIdentifier\":\"";
+static const char COLS[] = "\"columns\":{";
+static const char ADDED[] = "\"action\":\"added\"}";
+
+static PyObject *osquery_pairs(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    if (!PyArg_ParseTuple(args, "y*", &buf))
+        return NULL;
+    PyObject *spans = PyDict_New();
+    if (spans == NULL) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const char *p = buf.buf, *end = p + buf.len;
+    Py_ssize_t lines = 0, columns = 0;
+    int ok = 1;
+    const size_t nh = sizeof(HEAD) - 1, nho = sizeof(HOST) - 1, nc = sizeof(COLS) - 1,
+                 na = sizeof(ADDED) - 1;
+    while (p < end) {
+        const char *e = line_end(p, end);
+        lines++;
+        /* {"name":"Q","hostIdentifier":"H", */
+        if (!starts_with(p, e, HEAD, nh)) {
+            ok = 0;
+            break;
+        }
+        const char *q0 = p + nh, *q1 = field_end(q0, e);
+        if (!starts_with(q1, e, HOST, nho)) {
+            ok = 0;
+            break;
+        }
+        const char *h0 = q1 + nho, *h1 = field_end(h0, e);
+        if (!starts_with(h1, e, "\",", 2)) {
+            ok = 0;
+            break;
+        }
+        /* ... "action":"added"} at the end (before an optional carriage return) */
+        const char *t = (e > p && e[-1] == '\r') ? e - 1 : e;
+        if ((size_t)(t - p) < na || memcmp(t - na, ADDED, na) != 0) {
+            ok = 0;
+            break;
+        }
+        columns += count_in(p, e, COLS, nc);
+        /* counted under the span Q","hostIdentifier":"H (Q holds no quote: the first separator
+           splits it again), one bytes object a line and no tuple */
+        PyObject *key = PyBytes_FromStringAndSize(q0, h1 - q0);
+        if (key == NULL)
+            goto fail;
+        PyObject *got = PyDict_GetItemWithError(spans, key);
+        if (got == NULL && PyErr_Occurred()) {
+            Py_DECREF(key);
+            goto fail;
+        }
+        PyObject *v = PyLong_FromSsize_t(got ? PyLong_AsSsize_t(got) + 1 : 1);
+        if (v == NULL || PyDict_SetItem(spans, key, v) < 0) {
+            Py_XDECREF(v);
+            Py_DECREF(key);
+            goto fail;
+        }
+        Py_DECREF(v);
+        Py_DECREF(key);
+        if (e == end)
+            break;
+        p = e + 1;
+    }
+    PyBuffer_Release(&buf);
+    if (!ok || columns != lines) {
+        Py_DECREF(spans);
+        Py_RETURN_NONE;
+    }
+    PyObject *out = PyDict_New();
+    if (out == NULL) {
+        Py_DECREF(spans);
+        return NULL;
+    }
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
+    while (PyDict_Next(spans, &pos, &k, &v)) {
+        const char *s = PyBytes_AS_STRING(k);
+        Py_ssize_t len = PyBytes_GET_SIZE(k);
+        const char *sep = s;
+        while (*sep != '"')
+            sep++; /* Q ends at the first quote: the separator's */
+        PyObject *key = Py_BuildValue("(y#y#)", s, (Py_ssize_t)(sep - s), sep + nho,
+                                      (Py_ssize_t)(len - (sep - s) - (Py_ssize_t)nho));
+        if (key == NULL || PyDict_SetItem(out, key, v) < 0) {
+            Py_XDECREF(key);
+            Py_DECREF(out);
+            Py_DECREF(spans);
+            return NULL;
+        }
+        Py_DECREF(key);
+    }
+    Py_DECREF(spans);
+    return out;
+fail:
+    PyBuffer_Release(&buf);
+    Py_DECREF(spans);
+    return NULL;
+}
+
+static PyObject *tsv_column(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    Py_ssize_t index;
+    if (!PyArg_ParseTuple(args, "y*n", &buf, &index))
+        return NULL;
+    PyObject *values = PySet_New(NULL);
+    if (values == NULL) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const char *p = buf.buf, *end = p + buf.len;
+    Py_ssize_t lines = 0;
+    /* the value last added: rows of one asset usually follow each other */
+    const char *last = NULL;
+    Py_ssize_t last_len = -1;
+    while (p < end) {
+        const char *e = line_end(p, end);
+        lines++;
+        if (e == p || (e == p + 1 && *p == '\r') || *p == '#') { /* a blank or header line */
+            PyBuffer_Release(&buf);
+            Py_DECREF(values);
+            Py_RETURN_NONE;
+        }
+        const char *v = p;
+        for (Py_ssize_t i = 0; i < index; i++) {
+            const char *tab = memchr(v, '\t', (size_t)(e - v));
+            if (tab == NULL) {
+                PyBuffer_Release(&buf);
+                Py_DECREF(values);
+                Py_RETURN_NONE;
+            }
+            v = tab + 1;
+        }
+        const char *w = v;
+        while (w < e && *w != '\t' && *w != '\r')
+            w++;
+        if (last == NULL || last_len != w - v || memcmp(last, v, (size_t)(w - v)) != 0) {
+            PyObject *s = PyBytes_FromStringAndSize(v, w - v);
+            if (s == NULL || PySet_Add(values, s) < 0) {
+                Py_XDECREF(s);
+                PyBuffer_Release(&buf);
+                Py_DECREF(values);
+                return NULL;
+            }
+            Py_DECREF(s);
+            last = v;
+            last_len = w - v;
+        }
+        if (e == end)
+            break;
+        p = e + 1;
+    }
+    PyBuffer_Release(&buf);
+    PyObject *res = Py_BuildValue("(nN)", lines, values);
+    return res;
+}
+
+static PyMethodDef methods[] = {
+    {"newlines", newlines, METH_VARARGS, "newlines(b, start=0, end=len(b)): as b.count(b'\\n', start, end)."},
+    {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
+    {"osquery_pairs", osquery_pairs, METH_VARARGS,
+     "{(query name, host identifier): rows} when every line is an osquery 'added' event, else None."},
+    {"tsv_column", tsv_column, METH_VARARGS,
+     "(rows, set of values of the tab-separated column) when every line has it, else None."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }

@@ -1,0 +1,108 @@
+"""Line scans of the block scanner: C when the optional extension ``banscan.fast._lines`` is built
+(``pip install`` compiles it where a C compiler is present), else the pure-Python functions below,
+which compute exactly the same (the tests compare both on generated blocks).
+
+``BANSCAN_PURE_PYTHON=1`` in the environment uses the Python functions even when the extension is
+there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+_OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
+
+
+def newlines_py(b: bytes, start: int = 0, end: int | None = None) -> int:
+    return b.count(b"\n", start, end)
+
+
+def line_count(rest: bytes) -> int:
+    return newlines(rest) + (1 if rest and not rest.endswith(b"\n") else 0)
+
+
+def long_lines_py(block: bytes, size: int) -> list[int]:
+    """Start offsets of the lines of ``block`` at least ``size`` bytes long (without newline)."""
+    if len(block) < size:
+        return []
+    lines = block.split(b"\n")
+    if max(map(len, lines)) < size:
+        return []
+    out: list[int] = []
+    pos = 0
+    for ln in lines:
+        if len(ln) >= size:
+            out.append(pos)
+        pos += len(ln) + 1
+    return out
+
+
+def osquery_pairs_py(rest: bytes) -> dict[tuple[bytes, bytes], int] | None:
+    """When every line of ``rest`` is an osqueryd event as osqueryd writes it — starting with
+    ``{"name":"Q","hostIdentifier":"H",``, ending with ``"action":"added"}`` (before an optional
+    carriage return), with as many ``"columns":{`` as lines — the rows per (query name, host);
+    else None."""
+    if not rest:
+        return {}
+    n = line_count(rest)
+    body = rest if rest.endswith(b"\n") else rest + b"\n"
+    ends = body.count(b'"action":"added"}\n')
+    if b"\r" in body:
+        ends += body.count(b'"action":"added"}\r\n')
+    if ends != n or body.count(b'"columns":{') != n:
+        return None
+    pairs = _OSQ_EVENT.findall(b"\n" + rest)
+    if len(pairs) != n:
+        return None
+    return dict(Counter(pairs))
+
+
+def tsv_column_py(rest: bytes, index: int) -> tuple[int, set[bytes]] | None:
+    """(lines, the set of values of tab-separated column ``index``, each up to the next tab,
+    carriage return or newline) when every line has that column and none is blank (empty, or a
+    lone carriage return) or a header line (starting with ``#``); else None."""
+    n = line_count(rest)
+    if rest.startswith(b"#") or b"\n#" in rest:
+        return None
+    if rest.startswith((b"\n", b"\r\n")) or rest == b"\r" or b"\n\n" in rest or b"\n\r\n" in rest \
+            or rest.endswith(b"\n\r"):
+        return None
+    if b"\r" in rest:
+        col = re.compile(rb"\n(?:[^\t\n]*\t){%d}([^\t\n\r]*)" % index)
+        # (without the last newline: after it, column 0 would match an empty value)
+        values = col.findall(b"\n" + (rest[:-1] if rest.endswith(b"\n") else rest))
+    else:
+        lines = rest.split(b"\n")
+        if lines and not lines[-1]:
+            lines.pop()
+        try:
+            values = [ln.split(b"\t", index + 1)[index] for ln in lines]
+        except IndexError:
+            return None
+    if len(values) != n:
+        return None
+    return n, set(values)
+
+
+def _native() -> Any:
+    if os.environ.get("BANSCAN_PURE_PYTHON"):
+        return None
+    try:
+        from banscan.fast import _lines
+    except ImportError:
+        return None
+    return _lines
+
+
+_C = _native()
+
+newlines: Callable[..., int] = _C.newlines if _C else newlines_py
+long_lines: Callable[[bytes, int], list[int]] = _C.long_lines if _C else long_lines_py
+osquery_pairs: Callable[[bytes], dict[tuple[bytes, bytes], int] | None] = (
+    _C.osquery_pairs if _C else osquery_pairs_py)
+tsv_column: Callable[[bytes, int], tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
+NATIVE = _C is not None

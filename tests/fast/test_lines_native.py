@@ -1,0 +1,85 @@
+"""The block scanner's line scans: the C extension computes exactly what the Python functions
+compute, on generated blocks built from the forms the scanner meets (osqueryd events, Zeek TSV
+rows) and their broken neighbours (blank, header, short, cut, CRLF, escaped and quoted lines)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from banscan.fast import lines
+
+native = pytest.importorskip("banscan.fast._lines", reason="the C extension is not built here")
+
+HOSTS = ["host-1", "host-2.corp", "h\u00e9", "", 'a"b', "a\\b"]
+QUERIES = ["pack_inventory_programs", "deb_packages", "", "q\\x"]
+
+
+def _event(q: str, h: str, tail: str) -> str:
+    return f'{{"name":"{q}","hostIdentifier":"{h}","calendarTime":"x","columns":{{"name":"p"}}{tail}'
+
+
+osq_line = st.one_of(
+    st.builds(_event, st.sampled_from(QUERIES), st.sampled_from(HOSTS),
+              st.sampled_from([',"action":"added"}', ',"action":"added"}\r', ',"action":"removed"}',
+                               ',"action":"added"} ', ',"columns":{},"action":"added"}', ""])),
+    st.sampled_from(["", "\r", "{}", '{"name":"q"', '{"name":"q","hostIdentifier":"h"',
+                     '{"name":"q","hostIdentifier":"h",}"action":"added"}', '"columns":{"action":"added"}']),
+    st.text(alphabet='{}":,\\\r\tabcn', max_size=40),
+)
+tsv_line = st.one_of(
+    st.lists(st.sampled_from(["1.5", "10.0.0.1", "-", "", "x\ry", "k\u00e9", "#c"]), min_size=0, max_size=6)
+    .map("\t".join),
+    st.sampled_from(["", "\r", "#fields\tts", "#close", "a\tb\r"]),
+)
+
+
+def _block(ls: list[str], end: str) -> bytes:
+    return ("\n".join(ls) + end).encode("utf-8")
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(osq_line, max_size=12), st.sampled_from(["", "\n"]))
+def test_osquery_pairs_native_equals_python(ls: list[str], end: str) -> None:
+    block = _block(ls, end)
+    assert native.osquery_pairs(block) == lines.osquery_pairs_py(block)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(tsv_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.integers(0, 4))
+def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int) -> None:
+    block = _block(ls, end)
+    assert native.tsv_column(block, index) == lines.tsv_column_py(block, index)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 12).map(lambda n: "x" * n), max_size=10), st.sampled_from(["", "\n"]),
+       st.integers(0, 10))
+def test_long_lines_native_equals_python(ls: list[str], end: str, size: int) -> None:
+    block = _block(ls, end)
+    assert native.long_lines(block, size) == lines.long_lines_py(block, size)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=60).map(lambda b: b.replace(b"x", b"\n")), st.integers(-70, 70), st.integers(-70, 70))
+def test_newlines_native_equals_bytes_count(b: bytes, start: int, end: int) -> None:
+    assert native.newlines(b, start, end) == b.count(b"\n", start, end)
+    assert native.newlines(b) == b.count(b"\n")
+
+
+def test_osquery_pairs_counts_rows_per_query_and_host() -> None:
+    ev = '{"name":"%s","hostIdentifier":"%s","columns":{"n":"1"},"action":"added"}'
+    block = "\n".join([ev % ("q1", "a"), ev % ("q1", "a"), ev % ("q2", "b")]).encode() + b"\r\n"
+    want = {(b"q1", b"a"): 2, (b"q2", b"b"): 1}
+    assert native.osquery_pairs(block) == lines.osquery_pairs_py(block) == want
+    # one line removed rather than added: the reader must read the block
+    bad = block.replace(b'"added"}\r\n', b'"removed"}\r\n')
+    assert native.osquery_pairs(bad) is None and lines.osquery_pairs_py(bad) is None
+
+
+def test_tsv_column_refuses_blank_header_and_short_lines() -> None:
+    rows = b"1\t10.0.0.1\tx\n2\t10.0.0.2\ty\n"
+    assert native.tsv_column(rows, 1) == lines.tsv_column_py(rows, 1) == (2, {b"10.0.0.1", b"10.0.0.2"})
+    for bad in (rows + b"\n", rows + b"#close\t2026\n", rows + b"3\n", b"\r\n" + rows):
+        assert native.tsv_column(bad, 1) is None and lines.tsv_column_py(bad, 1) is None
