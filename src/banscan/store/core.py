@@ -39,7 +39,7 @@ import json
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import and_, func, or_, select, update
@@ -124,6 +124,18 @@ def _unj_list(v: str | None) -> Any:
 
 
 _SCAN_META = [c for c in scans.c if c.name != "report"]  # a scan's row without its (large) report
+# what a finding's status on a day is read from (Store.findings_as_of_in_part)
+_FINDING_STATE = [findings.c.id, findings.c.asset, findings.c.requirement, findings.c.status, findings.c.expires,
+                  findings.c.profiles]
+
+
+class FindingAsOf(NamedTuple):
+    """A finding's state at the end of a day (:meth:`Store.findings_as_of_in_part`)."""
+
+    id: str
+    asset: str
+    requirement: str
+    status: str
 
 
 def _utcnow() -> dt.datetime:
@@ -700,6 +712,16 @@ class Store:
         seen later are left out, and each status is the one its events (``finding_events``) had
         reached by then (a waiver is judged on ``day``).  Requirement, deadline, owner and the
         other fields are the row's current values."""
+        states, rows = self.findings_as_of_in_part(day, profile=profile)
+        return [rows[s.id] for s in states]
+
+    def findings_as_of_in_part(self, day: dt.date, *, profile: str | None = None,
+                               detail: Callable[[list[FindingAsOf]], Iterable[str]] | None = None,
+                               ) -> tuple[list[FindingAsOf], dict[str, dict[str, Any]]]:
+        """:meth:`findings_as_of` in two parts read together: the state of every finding then (id,
+        asset, requirement, status; in asset and id order), and the full rows, by id, of those
+        ``detail(states)`` names (of all when ``detail`` is None).  A reader that needs counts and a
+        few rows does not decode every finding's JSON; the statuses are the same in both parts."""
         end = _day_after(day)
         ev = finding_events.c
 
@@ -710,26 +732,48 @@ class Store:
             return select(ev.finding_key, ev.to_status, ev.detail).join(newest, newest.c.last == ev.id)
 
         with db.reading(self.engine) as conn:
-            rows = conn.execute(select(findings).where(findings.c.first_seen < end)
-                                .order_by(findings.c.asset, findings.c.id)).all()
+            light = conn.execute(select(*_FINDING_STATE).where(findings.c.first_seen < end)
+                                 .order_by(findings.c.asset, findings.c.id)).all()
             last = {e.finding_key: e.to_status for e in conn.execute(last_event())}
             waived = {e.finding_key: _date(_unj(e.detail, {}).get("expires"))
                       for e in conn.execute(last_event(ev.to_status == "waived"))}
-        # each finding's status then is its newest event's; the waiver expiry its newest waiver's
-        state = {k: (st, waived.get(k)) for k, st in last.items()}
-        out = []
-        for r in rows:
-            if profile and profile not in _unj_list(r.profiles):
-                continue  # before building the row: its "profiles" is this same list
+            # each finding's status then is its newest event's; the waiver expiry its newest waiver's
+            state = {k: (st, waived.get(k)) for k, st in last.items()}
+            states: list[FindingAsOf] = []
+            for r in light:
+                if profile and profile not in _unj_list(r.profiles):
+                    continue
+                status, expires = state.get(r.id, (r.status, r.expires))
+                states.append(FindingAsOf(r.id, r.asset, r.requirement, effective_status(status, expires, day)))
+            ids = {s.id for s in states}
+            wanted = ids if detail is None else set(detail(states)) & ids
+            rows = self._finding_rows(conn, wanted, end)
+        out: dict[str, dict[str, Any]] = {}
+        for s in states:
+            if s.id not in wanted:
+                continue
+            r = rows[s.id]
             d = self._row_dict(r, day)
-            if r.id in state:
-                status, expires = state[r.id]
-                d["status"] = effective_status(status, expires, day)
+            d["status"] = s.status
+            d["overdue"] = s.status in ACTIVE and _past(r.deadline, r.due, day)
+            if s.id in state:
+                expires = state[s.id][1]
                 d["waiver_expires"] = expires.isoformat() if expires else None
-                d["overdue"] = d["status"] in ACTIVE and _past(r.deadline, r.due, day)
-            if d["status"] != "resolved":
+            if s.status != "resolved":
                 d["resolved_at"] = d["resolved_scan"] = None
-            out.append(d)
+            out[s.id] = d
+        return states, out
+
+    @staticmethod
+    def _finding_rows(conn: Connection, ids: set[str], end: str) -> dict[str, Any]:
+        """The rows of the findings ``ids`` (all first seen before ``end``), by id."""
+        if len(ids) > 2000:  # most of them: one pass over the table, the others skipped here
+            return {r.id: r for r in conn.execute(select(findings).where(findings.c.first_seen < end))
+                    if r.id in ids}
+        out: dict[str, Any] = {}
+        order = sorted(ids)
+        for i in range(0, len(order), 500):
+            out.update((r.id, r) for r in conn.execute(select(findings).where(findings.c.id.in_(order[i:i + 500]))))
         return out
 
     def finding(self, key: str) -> dict[str, Any]:
@@ -828,15 +872,17 @@ class Store:
             })
         return out
 
-    def coverage(self, as_of: dt.date | None = None) -> list[dict[str, Any]]:
+    def coverage(self, as_of: dt.date | None = None, *, with_inputs: bool = True) -> list[dict[str, Any]]:
         """What the stored scans can see of each asset (:func:`banscan.coverage.build`): per
         evidence class the day of the newest scan, and its inputs.  ``as_of``: only scans recorded
-        on or before that day (the estate as it stood then)."""
+        on or before that day (the estate as it stood then).  ``with_inputs=False``: every class's
+        inputs are left empty (for readers of the evidence days only, such as the gaps)."""
         from banscan import coverage
 
-        q = (select(scan_assets.c.asset, scan_assets.c.evidence_class, scan_assets.c.inputs, scans.c.id,
-                    scans.c.recorded_at)
-             .join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan"))
+        cols = [scan_assets.c.asset, scan_assets.c.evidence_class, scans.c.id, scans.c.recorded_at]
+        if with_inputs:
+            cols.append(scan_assets.c.inputs)
+        q = select(*cols).join(scans, scans.c.id == scan_assets.c.scan_id).where(scans.c.kind == "scan")
         if as_of is not None:
             q = q.where(scans.c.recorded_at < _day_after(as_of))
         with db.reading(self.engine) as conn:
@@ -844,14 +890,14 @@ class Store:
         # a scan's rows share its time and mostly its inputs: each distinct text read once
         # (coverage.build only reads the lists it is given)
         days: dict[str, dt.date] = {}
-        ins: dict[str | None, Any] = {}
+        ins: dict[str | None, Any] = {None: []}
         for r in rows:
             if r.recorded_at not in days:
                 days[r.recorded_at] = _date(r.recorded_at) or self.today()
-            if r.inputs not in ins:
+            if with_inputs and r.inputs not in ins:
                 ins[r.inputs] = _unj(r.inputs, [])
-        return coverage.build((r.asset, r.evidence_class, days[r.recorded_at], int(r.id), ins[r.inputs])
-                              for r in rows)
+        return coverage.build((r.asset, r.evidence_class, days[r.recorded_at], int(r.id),
+                               ins[r.inputs] if with_inputs else ins[None]) for r in rows)
 
     def latest_per_asset_class(self, asset: str | None = None) -> dict[tuple[str, str], int]:
         """For each (asset, evidence class) ever covered, the newest scan that covered it (of
