@@ -139,6 +139,23 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
     older than ``max_age`` days), unless ``accept_gaps``: then the gaps are listed in the
     statement under ``coverage.gaps`` and the claim says so.
     """
+    return _statement(store, registry, profile, as_of, include_open, max_age, accept_gaps, first=None)
+
+
+def preview(store: Any, registry: Any, profile: str, as_of: dt.date | None = None, *,
+            max_age: int | None = None, first: int = 20) -> dict[str, Any]:
+    """What :func:`build_statement` with ``include_open`` and ``accept_gaps`` would state, for a
+    reader to look at before signing: the same ``threshold``, ``clean``, ``claim``, ``summary`` and
+    ``coverage`` (its ``gaps`` in full), but ``open_findings`` holds only the first ``first`` open
+    findings (``summary.open`` counts them all), and the per-asset ``assets``, ``coverage.assets``
+    and ``waived_findings`` lists are left out (``summary.assets`` and ``summary.waived`` count
+    them).  The same code computes both, without building an entry per finding and asset here."""
+    return _statement(store, registry, profile, as_of, True, max_age, True, first=max(first, 0))
+
+
+def _statement(store: Any, registry: Any, profile: str, as_of: dt.date | None, include_open: bool,
+               max_age: int | None, accept_gaps: bool, *, first: int | None) -> dict[str, Any]:
+    """:func:`build_statement` (``first`` None) or :func:`preview` (the first ``first`` open findings)."""
     from banscan import coverage as cov
 
     prof = registry.profile(profile)
@@ -146,7 +163,7 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
     max_age = cov.DEFAULT_MAX_AGE if max_age is None else max_age
     if max_age < 0:
         raise BanscanError(f"--max-age: {max_age} is not a number of days (0 or more)")
-    coverage = store.coverage(as_of=as_of)
+    coverage = store.coverage(as_of=as_of, with_inputs=first is None)
     if not coverage:
         raise AttestRefused("nothing to attest: no scans are recorded in this database"
                             + (f" by {as_of.isoformat()}" if as_of < store.today() else ""))
@@ -156,21 +173,33 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
             f"cannot attest absence: {len(gaps)} asset(s) lack software-inventory evidence newer than {max_age} "
             "days (scan them, or use --accept-gaps to list them in the statement):",
             *(cov.describe(g) for g in gaps)])
-    rows = store.findings_as_of(as_of, profile=prof.id)
-    at_or_above = [f for f in rows if Requirement(f["requirement"]).rank >= THRESHOLD.rank]
-    open_ = [f for f in at_or_above if f["status"] in _ACTIVE]
-    waived = [f for f in at_or_above if f["status"] == "waived"]
-    if open_ and not include_open:
-        raise AttestRefused(f"{len(open_)} finding(s) at or above '{THRESHOLD.value}' are open for profile "
+    picked: dict[str, list[str]] = {}  # the findings at or above the threshold, by status
+    open_ids: list[str] = []
+    rank = {r.value: r.rank for r in Requirement}
+
+    def detail(states: list[Any]) -> list[str]:
+        """Sort the findings by status; name the rows the statement lists."""
+        for s in states:
+            if (rank.get(s.requirement) or Requirement(s.requirement).rank) >= THRESHOLD.rank:
+                picked.setdefault(s.status, []).append(s.id)
+                if s.status in _ACTIVE:
+                    open_ids.append(s.id)
+        return open_ids + picked.get("waived", []) if first is None else open_ids[:first]
+
+    states, rows = store.findings_as_of_in_part(as_of, profile=prof.id, detail=detail)
+    open_count = len(open_ids)
+    open_ = [rows[i] for i in open_ids if i in rows]
+    if open_count and not include_open:
+        raise AttestRefused(f"{open_count} finding(s) at or above '{THRESHOLD.value}' are open for profile "
                             f"{prof.id} (see 'banscan findings --profile {prof.id}'); remove them, or use "
                             "--include-open to attest exactly which are open")
-    clean = not open_
+    clean = not open_count
     claim = (f"No finding at or above '{THRESHOLD.value}' is open on the assets listed."
-             if clean else f"The {len(open_)} finding(s) at or above '{THRESHOLD.value}' listed are open.")
+             if clean else f"The {open_count} finding(s) at or above '{THRESHOLD.value}' listed are open.")
     if gaps:
         claim += (f" This says nothing about the software on the {len(gaps)} asset(s) listed under coverage.gaps "
                   f"(no software inventory newer than {max_age} days).")
-    return {
+    out: dict[str, Any] = {
         "type": STATEMENT_TYPE,
         "generated_at": store.now(),
         "as_of": as_of.isoformat(),
@@ -180,22 +209,26 @@ def build_statement(store: Any, registry: Any, profile: str, as_of: dt.date | No
         "threshold": THRESHOLD.value,
         "clean": clean,
         "claim": claim,
-        "assets": [_asset_entry(a) for a in sorted(coverage, key=lambda a: a["asset"])],
         "coverage": {
             "as_of": as_of.isoformat(),
             "max_age_days": max_age,
             "software_inventory": list(cov.SOFTWARE_INVENTORY),
-            "assets": cov.public(coverage)["assets"],
             "gaps": gaps,
             "gaps_accepted": bool(gaps),
         },
         "open_findings": [_finding_entry(f) for f in open_],
-        "waived_findings": [{**_finding_entry(f), "reason": f["reason"], "approver": f["approver"],
-                             "expires": f["waiver_expires"]} for f in waived],
-        "summary": {"assets": len(coverage), "gaps": len(gaps), "open": len(open_), "waived": len(waived),
-                    "false_positive": sum(1 for f in at_or_above if f["status"] == "false-positive"),
-                    "resolved": sum(1 for f in at_or_above if f["status"] == "resolved")},
+        "summary": {"assets": len(coverage), "gaps": len(gaps), "open": open_count,
+                    "waived": len(picked.get("waived", [])),
+                    "false_positive": len(picked.get("false-positive", [])),
+                    "resolved": len(picked.get("resolved", []))},
     }
+    if first is not None:  # the preview: no per-asset or waived lists
+        return out
+    out["assets"] = [_asset_entry(a) for a in sorted(coverage, key=lambda a: a["asset"])]
+    out["coverage"]["assets"] = cov.public(coverage)["assets"]
+    out["waived_findings"] = [{**_finding_entry(f), "reason": f["reason"], "approver": f["approver"],
+                               "expires": f["waiver_expires"]} for f in (rows[i] for i in picked.get("waived", []))]
+    return out
 
 
 def _asset_entry(a: dict[str, Any]) -> dict[str, Any]:

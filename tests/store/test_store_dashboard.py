@@ -392,3 +392,73 @@ def test_asset_group_filter_matches_the_membership_test(seeded):
         want = [r for r in old_filtered(st, flt, today) if flt["group"] in member.of(r["asset"])]
         assert pages._filtered(Svc(), dict(flt)) == (want, len(want), 1)  # type: ignore[arg-type]
         assert want or flt["group"] != "desks"
+
+
+# --------------------------------------------------------------------------- the proof page's preview
+
+
+def old_build_statement(store: Any, registry: Any, profile: str, as_of: dt.date, max_age: int) -> dict[str, Any]:
+    """The former build_statement(include_open=True, accept_gaps=True): every finding's row built."""
+    from banscan import __version__
+    from banscan import coverage as cov
+    from banscan.attest import STATEMENT_TYPE, THRESHOLD, _asset_entry, _finding_entry
+
+    prof = registry.profile(profile)
+    coverage = store.coverage(as_of=as_of)
+    gaps = cov.gaps(coverage, as_of, max_age)
+    rows = store.findings_as_of(as_of, profile=prof.id)
+    at_or_above = [f for f in rows if Requirement(f["requirement"]).rank >= THRESHOLD.rank]
+    open_ = [f for f in at_or_above if f["status"] in ACTIVE]
+    waived = [f for f in at_or_above if f["status"] == "waived"]
+    clean = not open_
+    claim = (f"No finding at or above '{THRESHOLD.value}' is open on the assets listed."
+             if clean else f"The {len(open_)} finding(s) at or above '{THRESHOLD.value}' listed are open.")
+    if gaps:
+        claim += (f" This says nothing about the software on the {len(gaps)} asset(s) listed under coverage.gaps "
+                  f"(no software inventory newer than {max_age} days).")
+    return {
+        "type": STATEMENT_TYPE, "generated_at": store.now(), "as_of": as_of.isoformat(),
+        "profile": {"id": prof.id, "name": prof.name}, "registry": registry.meta(),
+        "tool": {"name": "banscan", "version": __version__}, "threshold": THRESHOLD.value, "clean": clean,
+        "claim": claim, "assets": [_asset_entry(a) for a in sorted(coverage, key=lambda a: a["asset"])],
+        "coverage": {"as_of": as_of.isoformat(), "max_age_days": max_age,
+                     "software_inventory": list(cov.SOFTWARE_INVENTORY), "assets": cov.public(coverage)["assets"],
+                     "gaps": gaps, "gaps_accepted": bool(gaps)},
+        "open_findings": [_finding_entry(f) for f in open_],
+        "waived_findings": [{**_finding_entry(f), "reason": f["reason"], "approver": f["approver"],
+                             "expires": f["waiver_expires"]} for f in waived],
+        "summary": {"assets": len(coverage), "gaps": len(gaps), "open": len(open_), "waived": len(waived),
+                    "false_positive": sum(1 for f in at_or_above if f["status"] == "false-positive"),
+                    "resolved": sum(1 for f in at_or_above if f["status"] == "resolved")},
+    }
+
+
+def test_proof_preview_states_what_the_signed_statement_does(seeded):
+    """The proof page's preview (counts, gaps, the first open findings, without an entry per finding
+    and asset) equals the statement's own figures, and the statement is what it was before."""
+    from banscan import registry
+    from banscan.attest import AttestRefused, build_statement, preview
+
+    st, _ = seeded
+    reg = registry.load()
+    seen: Counter[str] = Counter()
+    days = ("2026-01-09", "2026-01-10", "2026-01-12", "2026-01-20", "2026-01-25", "2026-02-15", "2026-06-01")
+    for day, profile, max_age in itertools.product(days, ("us-federal-agency", "uk-government"), (30, 3)):
+        d = dt.date.fromisoformat(day)
+        try:
+            full = build_statement(st, reg, profile, d, include_open=True, accept_gaps=True, max_age=max_age)
+        except AttestRefused as e:
+            assert "no scans are recorded" in str(e), (day, profile)
+            with pytest.raises(AttestRefused):
+                preview(st, reg, profile, d, max_age=max_age)
+            continue
+        assert full == old_build_statement(st, reg, profile, d, max_age), (day, profile, max_age)
+        seen.update(k for k, v in full["summary"].items() if v)
+        for first in (0, 1, 3, 20, 10_000):
+            pv = preview(st, reg, profile, d, max_age=max_age, first=first)
+            want = {k: v for k, v in full.items() if k not in ("assets", "waived_findings")}
+            want["coverage"] = {k: v for k, v in full["coverage"].items() if k != "assets"}
+            want["open_findings"] = full["open_findings"][:first]
+            assert pv == want, (day, profile, max_age, first)
+    # the comparisons covered open, waived, resolved and false-positive findings and gaps
+    assert all(seen[k] for k in ("assets", "gaps", "open", "waived", "false_positive", "resolved")), seen

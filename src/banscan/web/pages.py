@@ -294,6 +294,7 @@ def finding_page(request: Request, ident: str, sess: Viewer) -> Response:
 # --------------------------------------------------------------------------- proof
 
 MAX_STATEMENT_BYTES = 64 << 20
+PROOF_OPEN_SHOWN = 20  # the open findings the proof page lists (it counts them all)
 
 
 def _attest_key() -> Any:
@@ -308,7 +309,7 @@ def _attest_key() -> Any:
 
 
 def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any) -> HTMLResponse:
-    from banscan.attest import build_statement
+    from banscan.attest import preview as statement_preview
 
     svc = _svc(request)
     q = request.query_params
@@ -319,7 +320,7 @@ def _proof_page(request: Request, sess: Session, status: int = 200, **extra: Any
     problem = None
     if profile in svc.registry.profiles:
         try:
-            preview = build_statement(svc.store, svc.registry, profile, as_of, include_open=True, accept_gaps=True)
+            preview = statement_preview(svc.store, svc.registry, profile, as_of, first=PROOF_OPEN_SHOWN)
         except BanscanError as e:
             problem = "; ".join(e.problems)
     coverage = (preview or {}).get("coverage") or {}
