@@ -41,9 +41,9 @@ def _block(ls: list[str], end: str) -> bytes:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(osq_line, max_size=12), st.sampled_from(["", "\n"]))
-def test_osquery_pairs_native_equals_python(ls: list[str], end: str) -> None:
+def test_osquery_events_native_equals_python(ls: list[str], end: str) -> None:
     block = _block(ls, end)
-    assert native.osquery_pairs(block) == lines.osquery_pairs_py(block)
+    assert native.osquery_events(block) == lines.osquery_events_py(block)
 
 
 @settings(max_examples=400, deadline=None)
@@ -68,14 +68,14 @@ def test_newlines_native_equals_bytes_count(b: bytes, start: int, end: int) -> N
     assert native.newlines(b) == b.count(b"\n")
 
 
-def test_osquery_pairs_counts_rows_per_query_and_host() -> None:
+def test_osquery_events_count_rows_and_hosts_per_query() -> None:
     ev = '{"name":"%s","hostIdentifier":"%s","columns":{"n":"1"},"action":"added"}'
     block = "\n".join([ev % ("q1", "a"), ev % ("q1", "a"), ev % ("q2", "b")]).encode() + b"\r\n"
-    want = {(b"q1", b"a"): 2, (b"q2", b"b"): 1}
-    assert native.osquery_pairs(block) == lines.osquery_pairs_py(block) == want
+    want = {b"q1": (2, {"a"}), b"q2": (1, {"b"})}
+    assert native.osquery_events(block) == lines.osquery_events_py(block) == want
     # one line removed rather than added: the reader must read the block
     bad = block.replace(b'"added"}\r\n', b'"removed"}\r\n')
-    assert native.osquery_pairs(bad) is None and lines.osquery_pairs_py(bad) is None
+    assert native.osquery_events(bad) is None and lines.osquery_events_py(bad) is None
 
 
 def test_tsv_column_refuses_blank_header_and_short_lines() -> None:

@@ -6,7 +6,7 @@
  *
  *   newlines(b, start, end)  -> b.count(b"\n", start, end)
  *   long_lines(block, size)  -> start offsets of the lines at least `size` bytes long
- *   osquery_pairs(rest)      -> {(query name, host identifier): rows} or None
+ *   osquery_events(rest)     -> {query name: (rows, {host identifier, ...})} or None
  *   tsv_column(rest, index)  -> (rows, set of the column's values) or None (a blank, header or short line)
  */
 #define PY_SSIZE_T_CLEAN
@@ -110,7 +110,7 @@ static const char HOST[] = "\",\"hostIdentifier\":\"";
 static const char COLS[] = "\"columns\":{";
 static const char ADDED[] = "\"action\":\"added\"}";
 
-static PyObject *osquery_pairs(PyObject *self, PyObject *args) {
+static PyObject *osquery_events(PyObject *self, PyObject *args) {
     Py_buffer buf;
     if (!PyArg_ParseTuple(args, "y*", &buf))
         return NULL;
@@ -176,6 +176,7 @@ static PyObject *osquery_pairs(PyObject *self, PyObject *args) {
         Py_DECREF(spans);
         Py_RETURN_NONE;
     }
+    /* {query name: [rows, {host, ...}]}, hosts decoded as bytes.decode("utf-8", "replace") */
     PyObject *out = PyDict_New();
     if (out == NULL) {
         Py_DECREF(spans);
@@ -189,17 +190,50 @@ static PyObject *osquery_pairs(PyObject *self, PyObject *args) {
         const char *sep = s;
         while (*sep != '"')
             sep++; /* Q ends at the first quote: the separator's */
-        PyObject *key = Py_BuildValue("(y#y#)", s, (Py_ssize_t)(sep - s), sep + nho,
-                                      (Py_ssize_t)(len - (sep - s) - (Py_ssize_t)nho));
-        if (key == NULL || PyDict_SetItem(out, key, v) < 0) {
-            Py_XDECREF(key);
+        const char *h = sep + nho;
+        PyObject *q = PyBytes_FromStringAndSize(s, sep - s);
+        PyObject *host = PyUnicode_DecodeUTF8(h, len - (h - s), "replace");
+        PyObject *entry = q ? PyDict_GetItemWithError(out, q) : NULL;
+        int bad = q == NULL || host == NULL || (entry == NULL && PyErr_Occurred());
+        if (!bad && entry == NULL) {
+            PyObject *hosts = PySet_New(NULL);
+            PyObject *zero = PyLong_FromLong(0);
+            entry = (hosts && zero) ? PyList_New(2) : NULL;
+            if (entry == NULL) {
+                Py_XDECREF(hosts);
+                Py_XDECREF(zero);
+                bad = 1;
+            } else {
+                PyList_SET_ITEM(entry, 0, zero);
+                PyList_SET_ITEM(entry, 1, hosts);
+                bad = PyDict_SetItem(out, q, entry) < 0;
+                Py_DECREF(entry); /* the dict holds it */
+            }
+        }
+        if (!bad) {
+            PyObject *rows = PyLong_FromSsize_t(PyLong_AsSsize_t(PyList_GET_ITEM(entry, 0)) + PyLong_AsSsize_t(v));
+            bad = rows == NULL || PyList_SetItem(entry, 0, rows) < 0 || PySet_Add(PyList_GET_ITEM(entry, 1), host) < 0;
+        }
+        Py_XDECREF(q);
+        Py_XDECREF(host);
+        if (bad) {
             Py_DECREF(out);
             Py_DECREF(spans);
             return NULL;
         }
-        Py_DECREF(key);
     }
     Py_DECREF(spans);
+    /* lists to tuples */
+    pos = 0;
+    while (PyDict_Next(out, &pos, &k, &v)) {
+        PyObject *t = PyList_AsTuple(v);
+        if (t == NULL || PyDict_SetItem(out, k, t) < 0) {
+            Py_XDECREF(t);
+            Py_DECREF(out);
+            return NULL;
+        }
+        Py_DECREF(t);
+    }
     return out;
 fail:
     PyBuffer_Release(&buf);
@@ -267,8 +301,8 @@ static PyObject *tsv_column(PyObject *self, PyObject *args) {
 static PyMethodDef methods[] = {
     {"newlines", newlines, METH_VARARGS, "newlines(b, start=0, end=len(b)): as b.count(b'\\n', start, end)."},
     {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
-    {"osquery_pairs", osquery_pairs, METH_VARARGS,
-     "{(query name, host identifier): rows} when every line is an osquery 'added' event, else None."},
+    {"osquery_events", osquery_events, METH_VARARGS,
+     "{query name: (rows, {host, ...})} when every line is an osquery 'added' event, else None."},
     {"tsv_column", tsv_column, METH_VARARGS,
      "(rows, set of values of the tab-separated column) when every line has it, else None."},
     {NULL, NULL, 0, NULL},

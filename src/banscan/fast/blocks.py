@@ -82,8 +82,13 @@ class Merged:
             return
         self.detections.extend(r.detections)
         self.observations += r.observations
+        mine = self.assets
         for a, c in r.assets.items():
-            self.assets.setdefault(a, set()).update(c)
+            got = mine.get(a)
+            if got is None:
+                mine[a] = set(c)
+            elif not c <= got:
+                got |= c
         for d in r.deviations:
             if _RECORD_NOTE.search(d):  # the first few record-level errors of the whole input
                 self._notes += 1
@@ -226,29 +231,25 @@ class OsqueryPlan(Plan):
             return True
         # every line: the canonical start, one "columns" object, ending with action "added"
         # (batch, snapshot and "removed" lines are never here: the engine marks them, see ALWAYS)
-        pairs = lines.osquery_pairs(rest)
-        if pairs is None:
+        events = lines.osquery_events(rest)
+        if events is None:
             return False
         assets = ctx.assets
-        classes: dict[bytes, str | None] = {}
-        quiet: set[bytes] = set()
-        for qname, host in pairs:  # only which hosts have which classes matters, not how often
-            if qname not in classes:
-                ec = self._evidence(qname, rest)
-                classes[qname] = ec.value if ec is not None else None
-            cls = classes[qname]
-            if cls is None:
-                quiet.add(qname)
-            else:
-                a = host.decode("utf-8", "replace")
+        n = unknown = 0
+        for qname, (rows, hosts) in events.items():
+            n += rows
+            ec = self._evidence(qname, rest)
+            if ec is None:
+                unknown += rows  # rows of tables listing no software: counted, as the reader does
+                continue
+            cls = ec.value
+            # only which hosts have which classes matters, not how often
+            for a in hosts:
                 got = assets.get(a)
                 if got is None:
                     assets[a] = {cls}
                 else:
                     got.add(cls)
-        # rows of tables listing no software: counted, as the reader does
-        n = sum(pairs.values())
-        unknown = sum(c for (q, _), c in pairs.items() if q in quiet) if quiet else 0
         ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown

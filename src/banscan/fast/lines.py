@@ -41,11 +41,11 @@ def long_lines_py(block: bytes, size: int) -> list[int]:
     return out
 
 
-def osquery_pairs_py(rest: bytes) -> dict[tuple[bytes, bytes], int] | None:
+def osquery_events_py(rest: bytes) -> dict[bytes, tuple[int, set[str]]] | None:
     """When every line of ``rest`` is an osqueryd event as osqueryd writes it — starting with
     ``{"name":"Q","hostIdentifier":"H",``, ending with ``"action":"added"}`` (before an optional
-    carriage return), with as many ``"columns":{`` as lines — the rows per (query name, host);
-    else None."""
+    carriage return), with as many ``"columns":{`` as lines — per query name Q, its rows and its
+    hosts H (decoded from UTF-8, bad bytes replaced); else None."""
     if not rest:
         return {}
     n = line_count(rest)
@@ -58,7 +58,12 @@ def osquery_pairs_py(rest: bytes) -> dict[tuple[bytes, bytes], int] | None:
     pairs = _OSQ_EVENT.findall(b"\n" + rest)
     if len(pairs) != n:
         return None
-    return dict(Counter(pairs))
+    out: dict[bytes, tuple[int, set[str]]] = {}
+    for (q, h), rows in Counter(pairs).items():
+        got = out.get(q, (0, set()))
+        got[1].add(h.decode("utf-8", "replace"))
+        out[q] = (got[0] + rows, got[1])
+    return out
 
 
 def tsv_column_py(rest: bytes, index: int) -> tuple[int, set[bytes]] | None:
@@ -102,7 +107,7 @@ _C = _native()
 
 newlines: Callable[..., int] = _C.newlines if _C else newlines_py
 long_lines: Callable[[bytes, int], list[int]] = _C.long_lines if _C else long_lines_py
-osquery_pairs: Callable[[bytes], dict[tuple[bytes, bytes], int] | None] = (
-    _C.osquery_pairs if _C else osquery_pairs_py)
+osquery_events: Callable[[bytes], dict[bytes, tuple[int, set[str]]] | None] = (
+    _C.osquery_events if _C else osquery_events_py)
 tsv_column: Callable[[bytes, int], tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
 NATIVE = _C is not None
