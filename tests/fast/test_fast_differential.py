@@ -312,6 +312,32 @@ def test_escapes_and_percent_encoding_before_a_token_pass(registry: Registry) ->
         assert m.prefilter(raw), raw
 
 
+def test_backslash_runs_before_u_and_x_fast_equals_slow(tmp_path: Path, registry: Registry) -> None:
+    """An escape is a backslash run of odd length before u/x: ``\\\\u004b`` in JSON text (or
+    ``\\\\x4b`` in a Zeek log) is an escaped backslash and letters, so the line need not be read,
+    while ``\\u004b`` and ``\\\\\\u004b`` hide a letter that may complete a vendor's name."""
+    osq, dns = tmp_path / "osq.log", tmp_path / "dns.log"
+    ev = ('{"name":"pack_inventory_programs","hostIdentifier":"h%d","calendarTime":"Mon Nov 23 10:00:00 2026 UTC",'
+          '"unixTime":1795000000,"epoch":0,"counter":0,"numerics":false,"columns":{"name":"%s","version":"1",'
+          '"install_location":"C:\\\\Users\\\\x\\\\","publisher":"%s"},"action":"added"}\n')
+    names = [("\\u004baspersky Endpoint Security", "\\u0041O Kaspersky Lab"),  # real escapes: found
+             ("\\\\u004baspersky Endpoint Security", "Mozilla"),  # an escaped backslash: not a name
+             ("\\\\\\u004baspersky Endpoint Security", "x"),  # a backslash, then an escape: found
+             ("Firefox", "Mozilla"), ("HiSuite", "Huawei Technologies Co., Ltd.")]
+    osq.write_text("".join(ev % (i, n, p) for i, (n, p) in enumerate(names * 3)), encoding="utf-8")
+    fields = ["ts", "uid", "id.orig_h", "query", "qtype_name"]
+    rows = ["\\x6baspersky.com", "\\\\x6baspersky.com", "\\\\\\x6baspersky.com", "example.org", "\\x7ate.com.cn"]
+    dns.write_text("#separator \\x09\n#path\tdns\n#fields\t" + "\t".join(fields) + "\n"
+                   + "".join(f"1795000000.{i}\tC{i}\t10.0.0.{i}\t{q}\tA\n" for i, q in enumerate(rows * 3)),
+                   encoding="utf-8")
+    fast = scan(registry, [str(osq), str(dns)])
+    slow = scan(registry, [str(osq), str(dns)], fast=False)
+    assert key(fast) == key(slow)
+    assert [i.to_dict() for i in fast.inputs] == [i.to_dict() for i in slow.inputs]
+    found = {d.source.locator for d in fast.detections}
+    assert len(found) >= 4  # the escaped names are found (the comparison is not vacuous)
+
+
 @pytest.mark.parametrize("phrase", ["Group  IB", "Group+IB", "Group\u2013IB", "GROUP_IB", "Hi  Suite", "hi+suite"])
 def test_generic_word_phrases_pass_the_prefilter(registry: Registry, phrase: str) -> None:
     m = Matcher(registry)

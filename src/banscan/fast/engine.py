@@ -10,7 +10,8 @@ Two implementations sit behind :func:`compile_engine`: Hyperscan (the ``hypersca
 it is installed and works, otherwise pyahocorasick over the lower-cased block with the boundaries
 checked in Python.  Both return the same lines for the same block (tests run both).
 
-Lines that hold any non-ASCII byte or a ``\\u``/``\\x`` escape are always reported: their text
+Lines that hold any non-ASCII byte or a ``\\u``/``\\x`` escape (an odd run of backslashes before
+the letter: ``\\\\u`` is an escaped backslash and a letter) are always reported: their text
 may normalise (NFKC, unescaping) to something no ASCII literal shows, so they take the full path.
 So are lines holding one of :data:`ALWAYS` (osquery's batch and snapshot forms, one line with
 many rows, and rows of software that was removed: their reader reads and counts them, the block
@@ -28,7 +29,9 @@ Anchor = tuple[str, bool, bool]
 _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 _ESC_LETTERS = frozenset(b"nrtbfNRTBF")  # (upper case too: the engines compare case-insensitively)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
-_SPECIAL = re.compile(rb"[\x80-\xff]|\\[uUxX]")
+# an escape \u or \x: a backslash run of odd length before the letter (in an even run, as in the
+# JSON text "C:\\Users", every backslash is an escaped backslash and the letter is a letter)
+_SPECIAL = re.compile(rb"[\x80-\xff]|(?<!\\)(?:\\\\)*\\[uUxX]")
 
 
 ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
@@ -98,7 +101,7 @@ class HyperscanEngine:
 
         self._hs = hyperscan
         # the first non-ASCII byte of a line (one match a line, not one a byte), and escapes
-        exprs: list[bytes] = [rb"^[^\n\x80-\xff]*[\x80-\xff]", rb"\\[uUxX]"]
+        exprs: list[bytes] = [rb"^[^\n\x80-\xff]*[\x80-\xff]", rb"(?:^|[^\\])(?:\\\\)*\\[uUxX]"]
         # per expression: None (a match is a hit) or (left, right, length) to check on a match
         self._check: list[tuple[bool, bool, int] | None] = [None, None]
         for lit, left, right in anchors:
@@ -214,7 +217,7 @@ class AhoCorasickEngine:
         return bool(self._hits(low, low.decode("latin-1")))
 
 
-_ESCAPED = re.compile(r"\\[uUxX]")
+_ESCAPED = re.compile(r"(?<!\\)(?:\\\\)*\\[uUxX]")  # as _SPECIAL
 _HEXS = "0123456789abcdefABCDEF"
 
 
