@@ -460,3 +460,20 @@ def test_zeek_dns_blocks_use_only_the_anchors_of_kinds_reading_their_fields(tmp_
     assert len(slow.detections) == 50
     assert key(fast) == key(slow)
     assert [i.to_dict() for i in fast.inputs] == [i.to_dict() for i in slow.inputs]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32 - 1))
+def test_unicode_filter_in_one_pass_equals_line_by_line(registry: Registry, seed: int) -> None:
+    """The folded non-ASCII lines of a block, scanned together, are marked exactly as one by one."""
+    rnd = random.Random(seed)
+    values = [v for vs in signature_values(registry).values() for v in vs]
+    uf = Matcher(registry).unicode_filter
+    lines = []
+    for _ in range(40):
+        v = variant(rnd.choice(values + NEAR_MISSES), rnd)
+        pre = rnd.choice(["\u00e9 ", "\u83ef\u70ba", "x", "\\\\u0041", "\\u0041", "\\\\\\u0041", "%40", "\u212a"])
+        lines.append(json.dumps({"columns": {"name": pre + v}}, ensure_ascii=False).encode("utf-8")
+                     + rnd.choice([b"\n", b"", b"\r\n", b"\xff"]))
+    assert uf.needing(lines) == [uf.needs_bytes(x) for x in lines]
+    assert any(uf.needing(lines)) and not all(uf.needing(lines))

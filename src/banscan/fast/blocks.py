@@ -460,13 +460,12 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if not block.isascii():
         # a line marked only for its non-ASCII characters: folded as the matcher folds text, it
         # may still hold no anchor
-        uf = matcher.unicode_filter
-        kept = []
-        for s, e in _lines_of(block, starts):
-            text = block[s:e]
-            if text.isascii() or uf.needs_bytes(text):
-                kept.append(s)
-        starts = kept
+        spans = list(_lines_of(block, starts))
+        texts = [block[s:e] for s, e in spans]
+        other = [i for i, t in enumerate(texts) if not t.isascii()]
+        need = matcher.unicode_filter.needing([texts[i] for i in other])
+        drop = {spans[i][0] for i, n in zip(other, need) if not n}
+        starts = [s for s in starts if s not in drop]
     longs = lines.long_lines(block, long_line)
     if longs:
         starts = sorted(set(starts) | set(longs))

@@ -21,7 +21,7 @@ scanner's C-level count does not).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Protocol
 
 Anchor = tuple[str, bool, bool]
@@ -30,8 +30,21 @@ _ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456
 _ESC_LETTERS = frozenset(b"nrtbfNRTBF")  # (upper case too: the engines compare case-insensitively)
 _HEX = frozenset(b"0123456789abcdefABCDEF")
 # an escape \u or \x: a backslash run of odd length before the letter (in an even run, as in the
-# JSON text "C:\\Users", every backslash is an escaped backslash and the letter is a letter)
-_SPECIAL = re.compile(rb"[\x80-\xff]|(?<!\\)(?:\\\\)*\\[uUxX]")
+# JSON text "C:\\Users", every backslash is an escaped backslash and the letter is a letter).  A
+# match of _RUN starts at the first backslash of its run (found left to right, runs are maximal).
+_SPECIAL = re.compile(rb"[\x80-\xff]|\\+[uUxX]")
+_RUN = re.compile(r"\\+[uUxX]")
+
+
+def _special_starts(block: bytes) -> Iterator[int]:
+    """Offsets of the non-ASCII bytes and of the escapes in ``block``."""
+    for m in _SPECIAL.finditer(block):
+        if m.end() - m.start() == 1 or (m.end() - m.start()) % 2 == 0:  # a byte, or an odd run + letter
+            yield m.start()
+
+
+def _has_escape(text: str) -> bool:
+    return "\\" in text and any((m.end() - m.start()) % 2 == 0 for m in _RUN.finditer(text))
 
 
 ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
@@ -96,16 +109,22 @@ _SHORT = 6
 class HyperscanEngine:
     name = "hyperscan"
 
-    def __init__(self, anchors: Sequence[Anchor]) -> None:
+    def __init__(self, anchors: Sequence[Anchor], special: bool = True) -> None:
+        """``special``: also report lines with a non-ASCII byte or an escape (off for text that
+        is already folded: then literals may be non-ASCII, as UTF-8)."""
         import hyperscan
 
         self._hs = hyperscan
-        # the first non-ASCII byte of a line (one match a line, not one a byte), and escapes
-        exprs: list[bytes] = [rb"^[^\n\x80-\xff]*[\x80-\xff]", rb"(?:^|[^\\])(?:\\\\)*\\[uUxX]"]
+        exprs: list[bytes] = []
         # per expression: None (a match is a hit) or (left, right, length) to check on a match
-        self._check: list[tuple[bool, bool, int] | None] = [None, None]
+        self._check: list[tuple[bool, bool, int] | None] = []
+        if special:
+            # the first non-ASCII byte of a line (one match a line, not one a byte), and escapes
+            exprs += [rb"^[^\n\x80-\xff]*[\x80-\xff]", rb"(?:^|[^\\])(?:\\\\)*\\[uUxX]"]
+            self._check += [None, None]
         for lit, left, right in anchors:
-            pat = re.escape(lit.encode("ascii"))
+            raw = lit.encode("utf-8")
+            pat = re.escape(raw)
             if len(lit) <= _SHORT or not (left or right):
                 if left:
                     pat = rb"(?:^|[^a-z0-9]|\\[nrtbf]|%[0-9a-f]{2})" + pat
@@ -113,7 +132,7 @@ class HyperscanEngine:
                     pat = pat + rb"(?:[^a-z0-9]|$)"
                 self._check.append(None)
             else:
-                self._check.append((left, right, len(lit)))
+                self._check.append((left, right, len(raw)))
             exprs.append(pat)
         flags = hyperscan.HS_FLAG_CASELESS | hyperscan.HS_FLAG_MULTILINE
 
@@ -202,14 +221,14 @@ class AhoCorasickEngine:
     def candidate_lines(self, block: bytes) -> list[int]:
         offsets: list[int] = []
         if not block.isascii() or b"\\" in block:
-            offsets.extend(m.start() for m in _SPECIAL.finditer(block))
+            offsets.extend(_special_starts(block))
         if not self._empty:
             low = block.lower()
             offsets.extend(self._hits(low, low.decode("latin-1")))
         return _line_starts(block, offsets)
 
     def search(self, line: bytes) -> bool:
-        if not line.isascii() or _SPECIAL.search(line):
+        if not line.isascii() or (b"\\" in line and next(_special_starts(line), None) is not None):
             return True
         if self._empty:
             return False
@@ -217,7 +236,6 @@ class AhoCorasickEngine:
         return bool(self._hits(low, low.decode("latin-1")))
 
 
-_ESCAPED = re.compile(r"(?<!\\)(?:\\\\)*\\[uUxX]")  # as _SPECIAL
 _HEXS = "0123456789abcdefABCDEF"
 
 
@@ -245,9 +263,55 @@ class UnicodeFilter:
         self._empty = not self._bounds
         if not self._empty:
             self._ac.make_automaton()
+        self._hs: HyperscanEngine | None | bool = False  # built on first use; None: not available
+
+    def _folded_engine(self) -> HyperscanEngine | None:
+        """The same anchors and boundaries in Hyperscan over folded UTF-8 text, or None."""
+        if self._hs is False:
+            try:
+                self._hs = HyperscanEngine([(lit, lft, rgt) for lit, (lft, rgt, _n) in sorted(self._bounds.items())],
+                                           special=False)
+            except Exception:  # noqa: BLE001 - not installed, or no SSSE3 on this CPU
+                self._hs = None
+        return self._hs  # type: ignore[return-value]
+
+    def needing(self, lines: Sequence[bytes]) -> list[bool]:
+        """:meth:`needs_bytes` of each line, the folded lines scanned together in one pass."""
+        eng = None if self._empty else self._folded_engine()
+        if eng is None:
+            return [self.needs_bytes(x) for x in lines]
+        import unicodedata
+
+        out = [True] * len(lines)
+        folded: list[str] = []
+        which: list[int] = []
+        for i, line in enumerate(lines):
+            if line.endswith(b"\n"):
+                line = line[:-1]
+            try:
+                text = line.decode("utf-8")
+            except UnicodeDecodeError:
+                continue  # bytes that are not UTF-8: passed
+            if _has_escape(text) or "\ufffd" in text:
+                continue
+            t = unicodedata.normalize("NFKC", text).casefold()
+            if "\n" in t:
+                continue  # (never seen: folding makes no newline) one text a line, or passed
+            folded.append(t)
+            which.append(i)
+            out[i] = False
+        if folded:
+            buf = "\n".join(folded).encode("utf-8", "surrogatepass")
+            starts = [0]
+            for t in folded[:-1]:
+                starts.append(starts[-1] + len(t.encode("utf-8", "surrogatepass")) + 1)
+            pos = {s: k for k, s in enumerate(starts)}
+            for s in eng.candidate_lines(buf):
+                out[which[pos[s]]] = True
+        return out
 
     def needs(self, text: str) -> bool:
-        if _ESCAPED.search(text) or "\ufffd" in text:  # escapes, or bytes that were not UTF-8
+        if _has_escape(text) or "\ufffd" in text:  # escapes, or bytes that were not UTF-8
             return True
         import unicodedata
 
