@@ -105,6 +105,8 @@ def observations(es: EvidenceSet) -> Iterator[Observation]:
 class EvidenceCollector:
     """Collects a scan's observations, deduplicated per asset and evidence class."""
 
+    scrub_opaque = True  # banscan.textsafe.scrub keeps it as it is (its observations were cleaned when read)
+
     def __init__(self) -> None:
         self._sets: dict[tuple[str, str], dict[str, list[Any]]] = {}
         # (asset, class) -> digest of the filter its block-scanned records were selected with

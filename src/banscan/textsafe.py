@@ -61,9 +61,11 @@ def scrub(obj: T) -> T:
     return _scrub(obj)  # type: ignore[no-any-return]
 
 
-def _sequence(x: Any) -> list[Any]:
+def _sequence(x: Any) -> list[Any] | None:
     if isinstance(x, set | frozenset):
         return list(x)
+    if getattr(type(x), "scrub_opaque", False):
+        return None  # the full walk keeps it as it is too
     raise TypeError  # a type orjson does not walk: decide by the full walk
 
 

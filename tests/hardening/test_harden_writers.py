@@ -88,3 +88,17 @@ def test_scrub_keeps_identity_when_clean(poisoned):
     clean = scrub(poisoned)
     assert clean is not poisoned
     assert scrub(clean) is clean
+
+
+def test_scrub_keeps_an_evidence_collector_and_still_replaces_lone_surrogates() -> None:
+    """A scan result holding its evidence is checked in one pass (no full walk), and a lone
+    surrogate elsewhere is still replaced."""
+    from banscan.evidence import EvidenceCollector
+    from banscan.textsafe import _all_encodable, scrub
+
+    ev = EvidenceCollector()
+    clean = {"inputs": ["a"], "evidence": ev}
+    assert _all_encodable(clean) and scrub(clean) is clean
+    dirty = {"inputs": ["a\udc80"], "evidence": ev}
+    out = scrub(dirty)
+    assert out["inputs"] == ["a\ufffd"] and out["evidence"] is ev
