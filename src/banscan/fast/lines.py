@@ -100,6 +100,9 @@ def _native() -> Any:
         from banscan.fast import _lines
     except ImportError:
         return None
+    # a module built from another version of the source (a stale build in place): not used
+    if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "tsv_column")):
+        return None
     return _lines
 
 
