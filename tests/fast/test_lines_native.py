@@ -39,18 +39,30 @@ def _block(ls: list[str], end: str) -> bytes:
     return ("\n".join(ls) + end).encode("utf-8")
 
 
+def _skip(block: bytes, pick: list[bool]) -> list[int]:
+    """Some line starts of ``block`` (the candidates a scan would leave to the reader)."""
+    starts = [0] + [i + 1 for i, c in enumerate(block) if c == 0x0A and i + 1 < len(block)]
+    return [s for s, p in zip(starts, pick) if p]
+
+
 @settings(max_examples=400, deadline=None)
-@given(st.lists(osq_line, max_size=12), st.sampled_from(["", "\n"]))
-def test_osquery_events_native_equals_python(ls: list[str], end: str) -> None:
+@given(st.lists(osq_line, max_size=12), st.sampled_from(["", "\n"]), st.lists(st.booleans(), max_size=12))
+def test_osquery_events_native_equals_python(ls: list[str], end: str, pick: list[bool]) -> None:
     block = _block(ls, end)
+    skip = _skip(block, pick)
     assert native.osquery_events(block) == lines.osquery_events_py(block)
+    assert native.osquery_events(block, skip) == lines.osquery_events_py(block, skip)
+    assert lines.osquery_events_py(block, skip) == lines.osquery_events_py(lines.without(block, skip))
 
 
 @settings(max_examples=400, deadline=None)
-@given(st.lists(tsv_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.integers(0, 4))
-def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int) -> None:
+@given(st.lists(tsv_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.integers(0, 4),
+       st.lists(st.booleans(), max_size=12))
+def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int, pick: list[bool]) -> None:
     block = _block(ls, end)
+    skip = _skip(block, pick)
     assert native.tsv_column(block, index) == lines.tsv_column_py(block, index)
+    assert native.tsv_column(block, index, skip) == lines.tsv_column_py(block, index, skip)
 
 
 @settings(max_examples=300, deadline=None)

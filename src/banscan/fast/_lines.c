@@ -6,8 +6,10 @@
  *
  *   newlines(b, start, end)  -> b.count(b"\n", start, end)
  *   long_lines(block, size)  -> start offsets of the lines at least `size` bytes long
- *   osquery_events(rest)     -> {query name: (rows, {host identifier, ...})} or None
- *   tsv_column(rest, index)  -> (rows, set of the column's values) or None (a blank, header or short line)
+ *   osquery_events(block, skip=None)      -> {query name: (rows, {host identifier, ...})} or None
+ *   tsv_column(block, index, skip=None)   -> (rows, set of the column's values) or None (a blank,
+ *                                            header or short line)
+ * `skip`: a sorted list of the start offsets of lines left out (the candidate lines).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -105,6 +107,44 @@ static Py_ssize_t count_in(const char *p, const char *end, const char *lit, size
     return c;
 }
 
+/* The lines of a block but those starting at the offsets of `skip` (a sorted list of line starts,
+   or None): the candidate lines, read by the format's reader instead. */
+typedef struct {
+    PyObject *list;
+    Py_ssize_t i, n, next;
+} Skip;
+
+static int skip_init(Skip *k, PyObject *list) {
+    k->list = (list == Py_None) ? NULL : list;
+    if (k->list != NULL && !PyList_Check(k->list)) {
+        PyErr_SetString(PyExc_TypeError, "skip: a list of line start offsets, or None");
+        return -1;
+    }
+    k->i = 0;
+    k->n = k->list ? PyList_GET_SIZE(k->list) : 0;
+    k->next = -1;
+    if (k->n) {
+        k->next = PyLong_AsSsize_t(PyList_GET_ITEM(k->list, 0));
+        if (k->next == -1 && PyErr_Occurred())
+            return -1;
+    }
+    return 0;
+}
+
+/* 1 when the line starting at `off` is skipped (and moves to the next offset), 0 if not, -1 on error */
+static int skipped(Skip *k, Py_ssize_t off) {
+    while (k->i < k->n && k->next < off) {
+        if (++k->i < k->n) {
+            k->next = PyLong_AsSsize_t(PyList_GET_ITEM(k->list, k->i));
+            if (k->next == -1 && PyErr_Occurred())
+                return -1;
+        }
+    }
+    if (k->i < k->n && k->next == off)
+        return 1;
+    return 0;
+}
+
 static const char HEAD[] = "{\"name\":\"";
 static const char HOST[] = "\",\"hostIdentifier\":\"";
 static const char COLS[] = "\"columns\":{";
@@ -112,20 +152,35 @@ static const char ADDED[] = "\"action\":\"added\"}";
 
 static PyObject *osquery_events(PyObject *self, PyObject *args) {
     Py_buffer buf;
-    if (!PyArg_ParseTuple(args, "y*", &buf))
+    PyObject *skiplist = Py_None;
+    Skip sk_;
+    if (!PyArg_ParseTuple(args, "y*|O", &buf, &skiplist))
         return NULL;
+    if (skip_init(&sk_, skiplist) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     PyObject *spans = PyDict_New();
     if (spans == NULL) {
         PyBuffer_Release(&buf);
         return NULL;
     }
-    const char *p = buf.buf, *end = p + buf.len;
+    const char *start = buf.buf, *p = start, *end = p + buf.len;
     Py_ssize_t lines = 0, columns = 0;
     int ok = 1;
     const size_t nh = sizeof(HEAD) - 1, nho = sizeof(HOST) - 1, nc = sizeof(COLS) - 1,
                  na = sizeof(ADDED) - 1;
     while (p < end) {
         const char *e = line_end(p, end);
+        int sk = skipped(&sk_, p - start);
+        if (sk < 0)
+            goto fail;
+        if (sk) {
+            if (e == end)
+                break;
+            p = e + 1;
+            continue;
+        }
         lines++;
         /* {"name":"Q","hostIdentifier":"H", */
         if (!starts_with(p, e, HEAD, nh)) {
@@ -244,20 +299,38 @@ fail:
 static PyObject *tsv_column(PyObject *self, PyObject *args) {
     Py_buffer buf;
     Py_ssize_t index;
-    if (!PyArg_ParseTuple(args, "y*n", &buf, &index))
+    PyObject *skiplist = Py_None;
+    Skip k;
+    if (!PyArg_ParseTuple(args, "y*n|O", &buf, &index, &skiplist))
         return NULL;
+    if (skip_init(&k, skiplist) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
     PyObject *values = PySet_New(NULL);
     if (values == NULL) {
         PyBuffer_Release(&buf);
         return NULL;
     }
-    const char *p = buf.buf, *end = p + buf.len;
+    const char *start = buf.buf, *p = start, *end = p + buf.len;
     Py_ssize_t lines = 0;
     /* the value last added: rows of one asset usually follow each other */
     const char *last = NULL;
     Py_ssize_t last_len = -1;
     while (p < end) {
         const char *e = line_end(p, end);
+        int sk = skipped(&k, p - start);
+        if (sk < 0) {
+            PyBuffer_Release(&buf);
+            Py_DECREF(values);
+            return NULL;
+        }
+        if (sk) {
+            if (e == end)
+                break;
+            p = e + 1;
+            continue;
+        }
         lines++;
         if (e == p || (e == p + 1 && *p == '\r') || *p == '#') { /* a blank or header line */
             PyBuffer_Release(&buf);

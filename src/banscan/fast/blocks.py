@@ -175,8 +175,9 @@ class Plan:
         """Start offsets of lines always fed to the reader (headers)."""
         return []
 
-    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
-        """Count the non-candidate lines ``rest`` into ``ctx``; False when they must be read."""
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
+        """Count the lines of ``block`` but those starting at the offsets of ``skip`` (the
+        candidates, sorted) into ``ctx``; False when they must be read."""
         return False
 
     def fields(self, header: list[bytes]) -> frozenset[str] | None:
@@ -209,16 +210,21 @@ class OsqueryPlan(Plan):
     def synthetic_header(self) -> bytes:
         return b"{}\n"  # a JSON object: the reader reads one record per line
 
-    def _evidence(self, qname: bytes, rest: bytes) -> EvidenceClass | None:
+    def _evidence(self, qname: bytes, block: bytes, skip: list[int]) -> EvidenceClass | None:
         if qname not in self._ec:
             from banscan.sources.osquery import TABLES, classify
 
             ec = None
-            i = rest.find(b'{"name":"' + qname + b'","hostIdentifier"')
+            # the first line of the query that is not a candidate (a candidate may be another form)
+            head = b'{"name":"' + qname + b'","hostIdentifier"'
+            skipped = set(skip)
+            i = block.find(head)
+            while i >= 0 and block.rfind(b"\n", 0, i) + 1 in skipped:
+                i = block.find(head, i + 1)
             if i >= 0:
-                e = rest.find(b"\n", i)
+                e = block.find(b"\n", i)
                 try:
-                    doc = json.loads(rest[i: e if e >= 0 else len(rest)])
+                    doc = json.loads(block[i: e if e >= 0 else len(block)])
                     table = classify(doc["columns"].keys(), qname.decode("utf-8"))
                     ec = TABLES[table][1] if table else None
                 except (ValueError, KeyError, AttributeError, TypeError, RecursionError):
@@ -226,19 +232,17 @@ class OsqueryPlan(Plan):
             self._ec[qname] = ec
         return self._ec[qname]
 
-    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
-        if not rest:
-            return True
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
         # every line: the canonical start, one "columns" object, ending with action "added"
         # (batch, snapshot and "removed" lines are never here: the engine marks them, see ALWAYS)
-        events = lines.osquery_events(rest)
+        events = lines.osquery_events(block, skip)
         if events is None:
             return False
         assets = ctx.assets
         n = unknown = 0
         for qname, (rows, hosts) in events.items():
             n += rows
-            ec = self._evidence(qname, rest)
+            ec = self._evidence(qname, block, skip)
             if ec is None:
                 unknown += rows  # rows of tables listing no software: counted, as the reader does
                 continue
@@ -282,7 +286,7 @@ class ZeekTsvPlan(Plan):
             i = block.find(b"#", i + 1)
         return out
 
-    def count(self, rest: bytes, header: list[bytes], ctx: ReadContext) -> bool:
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
         from banscan.sources import zeek
 
         state = _zeek_state(header)
@@ -292,13 +296,13 @@ class ZeekTsvPlan(Plan):
         if kind not in zeek._PREFILTERED:
             return False
         ec = zeek._EVIDENCE[kind]
-        if not rest:
-            return True
         # (with no asset column, column 0 is read only to find blank lines)
-        got = lines.tsv_column(rest, max(asset_idx, 0))
+        got = lines.tsv_column(block, max(asset_idx, 0), skip)
         if got is None:
             return False  # header, blank or short lines: the reader decides
         n, values = got
+        if not n:
+            return True
         if asset_idx < 0:
             ctx.skipped(ctx.asset, ec, n)
             return True
@@ -472,19 +476,12 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if special:
         starts = sorted(set(starts) | set(special))
     spans = list(_lines_of(block, starts))
-    # the rest, without the candidate lines
-    pieces: list[bytes] = []
-    prev = 0
-    for s, e in spans:
-        pieces.append(block[prev:s])
-        prev = e
-    pieces.append(block[prev:])
-    rest = b"".join(pieces)
     # lines before the block that set the reader's mode (line number 0: dropped)
     pre = [ln for ln in plan.synthetic_header().splitlines(keepends=True)] + list(header)
     numbers = [0] * len(pre)
     fed = list(pre)
-    counted = state is not None and plan.count(rest, state, ctx)
+    # the other lines are counted where they are (no copy of the block without the candidates)
+    counted = state is not None and plan.count(block, starts, state, ctx)
     if counted:
         # every line fed is a candidate the engine already marked (or a header): no second test
         ctx.prefilter = _always
@@ -547,7 +544,8 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     res.unidentifiable_macs = matcher.unidentifiable_macs - macs_before
     res.observations = ctx.observations
     res.records_skipped = ctx.records_skipped
-    if all(a.isascii() and "\x00" not in a for a in ctx.assets):
+    names = "".join(ctx.assets)
+    if names.isascii() and "\x00" not in names:
         res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
     else:
         res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}

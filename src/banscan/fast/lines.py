@@ -41,11 +41,29 @@ def long_lines_py(block: bytes, size: int) -> list[int]:
     return out
 
 
-def osquery_events_py(rest: bytes) -> dict[bytes, tuple[int, set[str]]] | None:
+def without(block: bytes, skip: list[int] | None) -> bytes:
+    """``block`` without the lines starting at the offsets of ``skip`` (sorted)."""
+    if not skip:
+        return block
+    pieces: list[bytes] = []
+    prev = 0
+    for s in skip:
+        if s < prev:
+            continue
+        e = block.find(b"\n", s)
+        pieces.append(block[prev:s])
+        prev = len(block) if e < 0 else e + 1
+    pieces.append(block[prev:])
+    return b"".join(pieces)
+
+
+def osquery_events_py(block: bytes, skip: list[int] | None = None) -> dict[bytes, tuple[int, set[str]]] | None:
     """When every line of ``rest`` is an osqueryd event as osqueryd writes it — starting with
     ``{"name":"Q","hostIdentifier":"H",``, ending with ``"action":"added"}`` (before an optional
     carriage return), with as many ``"columns":{`` as lines — per query name Q, its rows and its
-    hosts H (decoded from UTF-8, bad bytes replaced); else None."""
+    hosts H (decoded from UTF-8, bad bytes replaced); else None.  ``rest``: ``block`` without
+    the lines starting at the offsets of ``skip``."""
+    rest = without(block, skip)
     if not rest:
         return {}
     n = line_count(rest)
@@ -66,10 +84,12 @@ def osquery_events_py(rest: bytes) -> dict[bytes, tuple[int, set[str]]] | None:
     return out
 
 
-def tsv_column_py(rest: bytes, index: int) -> tuple[int, set[bytes]] | None:
+def tsv_column_py(block: bytes, index: int, skip: list[int] | None = None) -> tuple[int, set[bytes]] | None:
     """(lines, the set of values of tab-separated column ``index``, each up to the next tab,
     carriage return or newline) when every line has that column and none is blank (empty, or a
-    lone carriage return) or a header line (starting with ``#``); else None."""
+    lone carriage return) or a header line (starting with ``#``); else None.  The lines are those
+    of ``block`` but the ones starting at the offsets of ``skip``."""
+    rest = without(block, skip)
     n = line_count(rest)
     if rest.startswith(b"#") or b"\n#" in rest:
         return None
@@ -110,7 +130,7 @@ _C = _native()
 
 newlines: Callable[..., int] = _C.newlines if _C else newlines_py
 long_lines: Callable[[bytes, int], list[int]] = _C.long_lines if _C else long_lines_py
-osquery_events: Callable[[bytes], dict[bytes, tuple[int, set[str]]] | None] = (
+osquery_events: Callable[..., dict[bytes, tuple[int, set[str]]] | None] = (
     _C.osquery_events if _C else osquery_events_py)
-tsv_column: Callable[[bytes, int], tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
+tsv_column: Callable[..., tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
 NATIVE = _C is not None
