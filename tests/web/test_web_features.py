@@ -120,6 +120,8 @@ def test_admin_manages_users_roles_and_disabling_audited(app: Any) -> None:
     # an admin cannot lock itself out
     assert a.post("/admin/users/disabled", data={"csrf_token": token, "name": "admin", "disabled": "yes"}
                   ).status_code == 400
+    lower = a.post("/admin/users/role", data={"csrf_token": token, "name": "admin", "role": "viewer"})
+    assert lower.status_code == 400 and "you cannot lower your own role" in lower.text
     assert a.post("/admin/users", data={"csrf_token": token, "name": "x y", "role": "viewer",
                                         "password": "long-enough-1"}).status_code == 400
     actions = [(e["action"], e["actor"]) for e in audit.entries(engine, target="user:auditor")]
@@ -144,7 +146,10 @@ def test_admin_creates_a_token_shown_once_and_revokes_it(app: Any) -> None:
     from banscan.serve.tokens import TokenVerifier
 
     assert TokenVerifier(app.state.service.store.engine).verify(secret) is None  # the API's check, uncached
-    assert a.post("/admin/tokens", data={"csrf_token": token, "name": "none"}).status_code == 400
+    no_scope = a.post("/admin/tokens", data={"csrf_token": token, "name": "none"})
+    assert no_scope.status_code == 400 and "scopes: choose at least one" in no_scope.text
+    unknown = a.post("/admin/tokens/revoke", data={"csrf_token": token, "id": "nosuch"})
+    assert unknown.status_code == 404 and "no active token" in unknown.text
 
 
 def test_enroll_secret_rotation_replaces_the_configured_one(app: Any) -> None:
@@ -309,6 +314,7 @@ def test_asset_groups_filter_and_bulk_decide(app: Any) -> None:
     assert a.post("/admin/groups", data={"csrf_token": token, "name": "odd", "patterns": "",
                                          "members": HOSTILE}, follow_redirects=False).status_code == 303
     assert a.post("/admin/groups", data={"csrf_token": token, "name": "empty"}).status_code == 400
+    assert a.post("/admin/groups/delete", data={"csrf_token": token, "name": "nosuch"}).status_code == 404
     admin_html = a.get("/admin").text
     assert HOSTILE not in admin_html and "&lt;img src=x onerror=alert(1)&gt;" in admin_html
     v = login(app, "viewer")

@@ -5,10 +5,12 @@ every change is audited (by the functions it calls)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.engine import Engine
 from starlette.datastructures import FormData
 
 from banscan.errors import BanscanError
@@ -58,70 +60,89 @@ def admin_page(request: Request, sess: Admin) -> Response:
     return _page(request, sess, done=request.query_params.get("done"))
 
 
-@router.post("/admin/users")
-async def add_user(request: Request, sess: AdminForm) -> Response:
+class _Refused(Exception):
+    """An admin form's change refused before it is tried: the page again with the reason."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+async def _submit(request: Request, sess: Session,
+                  change: Callable[[FormData, Engine, str], Response]) -> Response:
+    """Read the form and make its change (``change(form, engine, actor)``, which returns the
+    response); a refusal or a :class:`BanscanError` shows the page again with the reason (400, or
+    the refusal's status)."""
     form = await request.form()
-    name, role = _text(form, "name"), _text(form, "role")
-    pw = form.get("password")
     try:
-        accounts.create_user(_svc(request).store.engine, name, role, pw if isinstance(pw, str) else "",
-                             f"web:{sess.user.name}")
+        return change(form, _svc(request).store.engine, f"web:{sess.user.name}")
+    except _Refused as e:
+        return _page(request, sess, status=e.status, error=str(e))
     except BanscanError as e:
         return _page(request, sess, status=400, error="; ".join(e.problems))
-    return _done(f"user {name} added as {role}")
+
+
+@router.post("/admin/users")
+async def add_user(request: Request, sess: AdminForm) -> Response:
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name, role = _text(form, "name"), _text(form, "role")
+        pw = form.get("password")
+        accounts.create_user(engine, name, role, pw if isinstance(pw, str) else "", actor)
+        return _done(f"user {name} added as {role}")
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/users/role")
 async def change_role(request: Request, sess: AdminForm) -> Response:
-    form = await request.form()
-    name, role = _text(form, "name"), _text(form, "role")
-    if name == sess.user.name and role != "admin":
-        return _page(request, sess, status=400, error="you cannot lower your own role (ask another admin)")
-    try:
-        accounts.set_role(_svc(request).store.engine, name, role, f"web:{sess.user.name}")
-    except BanscanError as e:
-        return _page(request, sess, status=400, error="; ".join(e.problems))
-    return _done(f"user {name} is now {role}")
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name, role = _text(form, "name"), _text(form, "role")
+        if name == sess.user.name and role != "admin":
+            raise _Refused("you cannot lower your own role (ask another admin)")
+        accounts.set_role(engine, name, role, actor)
+        return _done(f"user {name} is now {role}")
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/users/disabled")
 async def disable_user(request: Request, sess: AdminForm) -> Response:
-    form = await request.form()
-    name, disabled = _text(form, "name"), _text(form, "disabled") == "yes"
-    if name == sess.user.name and disabled:
-        return _page(request, sess, status=400, error="you cannot disable yourself (ask another admin)")
-    try:
-        accounts.set_disabled(_svc(request).store.engine, name, disabled, f"web:{sess.user.name}")
-    except BanscanError as e:
-        return _page(request, sess, status=400, error="; ".join(e.problems))
-    return _done(f"user {name} {'disabled' if disabled else 'enabled'}")
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name, disabled = _text(form, "name"), _text(form, "disabled") == "yes"
+        if name == sess.user.name and disabled:
+            raise _Refused("you cannot disable yourself (ask another admin)")
+        accounts.set_disabled(engine, name, disabled, actor)
+        return _done(f"user {name} {'disabled' if disabled else 'enabled'}")
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/tokens")
 async def create_token(request: Request, sess: AdminForm) -> Response:
     from banscan.serve.tokens import SCOPES, create_token
 
-    form = await request.form()
-    name = _text(form, "name")
-    scopes = [s for s in SCOPES if s in form.getlist("scopes")]
-    if not scopes:
-        return _page(request, sess, status=400, error="scopes: choose at least one")
-    try:
-        token = create_token(_svc(request).store.engine, name, scopes, f"web:{sess.user.name}")
-    except BanscanError as e:
-        return _page(request, sess, status=400, error="; ".join(e.problems))
-    return _page(request, sess, shown={"what": f"API token '{name}' ({', '.join(scopes)})", "value": token})
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name = _text(form, "name")
+        scopes = [s for s in SCOPES if s in form.getlist("scopes")]
+        if not scopes:
+            raise _Refused("scopes: choose at least one")
+        token = create_token(engine, name, scopes, actor)
+        return _page(request, sess, shown={"what": f"API token '{name}' ({', '.join(scopes)})", "value": token})
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/tokens/revoke")
 async def revoke_token(request: Request, sess: AdminForm) -> Response:
     from banscan.serve.tokens import revoke_token
 
-    form = await request.form()
-    tid = _text(form, "id")
-    if not revoke_token(_svc(request).store.engine, tid, f"web:{sess.user.name}"):
-        return _page(request, sess, status=404, error=f"no active token '{tid}'")
-    return _done(f"token {tid} revoked")
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        tid = _text(form, "id")
+        if not revoke_token(engine, tid, actor):
+            raise _Refused(f"no active token '{tid}'", 404)
+        return _done(f"token {tid} revoked")
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/enroll-secret")
@@ -135,23 +156,23 @@ async def rotate_enroll_secret(request: Request, sess: AdminForm) -> Response:
 
 @router.post("/admin/groups")
 async def save_group(request: Request, sess: AdminForm) -> Response:
-    form = await request.form()
-    name = _text(form, "name")
-    try:
-        groups.save_group(_svc(request).store.engine, name, _text(form, "patterns"), _text(form, "members"),
-                          f"web:{sess.user.name}")
-    except BanscanError as e:
-        return _page(request, sess, status=400, error="; ".join(e.problems))
-    return _done(f"asset group {name} saved")
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name = _text(form, "name")
+        groups.save_group(engine, name, _text(form, "patterns"), _text(form, "members"), actor)
+        return _done(f"asset group {name} saved")
+
+    return await _submit(request, sess, change)
 
 
 @router.post("/admin/groups/delete")
 async def delete_group(request: Request, sess: AdminForm) -> Response:
-    form = await request.form()
-    name = _text(form, "name")
-    if not groups.delete_group(_svc(request).store.engine, name, f"web:{sess.user.name}"):
-        return _page(request, sess, status=404, error=f"no asset group '{name}'")
-    return _done(f"asset group {name} deleted")
+    def change(form: FormData, engine: Engine, actor: str) -> Response:
+        name = _text(form, "name")
+        if not groups.delete_group(engine, name, actor):
+            raise _Refused(f"no asset group '{name}'", 404)
+        return _done(f"asset group {name} deleted")
+
+    return await _submit(request, sess, change)
 
 
 # --------------------------------------------------------------------------- the user's own account
