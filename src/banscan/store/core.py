@@ -663,23 +663,24 @@ class Store:
 
     # ---- reading
     @staticmethod
-    def _row_dict(r: Any, today: dt.date) -> dict[str, Any]:
-        data = _unj(r.data, {})
-        st = effective_status(r.status, r.expires, today)
-        deadline = r.deadline.isoformat() if r.deadline else None
-        overdue = st in ACTIVE and _past(r.deadline, r.due, today)
+    def _row_dict(row: Any, today: dt.date) -> dict[str, Any]:
+        r = row._mapping  # by key: far quicker than a Row's attribute per column
+        data = _unj(r["data"], {})
+        st = effective_status(r["status"], r["expires"], today)
+        deadline, due, expires = r["deadline"], r["due"], r["expires"]
         return {
-            "id": r.id, "status": st, "asset": r.asset, "family": r.family,
-            "product": data.get("product_name") or r.product or None, "product_id": r.product or None,
-            "restriction": r.restriction, "requirement": r.requirement, "deadline": deadline,
-            "first_seen": r.first_seen, "last_seen": r.last_seen,
-            "first_scan": r.first_scan, "last_scan": r.last_scan,
-            "resolved_at": r.resolved_at, "resolved_scan": r.resolved_scan,
-            "evidence_classes": _unj_list(r.evidence_classes), "profiles": _unj_list(r.profiles),
-            "owner": r.owner, "due": r.due.isoformat() if r.due else None, "note": r.note,
-            "reason": r.reason, "approver": r.approver,
-            "waiver_expires": r.expires.isoformat() if r.expires else None,
-            "overdue": overdue,
+            "id": r["id"], "status": st, "asset": r["asset"], "family": r["family"],
+            "product": data.get("product_name") or r["product"] or None, "product_id": r["product"] or None,
+            "restriction": r["restriction"], "requirement": r["requirement"],
+            "deadline": deadline.isoformat() if deadline else None,
+            "first_seen": r["first_seen"], "last_seen": r["last_seen"],
+            "first_scan": r["first_scan"], "last_scan": r["last_scan"],
+            "resolved_at": r["resolved_at"], "resolved_scan": r["resolved_scan"],
+            "evidence_classes": _unj_list(r["evidence_classes"]), "profiles": _unj_list(r["profiles"]),
+            "owner": r["owner"], "due": due.isoformat() if due else None, "note": r["note"],
+            "reason": r["reason"], "approver": r["approver"],
+            "waiver_expires": expires.isoformat() if expires else None,
+            "overdue": st in ACTIVE and _past(deadline, due, today),
             "citation": data.get("citation"), "instrument": data.get("instrument"),
             "action": data.get("action"),
         }
@@ -740,11 +741,11 @@ class Store:
             # each finding's status then is its newest event's; the waiver expiry its newest waiver's
             state = {k: (st, waived.get(k)) for k, st in last.items()}
             states: list[FindingAsOf] = []
-            for r in light:
-                if profile and profile not in _unj_list(r.profiles):
+            for key, asset, requirement, status, expires, profiles in light:
+                if profile and profile not in _unj_list(profiles):
                     continue
-                status, expires = state.get(r.id, (r.status, r.expires))
-                states.append(FindingAsOf(r.id, r.asset, r.requirement, effective_status(status, expires, day)))
+                status, expires = state.get(key, (status, expires))
+                states.append(FindingAsOf(key, asset, requirement, effective_status(status, expires, day)))
             ids = {s.id for s in states}
             wanted = ids if detail is None else set(detail(states)) & ids
             rows = self._finding_rows(conn, wanted, end)

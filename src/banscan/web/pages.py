@@ -188,8 +188,8 @@ def findings_csv(request: Request, sess: Viewer) -> Response:
     w.writerow(cols)
     membership = groups.Membership(groups.list_groups(_svc(request).store.engine))
     for f in rows:
-        f = {**f, "groups": " ".join(membership.of(f["asset"])) or None}
-        w.writerow([csv_cell(f.get(c)) if f.get(c) is not None else "" for c in cols])
+        values = [f.get(c) for c in cols[:-1]] + [" ".join(membership.of(f["asset"])) or None]  # groups last
+        w.writerow([csv_cell(v) if v is not None else "" for v in values])
     return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": 'attachment; filename="banscan-findings.csv"'})
 
