@@ -726,18 +726,19 @@ class Store:
         end = _day_after(day)
         ev = finding_events.c
 
-        def last_event(*where: Any) -> Any:
-            """Per finding, its newest event (by id) recorded before ``end`` that matches ``where``."""
+        def last_event(column: Any, *where: Any) -> Any:
+            """Per finding, ``column`` of its newest event (by id) recorded before ``end`` that
+            matches ``where``."""
             newest = (select(ev.finding_key, func.max(ev.id).label("last"))
                       .where(ev.to_status.isnot(None), ev.at < end, *where).group_by(ev.finding_key).subquery())
-            return select(ev.finding_key, ev.to_status, ev.detail).join(newest, newest.c.last == ev.id)
+            return select(ev.finding_key, column).join(newest, newest.c.last == ev.id)
 
         with db.reading(self.engine) as conn:
             light = conn.execute(select(*_FINDING_STATE).where(findings.c.first_seen < end)
                                  .order_by(findings.c.asset, findings.c.id)).all()
-            last = {e.finding_key: e.to_status for e in conn.execute(last_event())}
-            waived = {e.finding_key: _date(_unj(e.detail, {}).get("expires"))
-                      for e in conn.execute(last_event(ev.to_status == "waived"))}
+            last = dict(conn.execute(last_event(ev.to_status)).all())
+            waived = {k: _date(_unj(detail, {}).get("expires"))
+                      for k, detail in conn.execute(last_event(ev.detail, ev.to_status == "waived")).all()}
             # each finding's status then is its newest event's; the waiver expiry its newest waiver's
             state = {k: (st, waived.get(k)) for k, st in last.items()}
             states: list[FindingAsOf] = []
