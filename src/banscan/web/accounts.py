@@ -8,6 +8,7 @@ findings, ``admin`` also manages users, tokens and attestations.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -25,8 +26,14 @@ from banscan.store.web_tables import web_sessions, web_users
 ROLES = ("viewer", "decider", "admin")
 SESSION_HOURS = 12
 _hasher = PasswordHasher()
-# verified when the user is unknown, so that a wrong name costs as much time as a wrong password
-_DUMMY = _hasher.hash(secrets.token_hex(16))
+
+
+@functools.cache
+def _dummy() -> str:
+    """Verified when the user is unknown, so that a wrong name costs as much time as a wrong
+    password; made at the first such login, not at import (an argon2 hash takes a good part of
+    a second, which the service's start-up would otherwise spend)."""
+    return _hasher.hash(secrets.token_hex(16))
 
 
 @dataclass(frozen=True)
@@ -99,7 +106,7 @@ def authenticate(engine: Engine, name: str, password: str) -> User | None:
         r = conn.execute(select(web_users).where(web_users.c.name == name)).first()
     try:
         if r is None or r.disabled:
-            _hasher.verify(_DUMMY, password)
+            _hasher.verify(_dummy(), password)
             return None
         _hasher.verify(r.password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
