@@ -46,6 +46,28 @@ async def _periodic(svc: Service) -> None:
             log.exception("periodic evaluation failed")
 
 
+async def _warm_routes(app: ASGIApp) -> None:
+    """Send the app a request for a path no route has, once through the osquery nodes' middleware
+    stack and once through the full one: FastAPI builds each included router's routes (their
+    parameter models) at the first request that looks for a route, which would otherwise hold up
+    the first requests of a (re)start."""
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(_message: Message) -> None:
+        return None
+
+    for path in (NODE_PATHS + "~", "/~"):
+        scope: Scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                        "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
+                        "query_string": b"", "headers": [], "client": ("127.0.0.1", 0),
+                        "server": ("127.0.0.1", 0), "state": {}}
+        try:
+            await app(scope, receive, send)
+        except Exception:  # noqa: BLE001 - only a warm-up: the real requests build what is left
+            log.exception("warming up the routes failed")
+
+
 def create_app(config: ServeConfig, *, store: Store | None = None, registry: Registry | None = None,
                routers: Sequence[APIRouter] = (), mounts: Sequence[tuple[str, ASGIApp]] = (),
                extensions: Sequence[Extension] = ()) -> FastAPI:
@@ -62,8 +84,16 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        tasks = [asyncio.create_task(_periodic(svc))]
         from banscan.serve import inbox, osquery, worker
+
+        # before the port is bound: the first requests after a (re)start find the nodes in memory
+        # and the routes built, instead of queueing behind that work
+        try:
+            await asyncio.to_thread(osquery.nodes_of(svc).preload, svc)
+        except Exception:  # noqa: BLE001 - the nodes are then looked up one by one
+            log.exception("could not load the osquery nodes")
+        await _warm_routes(app)
+        tasks = [asyncio.create_task(_periodic(svc))]
 
         if osquery._mode(svc) == "process":  # batches applied and nodes evaluated in a worker process
             tasks.append(asyncio.create_task(worker.supervise(svc)))

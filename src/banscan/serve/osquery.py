@@ -79,6 +79,7 @@ QUERIES: tuple[tuple[str, str | None, str], ...] = (
 )
 QUERY_PREFIX = "banscan_"
 MAX_DECOMPRESSED = 256 << 20
+CACHE_MAX = 500_000  # node keys held in memory at most
 
 
 def schedule(interval: int) -> dict[str, Any]:
@@ -165,11 +166,25 @@ class Nodes:
             if r is None:
                 return None
             hit = (int(r.id), str(r.asset))
-            if len(self.cache) > 500_000:
+            if len(self.cache) > CACHE_MAX:
                 self.cache.clear()
             self.cache[digest] = hit
         self.seen[hit[0]] = _now()
         return hit
+
+    def preload(self, svc: Any) -> int:
+        """Load every node's key digest (and the nodes asked to "scan now") in one read, so that
+        the requests arriving right after a start or restart are answered from memory instead of
+        each waiting for a lookup of its own (and a database connection to make it)."""
+        with db.reading(svc.store.engine) as conn:
+            rows = conn.execute(select(osquery_nodes.c.node_key_hash, osquery_nodes.c.id, osquery_nodes.c.asset,
+                                       osquery_nodes.c.platform, osquery_nodes.c.scan_requested)
+                                .order_by(osquery_nodes.c.id).limit(CACHE_MAX)).all()
+        for r in rows:
+            self.cache.setdefault(str(r.node_key_hash), (int(r.id), str(r.asset)))
+        if self.scan_requested is None and len(rows) < CACHE_MAX:
+            self.scan_requested = {int(r.id): r.platform for r in rows if r.scan_requested}
+        return len(rows)
 
     def schedule(self, node_id: int, delay: float) -> None:
         """Evaluate ``node_id`` within ``delay`` seconds (an earlier schedule stands)."""
