@@ -269,3 +269,27 @@ def test_batches_acknowledged_before_a_kill_are_applied_after_the_restart(tmp_pa
         with db.reading(live.app.state.service.store.engine) as c:
             assert c.execute(select(func.count()).select_from(osquery_batches)).scalar() == 2
             assert sorted(json.loads(r.row)["name"] for r in c.execute(select(osquery_rows.c.row))) == ["bash", "kesl"]
+
+
+def test_huge_integers_in_a_log_are_kept_as_the_cli_reads_them(live_sqlite: servekit.Live) -> None:
+    """A row holding an integer beyond 64 bits (orjson would read it as a float) is stored with the
+    integer the json module reads, as ``banscan scan`` reads an osqueryd log, and the batch is applied."""
+    from sqlalchemy import select
+
+    from banscan.serve.osquery import jloads
+    from banscan.store.service_tables import osquery_rows
+
+    huge = 123456789012345678901234567890
+    raw = json.dumps({"size": huge, "neg": -huge, "edge": 2**64}).encode()
+    assert jloads(raw) == json.loads(raw) and isinstance(jloads(raw)["size"], int)
+    live = live_sqlite
+    key = enroll(live, "ws-big")
+    row = dict(KESL, size=huge)
+    snap = {"name": "banscan_deb_packages", "hostIdentifier": "ws-big", "unixTime": 1796032800, "counter": 0,
+            "action": "snapshot", "snapshot": [BASH, row]}
+    assert live.osquery("log", {"node_key": key, "log_type": "result", "data": [snap]}, gz=True) == {"node_invalid": False}
+    flush(live)
+    with live.app.state.service.store.engine.connect() as c:
+        stored = [json.loads(r.row) for r in c.execute(select(osquery_rows.c.row))]
+    assert row in stored and str(huge) in json.dumps(stored)
+    assert [f for f in kaspersky_findings(live, "ws-big") if f["status"] == "open"]

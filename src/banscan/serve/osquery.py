@@ -44,6 +44,7 @@ from banscan.serve import nodeeval
 from banscan.serve.auth import service
 from banscan.serve.tokens import new_node_key, node_key_digest
 from banscan.store import db
+from banscan.store.core import loads
 from banscan.store.service_tables import osquery_nodes, osquery_rows
 
 log = logging.getLogger("banscan.serve.osquery")
@@ -99,11 +100,9 @@ def _now() -> str:
 # --------------------------------------------------------------------------- request bodies
 
 
-def jloads(raw: bytes) -> Any:
-    try:
-        return orjson.loads(raw)
-    except orjson.JSONDecodeError:  # e.g. a lone surrogate escape, which the json module accepts
-        return json.loads(raw)
+# request bodies are read as the CLI reads files: ``json.loads`` results, with orjson where it gives
+# the same (integers beyond 64 bits, NaN, lone surrogate escapes go to the json module)
+jloads = loads
 
 
 def jdumps(v: Any, sort: bool = False) -> str:
