@@ -293,3 +293,23 @@ def test_huge_integers_in_a_log_are_kept_as_the_cli_reads_them(live_sqlite: serv
         stored = [json.loads(r.row) for r in c.execute(select(osquery_rows.c.row))]
     assert row in stored and str(huge) in json.dumps(stored)
     assert [f for f in kaspersky_findings(live, "ws-big") if f["status"] == "open"]
+
+
+def test_node_endpoints_answer_errors_and_other_methods_as_before(live_sqlite: servekit.Live) -> None:
+    """The node endpoints are called without FastAPI's routing: errors keep FastAPI's shape, the
+    service's headers are there, and other methods on their paths are still refused."""
+    live = live_sqlite
+    r = live.client.post("/api/osquery/log", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and r.json() == {"detail": "the body is not JSON"}
+    assert r.headers["x-content-type-options"] == "nosniff" and r.headers["cache-control"] == "no-store"
+    r = live.client.post("/api/osquery/log", content=b"\x1f\x8b not gzip")
+    assert r.status_code == 400 and r.json() == {"detail": "the body is not valid gzip"}
+    key = enroll(live, "ws-e")
+    r = live.client.post("/api/osquery/log", json={"node_key": key, "log_type": "nope", "data": []})
+    assert r.status_code == 400 and "log_type" in r.json()["detail"]
+    ok = live.client.post("/api/osquery/config", json={"node_key": key})
+    assert ok.status_code == 200 and ok.headers["content-type"] == "application/json"
+    assert ok.json()["node_invalid"] is False
+    for path in ("enroll", "config", "log", "distributed/read", "distributed/write"):
+        assert live.client.get(f"/api/osquery/{path}").status_code == 405
+    assert live.client.post("/api/osquery/nope", json={}).status_code == 404

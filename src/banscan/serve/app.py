@@ -10,11 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.middleware.errors import ServerErrorMiddleware
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from banscan import __version__
@@ -126,6 +130,7 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
 
     app.include_router(api.router)
     app.include_router(osquery.router)
+    app.node_endpoints = dict(osquery.NODE_ENDPOINTS)
 
     @app.get("/api/openapi.json", include_in_schema=False)
     def openapi(_p: Any = Depends(bearer)) -> JSONResponse:
@@ -154,24 +159,57 @@ NODE_PATHS = "/api/osquery/"
 class _App(FastAPI):
     """FastAPI with a lean middleware stack for osquery's node endpoints: the service's own
     middlewares (body limit, security headers) and FastAPI's, without the extensions' (e.g. the
-    web dashboard's decorator-style HTTP middleware, which costs a task and streams per request)."""
+    web dashboard's decorator-style HTTP middleware, which costs a task and streams per request).
+
+    The node endpoints themselves (``POST`` to a path of ``node_endpoints``) are called directly,
+    behind the service's own middlewares: thousands of nodes call them, and FastAPI's routing and
+    dependency machinery would cost more than the endpoints' own work.  They stay FastAPI routes
+    too (the OpenAPI description; any other method on their paths is answered by FastAPI)."""
+
+    node_endpoints: dict[str, Callable[[Request], Awaitable[Any]]] = {}
 
     def build_middleware_stack(self) -> ASGIApp:
         full = super().build_middleware_stack()
         saved = self.user_middleware
-        self.user_middleware = [m for m in saved if m.cls in (BodyLimit, ApiHeaders)]
+        kept = [m for m in saved if m.cls in (BodyLimit, ApiHeaders)]
+        self.user_middleware = kept
         try:
             lean = super().build_middleware_stack()
         finally:
             self.user_middleware = saved
+        direct: ASGIApp = _NodeEndpoints(self.node_endpoints)
+        for m in reversed(kept):  # the same order as in the stacks above
+            direct = m.cls(direct, *m.args, **m.kwargs)  # type: ignore[call-arg]
+        direct = ServerErrorMiddleware(direct)
+        endpoints = self.node_endpoints
 
         async def dispatch(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] == "http" and str(scope.get("path", "")).startswith(NODE_PATHS):
-                await lean(scope, receive, send)
+                if scope.get("method") == "POST" and scope["path"] in endpoints:
+                    await direct(scope, receive, send)
+                else:
+                    await lean(scope, receive, send)
             else:
                 await full(scope, receive, send)
 
         return dispatch
+
+
+class _NodeEndpoints:
+    """Calls ``endpoints[path](request)`` and answers its result as JSON; an ``HTTPException``
+    is answered as FastAPI answers it (``{"detail": …}``, its status and headers)."""
+
+    def __init__(self, endpoints: dict[str, Callable[[Request], Awaitable[Any]]]) -> None:
+        self.endpoints = endpoints
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive, send)
+        response: Response
+        try:
+            response = JSONResponse(await self.endpoints[scope["path"]](request))
+        except HTTPException as e:
+            response = JSONResponse({"detail": e.detail}, status_code=e.status_code, headers=e.headers)
+        await response(scope, receive, send)
 
 
 _API_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"cache-control", b"no-store"),

@@ -608,3 +608,13 @@ def _mode(svc: Any) -> str:
     if mode == "auto":
         return "process"
     return mode
+
+
+# the node endpoints by path, called directly by the app (see banscan.serve.app._App)
+NODE_ENDPOINTS = {
+    "/api/osquery/enroll": enroll,
+    "/api/osquery/config": config,
+    "/api/osquery/log": log_endpoint,
+    "/api/osquery/distributed/read": distributed_read,
+    "/api/osquery/distributed/write": distributed_write,
+}
