@@ -161,7 +161,8 @@ def register(app: typer.Typer) -> None:
         cfg = ServeConfig(db=s.db, profiles=list(s.profiles), registry=list(s.registry),
                           enroll_secret=read_secret(enroll_secret_file) if enroll_secret_file else None,
                           max_body_bytes=int(max_body_mb * MIB), fail_on=s.fail_on, far=dict(s.far),
-                          osquery_interval=osquery_interval, sso_header=sso_header, trusted_proxies=proxies)
+                          osquery_interval=osquery_interval, sso_header=sso_header, trusted_proxies=proxies,
+                          background_delay=5.0)
         app = create_app(cfg, registry=reg, extensions=default_extensions())
         scheme = "https" if certfile else "http"
         typer.echo(f"banscan serve: {scheme}://{host}:{port}/ (database {_redact(s.db)})", err=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
@@ -48,6 +48,17 @@ async def _periodic(svc: Service) -> None:
             await asyncio.to_thread(evaluate, svc)
         except Exception:  # noqa: BLE001
             log.exception("periodic evaluation failed")
+
+
+async def _after(delay: float, work: Coroutine[Any, Any, None]) -> None:
+    """``work``, begun ``delay`` seconds from now."""
+    try:
+        if delay > 0:
+            await asyncio.sleep(delay)
+    except BaseException:
+        work.close()
+        raise
+    await work
 
 
 async def _warm_routes(app: ASGIApp) -> None:
@@ -97,14 +108,15 @@ def create_app(config: ServeConfig, *, store: Store | None = None, registry: Reg
         except Exception:  # noqa: BLE001 - the nodes are then looked up one by one
             log.exception("could not load the osquery nodes")
         await _warm_routes(app)
-        tasks = [asyncio.create_task(_periodic(svc))]
+        delay = svc.config.background_delay
+        tasks = [asyncio.create_task(_after(delay, _periodic(svc)))]
 
         if osquery._mode(svc) == "process":  # batches applied and nodes evaluated in a worker process
-            tasks.append(asyncio.create_task(worker.supervise(svc)))
+            tasks.append(asyncio.create_task(_after(delay, worker.supervise(svc))))
             tasks.append(asyncio.create_task(osquery.checkins(svc)))
         else:
-            tasks.append(asyncio.create_task(osquery.evaluator(svc)))
-            tasks.append(asyncio.create_task(inbox.worker(svc)))
+            tasks.append(asyncio.create_task(_after(delay, osquery.evaluator(svc))))
+            tasks.append(asyncio.create_task(_after(delay, inbox.worker(svc))))
         try:
             yield
         finally:

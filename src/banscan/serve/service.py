@@ -45,6 +45,11 @@ class ServeConfig:
     # where osquery batches are applied and nodes re-scanned: "process" (a worker), "thread" or "auto"
     evaluator: str = "auto"
     worker_nice: int = 10  # the worker process's CPU priority below the serving process's (os.nice)
+    # seconds after a start before the background work begins (the worker process or threads that
+    # apply batches and evaluate nodes, the start-up evaluation): after a restart the nodes that
+    # waited call at once, and are answered first.  Batches are committed before being
+    # acknowledged either way; they are applied that much later.  ``banscan serve`` waits 5 s.
+    background_delay: float = 0.0
     far: dict[str, Any] = field(default_factory=dict)
     # web single sign-on: a reverse proxy's header naming the user, believed only from these networks
     sso_header: str | None = None
