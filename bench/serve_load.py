@@ -12,12 +12,19 @@ N simulated osquery nodes (default 2,000) run against a ``banscan serve`` subpro
    ``--logger_tls_compress`` sends them, plus a distributed read per round;
 3. unless ``--no-kill``: the server is SIGKILLed mid-way through round 2 and restarted; nodes
    retry what was not acknowledged, as osqueryd buffers and retries unacknowledged logs;
+   nodes whose turn comes while the server is down wait until its port accepts connections
+   again and are then all sent at once (harsher than osqueryd, which retries at its next
+   interval);
 4. after the run: every log batch the server acknowledged must be in the database (the server
    stores the digest of each batch, applied or still in its inbox), counted after the restart.
 
 Figures: request latency (p50/p95/p99/max) per phase, the server's RSS over time, batches
-acknowledged / found / lost, nodes evaluated, wall time.  Bounded: at most ``--max-seconds``
-(default 900) of wall time, then everything stops.
+acknowledged / found / lost, nodes evaluated, wall time; per phase, the machine's load average
+and the CPU time of the serving process per answered request (the machine is shared).  A
+request's latency is the time of its answered attempt, from opening the connection to the last
+byte of the answer (including waiting for one of the ``--connections`` slots); an attempt that
+meets no server (refused or reset while it is down) is not timed but counted as retried.
+Bounded: at most ``--max-seconds`` (default 900) of wall time, then everything stops.
 
     python bench/serve_load.py                      # SQLite, 2,000 nodes
     python bench/serve_load.py --backend postgres   # BANSCAN_TEST_PG_URL, or an embedded pgserver
@@ -203,6 +210,8 @@ class Bench:
         self.down = asyncio.Event()
         self.down.set()  # set = server up
         self.slots = asyncio.Semaphore(args.connections)
+        self.windows: list[tuple[str, float, float]] = []  # (storm or rN, start, end), monotonic
+        self.restart_seconds: float | None = None
 
     def note(self, phase: str, secs: float) -> None:
         self.lat.setdefault(phase, []).append(secs)
@@ -288,6 +297,7 @@ class Bench:
                 tasks.append(asyncio.create_task(self._at(at, self.enroll(client, i))))
             await asyncio.gather(*tasks)
             storm = time.monotonic() - t0
+            self.windows.append(("storm", t0, time.monotonic()))
             print(f"enrolment storm: {len(self.keys)}/{n} nodes enrolled in {storm:.1f} s", flush=True)
             # 2. rounds of logs
             killed_at = None
@@ -301,6 +311,7 @@ class Bench:
                     tasks.append(asyncio.create_task(self._kill_restart(t1 + self.args.period * 0.5)))
                     killed_at = rnd
                 await asyncio.gather(*tasks)
+                self.windows.append((f"r{rnd}", t1, time.monotonic()))
                 print(f"round {rnd}: {time.monotonic() - t1:.1f} s, server RSS {children_rss(self.server.proc.pid) // 1024} MiB",
                       flush=True)
                 if time.monotonic() > self.deadline:
@@ -323,8 +334,30 @@ class Bench:
         print(f"SIGKILL at {before} acknowledged batches; restarting", flush=True)
         t = time.monotonic()
         await asyncio.to_thread(self.server.start)
-        print(f"restarted in {time.monotonic() - t:.1f} s", flush=True)
+        self.restart_seconds = time.monotonic() - t
+        print(f"restarted in {self.restart_seconds:.1f} s", flush=True)
         self.down.set()
+
+
+def window_figures(bench: Bench, timeline: list[tuple[float, float, float, float]]) -> dict[str, dict[str, Any]]:
+    """Per phase window (storm, r0, r1, …): wall time, mean load average, requests answered, CPU
+    of the serving and worker processes (and per answered request)."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def at(t: float) -> tuple[float, float]:  # CPU totals of the last sample at or before t
+        before = [x for x in timeline if x[0] <= t]
+        x = before[-1] if before else (t, 0.0, 0.0, 0.0)
+        return x[2], x[3]
+
+    for name, start, end in bench.windows:
+        inside = [x[1] for x in timeline if start <= x[0] <= end]
+        reqs = sum(len(xs) for ph, xs in bench.lat.items()
+                   if ("storm" if ph == "enroll" else ph.rsplit(" ", 1)[-1]) == name)
+        (s0, w0), (s1, w1) = at(start), at(end)
+        out[name] = {"wall": end - start, "load": sum(inside) / len(inside) if inside else float("nan"),
+                     "requests": reqs, "server_cpu": s1 - s0, "worker_cpu": w1 - w0,
+                     "ms_per_request": (s1 - s0) / reqs * 1000 if reqs else float("nan")}
+    return out
 
 
 def check(db: str, acked: list[tuple[str, str]]) -> dict[str, int]:
@@ -400,6 +433,8 @@ def main() -> int:
     rss: list[tuple[float, int]] = []
     loads: list[float] = []
     cpu: dict[tuple[str, int], float] = {}
+    # (monotonic time, 1-min load average, serving processes' CPU s, worker processes' CPU s so far)
+    timeline: list[tuple[float, float, float, float]] = []
     stop = False
 
     async def sample() -> None:
@@ -411,6 +446,8 @@ def main() -> int:
                 cpu[("server", server.proc.pid)] = cpu_seconds(server.proc.pid)
                 for c in child_pids(server.proc.pid):
                     cpu[("worker", c)] = cpu_seconds(c)
+            timeline.append((time.monotonic(), loads[-1], sum(v for (k, _), v in cpu.items() if k == "server"),
+                             sum(v for (k, _), v in cpu.items() if k == "worker")))
             await asyncio.sleep(2)
 
     async def go() -> dict[str, Any]:
@@ -439,10 +476,25 @@ def main() -> int:
               f"{sorted(loads)[len(loads) // 2]:.1f}, max {max(loads):.1f} on {os.cpu_count()} CPUs "
               "(server, its worker and this client share them with other processes)")
     print("(r0: first snapshots; r1: the round with the SIGKILL and restart; later rounds: differentials)")
-    print(f"{'phase':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}")
+    windows = window_figures(bench, timeline)
+    print(f"{'phase':<18}{'requests':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'max ms':>9}{'load':>7}")
     for phase, xs in sorted(bench.lat.items()):
+        w = windows.get("storm" if phase == "enroll" else phase.rsplit(" ", 1)[-1], {})
         print(f"{phase:<18}{len(xs):>9}{pct(xs, 50) * 1000:>9.1f}{pct(xs, 95) * 1000:>9.1f}"
-              f"{pct(xs, 99) * 1000:>9.1f}{max(xs) * 1000:>9.1f}")
+              f"{pct(xs, 99) * 1000:>9.1f}{max(xs) * 1000:>9.1f}{w.get('load', float('nan')):>7.1f}")
+    print("(load: the machine's mean 1-min load average while the phase ran; latency is each answered request's "
+          "own attempt, from opening its connection to the last byte of the answer; an attempt that met no "
+          "server is not timed, it is counted under 'retried requests' and the node tries again 1-2 s later; "
+          "nodes whose turn came while the server was down wait for it and are then sent at once)")
+    if windows:
+        print(f"{'window':<10}{'wall s':>8}{'load':>7}{'requests':>10}{'serving CPU s':>15}{'ms/request':>12}"
+              f"{'worker CPU s':>14}")
+        for name, w in windows.items():
+            print(f"{name:<10}{w['wall']:>8.1f}{w['load']:>7.1f}{w['requests']:>10}{w['server_cpu']:>15.1f}"
+                  f"{w['ms_per_request']:>12.2f}{w['worker_cpu']:>14.1f}")
+        print("(CPU from /proc every 2 s; in the round with the kill, the killed process's last 2 s may be missing)")
+    if bench.restart_seconds is not None:
+        print(f"restart after SIGKILL: port accepting again {bench.restart_seconds:.1f} s after the kill")
     print(f"target: p99 < 250 ms; enrolment storm {args.nodes} nodes in {args.storm_seconds:g} s "
           f"(took {info['storm_seconds']:.1f} s)")
     served = sum(len(xs) for xs in bench.lat.values())
