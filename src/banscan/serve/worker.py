@@ -25,6 +25,7 @@ def _run(db_url: str, registry: list[str], profiles: list[str], eval_delay: floa
          wake: Any, evaluate_all: Any, registry_sha: Any, parent: int) -> None:
     from sqlalchemy import select
 
+    from banscan.fast.regcache import load_registry
     from banscan.registry import load
     from banscan.serve import inbox, osquery
     from banscan.serve.service import ServeConfig, Service
@@ -39,14 +40,15 @@ def _run(db_url: str, registry: list[str], profiles: list[str], eval_delay: floa
             pass
     cfg = ServeConfig(db=db_url, profiles=profiles, registry=registry, evaluator="thread", evaluator_duty=1.0,
                       osquery_eval_delay=eval_delay, evaluate_at_startup=False, evaluate_every=0)
-    svc = Service(cfg, open_store(db_url, actor="osquery"), load(registry))
+    # the compiled registry the service cached (keyed by the files' content): not built again here
+    svc = Service(cfg, open_store(db_url, actor="osquery"), load_registry(registry, loader=load))
     nodes = osquery.nodes_of(svc)
     try:
         while os.getppid() == parent:
             try:
                 sha = registry_sha.value.decode()
                 if sha and sha != svc.registry.meta()["sha256"]:  # the service switched registries
-                    svc.set_registry(load(registry))
+                    svc.set_registry(load_registry(registry, loader=load))
                 n = inbox.drain_once(svc)
                 if evaluate_all.is_set():  # a flush: evaluate now what would wait for its delay
                     evaluate_all.clear()
