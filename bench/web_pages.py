@@ -139,6 +139,7 @@ def pages_of(svc: Any) -> list[tuple[str, str]]:
             (f"/assets/{one['asset']}", "asset"),
             (f"/law?family=kaspersky&profile={PROFILE}", "law"),
             (f"/proof?profile={PROFILE}", "proof (coverage preview)"),
+            (f"/proof?profile={PROFILE}&as_of={svc.today() + dt.timedelta(days=60)}", "proof as of +60 d (every asset a gap)"),
             ("/admin", "admin")]
 
 
