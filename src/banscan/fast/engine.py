@@ -276,38 +276,39 @@ class UnicodeFilter:
         return self._hs  # type: ignore[return-value]
 
     def needing(self, lines: Sequence[bytes]) -> list[bool]:
-        """:meth:`needs_bytes` of each line, the folded lines scanned together in one pass."""
+        """:meth:`needs_bytes` of each line (a trailing newline left out), the lines decoded,
+        folded and scanned together: NFKC and case folding work character by character around a
+        newline (it composes with nothing), so the folded whole is the folded lines joined."""
         eng = None if self._empty else self._folded_engine()
-        if eng is None:
+        if eng is None or not lines:
             return [self.needs_bytes(x) for x in lines]
+        import bisect
         import unicodedata
 
-        out = [True] * len(lines)
-        folded: list[str] = []
-        which: list[int] = []
-        for i, line in enumerate(lines):
-            if line.endswith(b"\n"):
-                line = line[:-1]
-            try:
-                text = line.decode("utf-8")
-            except UnicodeDecodeError:
-                continue  # bytes that are not UTF-8: passed
-            if _has_escape(text) or "\ufffd" in text:
-                continue
-            t = unicodedata.normalize("NFKC", text).casefold()
-            if "\n" in t:
-                continue  # (never seen: folding makes no newline) one text a line, or passed
-            folded.append(t)
-            which.append(i)
-            out[i] = False
-        if folded:
-            buf = "\n".join(folded).encode("utf-8", "surrogatepass")
-            starts = [0]
-            for t in folded[:-1]:
-                starts.append(starts[-1] + len(t.encode("utf-8", "surrogatepass")) + 1)
-            pos = {s: k for k, s in enumerate(starts)}
-            for s in eng.candidate_lines(buf):
-                out[which[pos[s]]] = True
+        joined = b"\n".join(x[:-1] if x.endswith(b"\n") else x for x in lines)
+        try:
+            text = joined.decode("utf-8")
+        except UnicodeDecodeError:  # some line is not UTF-8 (it is passed): one line at a time
+            return [self.needs_bytes(x) for x in lines]
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        if folded.count("\n") != len(lines) - 1:  # (never seen: folding makes no newline)
+            return [self.needs_bytes(x) for x in lines]
+        out = [False] * len(lines)
+        if "\\" in text or "\ufffd" in text:  # escapes, or bytes that were not UTF-8: passed
+            starts = [0] + [m.end() for m in re.finditer("\n", text)]
+            for m in _RUN.finditer(text):
+                if (m.end() - m.start()) % 2 == 0:
+                    out[bisect.bisect_right(starts, m.start()) - 1] = True
+            i = text.find("\ufffd")
+            while i >= 0:
+                out[bisect.bisect_right(starts, i) - 1] = True
+                i = text.find("\ufffd", i + 1)
+        buf = folded.encode("utf-8", "surrogatepass")
+        hits = eng.candidate_lines(buf)
+        if hits:
+            bstarts = [0] + [m.end() for m in re.finditer(b"\n", buf)]
+            for s in hits:
+                out[bisect.bisect_right(bstarts, s) - 1] = True
         return out
 
     def needs(self, text: str) -> bool:
