@@ -238,22 +238,30 @@ class OsqueryPlan(Plan):
         events = lines.osquery_events(block, skip)
         if events is None:
             return False
-        assets = ctx.assets
         n = unknown = 0
+        by_class: dict[str, set[str]] = {}  # only which hosts have which classes matters
         for qname, (rows, hosts) in events.items():
             n += rows
             ec = self._evidence(qname, block, skip)
             if ec is None:
                 unknown += rows  # rows of tables listing no software: counted, as the reader does
                 continue
-            cls = ec.value
-            # only which hosts have which classes matters, not how often
+            got = by_class.get(ec.value)
+            if got is None:
+                by_class[ec.value] = hosts
+            else:
+                got |= hosts
+        assets = ctx.assets
+        for cls, hosts in by_class.items():
+            if not assets:
+                assets.update({a: {cls} for a in hosts})
+                continue
             for a in hosts:
-                got = assets.get(a)
-                if got is None:
+                had = assets.get(a)
+                if had is None:
                     assets[a] = {cls}
                 else:
-                    got.add(cls)
+                    had.add(cls)
         ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown
