@@ -145,6 +145,26 @@ static int skipped(Skip *k, Py_ssize_t off) {
     return 0;
 }
 
+/* The next line of [*p, end) that `k` does not skip: 1 with the line in [*line, *eol) and *p
+   moved past it, 0 at the end, -1 on error. */
+static int next_line(Skip *k, const char *start, const char **p, const char *end, const char **line,
+                     const char **eol) {
+    while (*p < end) {
+        const char *e = line_end(*p, end);
+        int sk = skipped(k, *p - start);
+        if (sk < 0)
+            return -1;
+        const char *l = *p;
+        *p = (e == end) ? end : e + 1;
+        if (!sk) {
+            *line = l;
+            *eol = e;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 static const char HEAD[] = "{\"name\":\"";
 static const char HOST[] = "\",\"hostIdentifier\":\"";
 static const char COLS[] = "\"columns\":{";
@@ -170,24 +190,18 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
     int ok = 1;
     const size_t nh = sizeof(HEAD) - 1, nho = sizeof(HOST) - 1, nc = sizeof(COLS) - 1,
                  na = sizeof(ADDED) - 1;
-    while (p < end) {
-        const char *e = line_end(p, end);
-        int sk = skipped(&sk_, p - start);
-        if (sk < 0)
+    const char *ln, *e;
+    int more;
+    while ((more = next_line(&sk_, start, &p, end, &ln, &e)) != 0) {
+        if (more < 0)
             goto fail;
-        if (sk) {
-            if (e == end)
-                break;
-            p = e + 1;
-            continue;
-        }
         lines++;
         /* {"name":"Q","hostIdentifier":"H", */
-        if (!starts_with(p, e, HEAD, nh)) {
+        if (!starts_with(ln, e, HEAD, nh)) {
             ok = 0;
             break;
         }
-        const char *q0 = p + nh, *q1 = field_end(q0, e);
+        const char *q0 = ln + nh, *q1 = field_end(q0, e);
         if (!starts_with(q1, e, HOST, nho)) {
             ok = 0;
             break;
@@ -198,12 +212,12 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
             break;
         }
         /* ... "action":"added"} at the end (before an optional carriage return) */
-        const char *t = (e > p && e[-1] == '\r') ? e - 1 : e;
-        if ((size_t)(t - p) < na || memcmp(t - na, ADDED, na) != 0) {
+        const char *t = (e > ln && e[-1] == '\r') ? e - 1 : e;
+        if ((size_t)(t - ln) < na || memcmp(t - na, ADDED, na) != 0) {
             ok = 0;
             break;
         }
-        columns += count_in(p, e, COLS, nc);
+        columns += count_in(ln, e, COLS, nc);
         /* counted under the span Q","hostIdentifier":"H (Q holds no quote: the first separator
            splits it again), one bytes object a line and no tuple */
         PyObject *key = PyBytes_FromStringAndSize(q0, h1 - q0);
@@ -222,9 +236,6 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
         }
         Py_DECREF(v);
         Py_DECREF(key);
-        if (e == end)
-            break;
-        p = e + 1;
     }
     PyBuffer_Release(&buf);
     if (!ok || columns != lines) {
@@ -317,27 +328,21 @@ static PyObject *tsv_column(PyObject *self, PyObject *args) {
     /* the value last added: rows of one asset usually follow each other */
     const char *last = NULL;
     Py_ssize_t last_len = -1;
-    while (p < end) {
-        const char *e = line_end(p, end);
-        int sk = skipped(&k, p - start);
-        if (sk < 0) {
+    const char *ln, *e;
+    int more;
+    while ((more = next_line(&k, start, &p, end, &ln, &e)) != 0) {
+        if (more < 0) {
             PyBuffer_Release(&buf);
             Py_DECREF(values);
             return NULL;
         }
-        if (sk) {
-            if (e == end)
-                break;
-            p = e + 1;
-            continue;
-        }
         lines++;
-        if (e == p || (e == p + 1 && *p == '\r') || *p == '#') { /* a blank or header line */
+        if (e == ln || (e == ln + 1 && *ln == '\r') || *ln == '#') { /* a blank or header line */
             PyBuffer_Release(&buf);
             Py_DECREF(values);
             Py_RETURN_NONE;
         }
-        const char *v = p;
+        const char *v = ln;
         for (Py_ssize_t i = 0; i < index; i++) {
             const char *tab = memchr(v, '\t', (size_t)(e - v));
             if (tab == NULL) {
@@ -362,9 +367,6 @@ static PyObject *tsv_column(PyObject *self, PyObject *args) {
             last = v;
             last_len = w - v;
         }
-        if (e == end)
-            break;
-        p = e + 1;
     }
     PyBuffer_Release(&buf);
     PyObject *res = Py_BuildValue("(nN)", lines, values);
