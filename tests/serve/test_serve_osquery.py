@@ -285,13 +285,16 @@ def test_huge_integers_in_a_log_are_kept_as_the_cli_reads_them(live_sqlite: serv
     live = live_sqlite
     key = enroll(live, "ws-big")
     row = dict(KESL, size=huge)
+    # NaN and infinities as the json module reads them (orjson would write them back as null)
+    odd = dict(CURL, weight=float("inf"))
     snap = {"name": "banscan_deb_packages", "hostIdentifier": "ws-big", "unixTime": 1796032800, "counter": 0,
-            "action": "snapshot", "snapshot": [BASH, row]}
+            "action": "snapshot", "snapshot": [BASH, row, odd]}
     assert live.osquery("log", {"node_key": key, "log_type": "result", "data": [snap]}, gz=True) == {"node_invalid": False}
     flush(live)
     with live.app.state.service.store.engine.connect() as c:
         stored = [json.loads(r.row) for r in c.execute(select(osquery_rows.c.row))]
     assert row in stored and str(huge) in json.dumps(stored)
+    assert odd in stored
     assert [f for f in kaspersky_findings(live, "ws-big") if f["status"] == "open"]
 
 

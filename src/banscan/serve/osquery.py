@@ -29,6 +29,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import math
 import threading
 import time
 import zlib
@@ -107,9 +108,22 @@ jloads = loads
 
 def jdumps(v: Any, sort: bool = False) -> str:
     try:
-        return orjson.dumps(v, option=orjson.OPT_SORT_KEYS if sort else 0).decode("utf-8")
-    except TypeError:  # lone surrogates: the json module writes them escaped
+        out = orjson.dumps(v, option=orjson.OPT_SORT_KEYS if sort else 0)
+    except TypeError:  # lone surrogates, integers beyond 64 bits: the json module writes them
         return json.dumps(v, sort_keys=sort, ensure_ascii=True, separators=(",", ":"))
+    if b"null" in out and _non_finite(v):  # orjson writes NaN and infinities as null
+        return json.dumps(v, sort_keys=sort, ensure_ascii=True, separators=(",", ":"))
+    return out.decode("utf-8")
+
+
+def _non_finite(v: Any) -> bool:
+    if isinstance(v, float):
+        return not math.isfinite(v)
+    if isinstance(v, dict):
+        return any(_non_finite(x) for x in v.values())
+    if isinstance(v, list):
+        return any(_non_finite(x) for x in v)
+    return False
 
 
 async def _json_body(request: Request) -> Any:
