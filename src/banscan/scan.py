@@ -231,7 +231,10 @@ class Scanner:
         self.blocks = fast and blocks  # the block scanner for line-oriented inputs
 
     def scan_stream(self, stream: BinaryIO, path: str, asset: str | None, forced: str | None,
-                    walked: bool = False, size: int | None = None) -> tuple[InputReport, list[Detection]]:
+                    walked: bool = False, size: int | None = None,
+                    fd: int | None = None) -> tuple[InputReport, list[Detection]]:
+        """``fd``: when ``stream`` is a regular file read from its start, its descriptor (``--jobs``
+        workers then read their blocks from it)."""
         shown = display_path(path)
         report = InputReport(path=shown, format=None)
         try:
@@ -280,7 +283,7 @@ class Scanner:
 
             plan = plan_for(source, head)
         if plan is not None:
-            dets = self._scan_blocks(source, plan, buffered, ctx, report, size)
+            dets = self._scan_blocks(source, plan, buffered, ctx, report, size, fd)
         else:
             dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         if transcoder is not None and transcoder.replaced:
@@ -300,7 +303,7 @@ class Scanner:
         return report, dets
 
     def _scan_blocks(self, source: Source, plan: Any, stream: BinaryIO, ctx: ReadContext,
-                     report: InputReport, size: int | None) -> list[Detection]:
+                     report: InputReport, size: int | None, fd: int | None = None) -> list[Detection]:
         """Block scanner: candidate lines through the reader, the rest counted (banscan.fast)."""
         from banscan.fast import blocks as fb
 
@@ -311,8 +314,10 @@ class Scanner:
             from banscan.fast.parallel import can_fork, map_blocks
 
             if can_fork():
+                # workers read a regular file's blocks themselves: the parent only hashes and cuts
+                spans = fb.iter_spans(stream) if fd is not None and not plan.has_headers else None
                 results = map_blocks(self.matcher, source, plan, blocks, ctx.path, ctx.asset, self.jobs,
-                                     self.limits, evidence=keep)
+                                     self.limits, evidence=keep, fd=fd, spans=spans)
             else:
                 results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
                                          limits=self.limits, evidence=keep) for h, first, b in blocks)
@@ -455,7 +460,8 @@ class Scanner:
             return
         with fh:
             size = st.st_size if stat.S_ISREG(st.st_mode) else None
-            yield self.scan_stream(fh, name, asset, forced, walked=walked, size=size)
+            yield self.scan_stream(fh, name, asset, forced, walked=walked, size=size,
+                                   fd=fh.fileno() if size is not None else None)
 
 
 class _Chain(io.RawIOBase):

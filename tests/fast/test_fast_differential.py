@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -481,3 +482,29 @@ def test_unicode_filter_in_one_pass_equals_line_by_line(registry: Registry, seed
             lines[-1] += b"\xff"  # not UTF-8: the block goes line by line
     assert uf.needing(lines) == [uf.needs_bytes(x) for x in lines]
     assert any(uf.needing(lines)) and not all(uf.needing(lines))
+
+
+def test_jobs_workers_read_blocks_from_the_file_and_notice_a_change(tmp_path: Path, registry: Registry,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """With --jobs, workers read each block of a regular file at its offset: the same results as
+    one process (above and here), and a block whose bytes differ from what the parent read (the
+    file rewritten meanwhile) is an error naming the line, not a silent scan of other bytes."""
+    import banscan.fast.parallel as par
+
+    rnd = random.Random(5)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, signature_values(registry), rnd, 300)
+    one = scan(registry, [str(osq)])
+    two = scan(registry, [str(osq)], jobs=2)
+    assert key(one) == key(two) and one.detections
+    assert [i.to_dict() for i in one.inputs] == [i.to_dict() for i in two.inputs]
+
+    real = os.pread
+
+    def rewritten(fd: int, n: int, offset: int) -> bytes:
+        data = real(fd, n, offset)
+        return data if offset == 0 else data[:-1] + b"?"
+
+    monkeypatch.setattr(par.os, "pread", rewritten)  # the forked workers inherit it
+    bad = scan(registry, [str(osq)], jobs=2)
+    assert any("changed while being read" in e for e in bad.inputs[0].errors)

@@ -144,6 +144,34 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         yield line, carry
 
 
+EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
+
+
+def iter_spans(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, int, int, tuple[bytes, bytes]]]:
+    """(first line number, offset, length, (first and last EDGE bytes)) of the blocks
+    :func:`iter_blocks` cuts from ``stream`` (read from its start), without joining them."""
+    size = size or BLOCK_BYTES
+    line, offset = 1, 0
+    carry = b""
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            break
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:
+            carry = carry + chunk
+            continue
+        n = len(carry) + cut
+        head = carry[:EDGE] if len(carry) >= EDGE else (carry + chunk[:EDGE])[:EDGE]
+        tail = chunk[cut - EDGE:cut] if cut >= EDGE else (carry[-EDGE:] + chunk[:cut])[-EDGE:]
+        yield line, offset, n, (head, tail)
+        line += lines.newlines(chunk, 0, cut)  # (the carry holds no newline)
+        offset += n
+        carry = chunk[cut:]
+    if carry:
+        yield line, offset, len(carry), (carry[:EDGE], carry[-EDGE:])
+
+
 def _lines_of(block: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
     """(start, end) of the lines beginning at ``starts`` (end includes the newline)."""
     n = len(block)
@@ -166,6 +194,8 @@ class Plan:
     def synthetic_header(self) -> bytes:
         """Lines put before every block so that the reader starts in the right mode."""
         return b""
+
+    has_headers = False  # header_lines may return lines (then the parent reads every block)
 
     def header_lines(self, block: bytes) -> list[bytes]:
         """Lines of ``block`` that later blocks need in front of them (Zeek's ``#`` headers)."""
@@ -273,6 +303,7 @@ class ZeekTsvPlan(Plan):
     """Zeek TSV logs (``#separator`` header)."""
 
     name = "zeek"
+    has_headers = True
 
     def __init__(self) -> None:
         self._fields: dict[tuple[bytes, ...], frozenset[str] | None] = {}
