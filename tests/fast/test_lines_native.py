@@ -95,3 +95,23 @@ def test_tsv_column_refuses_blank_header_and_short_lines() -> None:
     assert native.tsv_column(rows, 1) == lines.tsv_column_py(rows, 1) == (2, {b"10.0.0.1", b"10.0.0.2"})
     for bad in (rows + b"\n", rows + b"#close\t2026\n", rows + b"3\n", b"\r\n" + rows):
         assert native.tsv_column(bad, 1) is None and lines.tsv_column_py(bad, 1) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([b"a" * 3, b"a" * 70, b"\n", b"xy\n", b"z" * 300]), max_size=30),
+       st.integers(1, 200))
+def test_spans_are_the_blocks_places(pieces: list[bytes], size: int) -> None:
+    """iter_spans gives each block of iter_blocks by its place (first line, offset, length) and its
+    ends as they are in the block, also for blocks shorter than the ends' length."""
+    import io
+
+    from banscan.fast import blocks as fb
+
+    data = b"".join(pieces)
+    blocks = list(fb.iter_blocks(io.BytesIO(data), size))
+    spans = list(fb.iter_spans(io.BytesIO(data), size))
+    assert b"".join(b for _, b in blocks) == data
+    assert len(blocks) == len(spans)
+    for (line, block), (first, at, n, (head, tail)) in zip(blocks, spans, strict=True):
+        assert (first, data[at:at + n]) == (line, block)
+        assert (head, tail) == (block[:fb.EDGE], block[-fb.EDGE:])

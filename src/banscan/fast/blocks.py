@@ -162,7 +162,7 @@ def iter_spans(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int,
             carry = carry + chunk
             continue
         n = len(carry) + cut
-        head = carry[:EDGE] if len(carry) >= EDGE else (carry + chunk[:EDGE])[:EDGE]
+        head = carry[:EDGE] if len(carry) >= EDGE else (carry + chunk[:min(cut, EDGE)])[:EDGE]
         tail = chunk[cut - EDGE:cut] if cut >= EDGE else (carry[-EDGE:] + chunk[:cut])[-EDGE:]
         yield line, offset, n, (head, tail)
         line += lines.newlines(chunk, 0, cut)  # (the carry holds no newline)
