@@ -122,10 +122,11 @@ class Merged:
 # ------------------------------------------------------------------------------------ blocks
 
 
-def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, bytes]]:
-    """(first line number, block) for ``stream``, each block ending at a newline (but the last)."""
+def _cuts(stream: BinaryIO, size: int | None) -> Iterator[tuple[bytes, bytes, int]]:
+    """(carry, chunk, cut) for each block of ``stream``: the block is ``carry + chunk[:cut]``,
+    ending at a newline (``carry``, the rest of earlier chunks, holds none), except the last, a
+    carry without newline, given as (carry, b"", 0)."""
     size = size or BLOCK_BYTES
-    line = 1
     carry = b""
     while True:
         chunk = stream.read(size)
@@ -135,13 +136,20 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         if cut == 0:
             carry = carry + chunk
             continue
+        yield carry, chunk, cut
+        carry = chunk[cut:]
+    if carry:
+        yield carry, b"", 0
+
+
+def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block) for ``stream``, each block ending at a newline (but the last)."""
+    line = 1
+    for carry, chunk, cut in _cuts(stream, size):
         # one copy of the block (the short carry joined to the chunk up to its last newline)
         block = b"".join((carry, memoryview(chunk)[:cut])) if (carry or cut < len(chunk)) else chunk
-        carry = chunk[cut:]
         yield line, block
         line += lines.newlines(block)
-    if carry:
-        yield line, carry
 
 
 EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
@@ -150,26 +158,14 @@ EDGE = 64  # bytes of each end of a block sent with its offset to a worker that 
 def iter_spans(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, int, int, tuple[bytes, bytes]]]:
     """(first line number, offset, length, (first and last EDGE bytes)) of the blocks
     :func:`iter_blocks` cuts from ``stream`` (read from its start), without joining them."""
-    size = size or BLOCK_BYTES
     line, offset = 1, 0
-    carry = b""
-    while True:
-        chunk = stream.read(size)
-        if not chunk:
-            break
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            carry = carry + chunk
-            continue
+    for carry, chunk, cut in _cuts(stream, size):
         n = len(carry) + cut
         head = carry[:EDGE] if len(carry) >= EDGE else (carry + chunk[:min(cut, EDGE)])[:EDGE]
         tail = chunk[cut - EDGE:cut] if cut >= EDGE else (carry[-EDGE:] + chunk[:cut])[-EDGE:]
         yield line, offset, n, (head, tail)
         line += lines.newlines(chunk, 0, cut)  # (the carry holds no newline)
         offset += n
-        carry = chunk[cut:]
-    if carry:
-        yield line, offset, len(carry), (carry[:EDGE], carry[-EDGE:])
 
 
 def _lines_of(block: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
