@@ -425,17 +425,21 @@ class Store:
         spec: dict[str, Any] = json.loads(zlib.decompress(data).decode("utf-8"))
         return spec
 
+    def _rows_of_scans(self, latest: dict[tuple[str, str], int], column: Any, *where: Any) -> list[Any]:
+        """The ``scan_assets`` rows (scan_id, asset, evidence_class, ``column``) of the scans in
+        ``latest``'s values that match ``where``."""
+        if not latest:
+            return []
+        with db.reading(self.engine) as conn:
+            return list(conn.execute(select(scan_assets.c.scan_id, scan_assets.c.asset,
+                                            scan_assets.c.evidence_class, column)
+                                     .where(scan_assets.c.scan_id.in_(sorted(set(latest.values()))), *where)))
+
     def latest_filters(self) -> dict[tuple[str, str], str]:
         """For each (asset, evidence class) whose newest scan kept only filtered evidence: the
         filter's digest."""
         latest = self.latest_per_asset_class()
-        if not latest:
-            return {}
-        with db.reading(self.engine) as conn:
-            rows = conn.execute(select(scan_assets.c.scan_id, scan_assets.c.asset, scan_assets.c.evidence_class,
-                                       scan_assets.c.evidence_filter)
-                                .where(scan_assets.c.scan_id.in_(sorted(set(latest.values())))
-                                       & scan_assets.c.evidence_filter.is_not(None))).all()
+        rows = self._rows_of_scans(latest, scan_assets.c.evidence_filter, scan_assets.c.evidence_filter.is_not(None))
         return {(r.asset, r.evidence_class): str(r.evidence_filter) for r in rows
                 if latest.get((r.asset, r.evidence_class)) == r.scan_id}
 
@@ -916,12 +920,7 @@ class Store:
         """For each (asset, evidence class) ever scanned: (the newest scan covering it, the id of the
         evidence set that scan stored for it, or None when it kept none)."""
         latest = self.latest_per_asset_class()
-        if not latest:
-            return {}
-        with db.reading(self.engine) as conn:
-            rows = conn.execute(select(scan_assets.c.scan_id, scan_assets.c.asset, scan_assets.c.evidence_class,
-                                       scan_assets.c.evidence_set)
-                                .where(scan_assets.c.scan_id.in_(sorted(set(latest.values()))))).all()
+        rows = self._rows_of_scans(latest, scan_assets.c.evidence_set)
         sets = {(r.asset, r.evidence_class, r.scan_id): r.evidence_set for r in rows}
         return {(a, c): (sid, sets.get((a, c, sid))) for (a, c), sid in latest.items()}
 
