@@ -43,6 +43,34 @@ def _special_starts(block: bytes) -> Iterator[int]:
             yield m.start()
 
 
+_ASCII = bytes(range(128))
+
+
+def fold_utf8(line: bytes) -> bytes | None:
+    """``unicodedata.normalize("NFKC", line.decode()).casefold()`` as UTF-8, or None when
+    ``line`` is not UTF-8; NFKC and case folding applied only from the character before the first
+    non-ASCII byte to the last one, the ASCII around lower-cased.
+
+    NFKC may be applied piecewise at any split before an ASCII character: an ASCII character is
+    its own normal form, has combining class 0 and is never the second of a composed pair, so
+    nothing after it changes what comes before it (the character before a non-ASCII one is kept
+    with it: a combining mark composes with it).  Case folding is character by character (no
+    context, unlike ``lower``'s final sigma), and gives no ASCII capital."""
+    import unicodedata
+
+    i = len(line) - len(line.lstrip(_ASCII))
+    if i == len(line):
+        return line.lower()
+    i = max(i - 1, 0)
+    j = len(line.rstrip(_ASCII))
+    try:
+        mid = line[i:j].decode("utf-8")  # (every byte that is not ASCII lies in it)
+    except UnicodeDecodeError:
+        return None
+    return b"".join((line[:i].lower(), unicodedata.normalize("NFKC", mid).casefold().encode("utf-8"),
+                     line[j:].lower()))
+
+
 def _has_escape(text: str) -> bool:
     return "\\" in text and any((m.end() - m.start()) % 2 == 0 for m in _RUN.finditer(text))
 
@@ -276,34 +304,28 @@ class UnicodeFilter:
         return self._hs  # type: ignore[return-value]
 
     def needing(self, lines: Sequence[bytes]) -> list[bool]:
-        """:meth:`needs_bytes` of each line (a trailing newline left out), the lines decoded,
-        folded and scanned together: NFKC and case folding work character by character around a
-        newline (it composes with nothing), so the folded whole is the folded lines joined."""
+        """:meth:`needs_bytes` of each line (a trailing newline left out), the lines folded
+        (:func:`fold_utf8`) and scanned together: a line passed for an escape, a byte that is not
+        UTF-8 or a U+FFFD is left out of the scan (an empty line in its place)."""
         eng = None if self._empty else self._folded_engine()
         if eng is None or not lines:
             return [self.needs_bytes(x) for x in lines]
         import bisect
-        import unicodedata
 
-        joined = b"\n".join(x[:-1] if x.endswith(b"\n") else x for x in lines)
-        try:
-            text = joined.decode("utf-8")
-        except UnicodeDecodeError:  # some line is not UTF-8 (it is passed): one line at a time
-            return [self.needs_bytes(x) for x in lines]
-        folded = unicodedata.normalize("NFKC", text).casefold()
-        if folded.count("\n") != len(lines) - 1:  # (never seen: folding makes no newline)
-            return [self.needs_bytes(x) for x in lines]
         out = [False] * len(lines)
-        if "\\" in text or "\ufffd" in text:  # escapes, or bytes that were not UTF-8: passed
-            starts = [0] + [m.end() for m in re.finditer("\n", text)]
-            for m in _RUN.finditer(text):
-                if (m.end() - m.start()) % 2 == 0:
-                    out[bisect.bisect_right(starts, m.start()) - 1] = True
-            i = text.find("\ufffd")
-            while i >= 0:
-                out[bisect.bisect_right(starts, i) - 1] = True
-                i = text.find("\ufffd", i + 1)
-        buf = folded.encode("utf-8", "surrogatepass")
+        parts: list[bytes] = []
+        for k, x in enumerate(lines):
+            if x.endswith(b"\n"):
+                x = x[:-1]
+            folded = fold_utf8(x)
+            if (folded is None or b"\xef\xbf\xbd" in x  # not UTF-8, or a U+FFFD: passed
+                    or (b"\\" in x and _has_escape(x.decode("latin-1")))):  # a \u or \x escape
+                out[k] = True
+                folded = b""
+            parts.append(folded)
+        buf = b"\n".join(parts)
+        if buf.count(b"\n") != len(lines) - 1:  # (never: a newline composes with nothing)
+            return [self.needs_bytes(x) for x in lines]
         hits = eng.candidate_lines(buf)
         if hits:
             bstarts = [0] + [m.end() for m in re.finditer(b"\n", buf)]
