@@ -329,6 +329,7 @@ class Scanner:
             merged.add(r)
             if merged.stopped:
                 break
+        covered = merged.covered()
         if self.evidence is not None:
             # only the candidate lines were kept: record the filter for every asset and class read
             from banscan.fast.evfilter import spec_of
@@ -336,13 +337,13 @@ class Scanner:
             if self._filter is None:
                 self._filter = spec_of(self.matcher)
             digest, spec = self._filter
-            for a, cs in merged.assets.items():
+            for a, cs in covered.items():
                 for c in cs:
                     self.evidence.mark_filtered(a, c, digest, spec)
         report.errors.extend(merged.errors)
         report.observations = merged.observations
         report.deviations.extend(d for d in merged.final_deviations() if d not in report.deviations)
-        report.assets = {a: sorted(c) for a, c in merged.assets.items()}
+        report.assets = {a: sorted(c) for a, c in covered.items()}
         report.unidentifiable_macs = merged.unidentifiable_macs
         return merged.detections
 

@@ -48,6 +48,9 @@ class BlockResult:
     detections: list[Detection] = field(default_factory=list)
     observations: int = 0
     assets: dict[str, set[str]] = field(default_factory=dict)
+    # evidence class -> assets of the records counted without reading them (one set per class:
+    # merged a set at a time, not an asset at a time)
+    classes: dict[str, set[str]] = field(default_factory=dict)
     deviations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     fatal: bool = False
@@ -65,6 +68,7 @@ class Merged:
     detections: list[Detection] = field(default_factory=list)
     observations: int = 0
     assets: dict[str, set[str]] = field(default_factory=dict)
+    classes: dict[str, set[str]] = field(default_factory=dict)  # as BlockResult.classes
     deviations: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     unidentifiable_macs: int = 0
@@ -74,6 +78,18 @@ class Merged:
     _notes: int = 0
     _counted: dict[str, int] = field(default_factory=dict)
     evidence: EvidenceCollector | None = None  # blocks' evidence merged into this collector
+
+    def covered(self) -> dict[str, set[str]]:
+        """Every asset seen and its evidence classes (read or counted)."""
+        out = {a: set(c) for a, c in self.assets.items()}
+        for cls, hosts in self.classes.items():
+            for a in hosts:
+                got = out.get(a)
+                if got is None:
+                    out[a] = {cls}
+                else:
+                    got.add(cls)
+        return out
 
     def add(self, r: BlockResult) -> None:
         """Merge the next block's result (blocks after a fatal problem are ignored, as a
@@ -89,6 +105,12 @@ class Merged:
                 mine[a] = set(c)
             elif not c <= got:
                 got |= c
+        for cls, hosts in r.classes.items():
+            had = self.classes.get(cls)
+            if had is None:
+                self.classes[cls] = set(hosts)
+            else:
+                had |= hosts
         for d in r.deviations:
             if _RECORD_NOTE.search(d):  # the first few record-level errors of the whole input
                 self._notes += 1
@@ -201,7 +223,7 @@ class Plan:
         """Start offsets of lines always fed to the reader (headers)."""
         return []
 
-    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
         """Count the lines of ``block`` but those starting at the offsets of ``skip`` (the
         candidates, sorted) into ``ctx``; False when they must be read."""
         return False
@@ -258,7 +280,7 @@ class OsqueryPlan(Plan):
             self._ec[qname] = ec
         return self._ec[qname]
 
-    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
         # every line: the canonical start, one "columns" object, ending with action "added"
         # (batch, snapshot and "removed" lines are never here: the engine marks them, see ALWAYS)
         events = lines.osquery_events(block, skip)
@@ -277,17 +299,12 @@ class OsqueryPlan(Plan):
                 by_class[ec.value] = hosts
             else:
                 got |= hosts
-        assets = ctx.assets
         for cls, hosts in by_class.items():
-            if not assets:
-                assets.update({a: {cls} for a in hosts})
-                continue
-            for a in hosts:
-                had = assets.get(a)
-                if had is None:
-                    assets[a] = {cls}
-                else:
-                    had.add(cls)
+            had = ctx.classes.get(cls)
+            if had is None:
+                ctx.classes[cls] = hosts
+            else:
+                had |= hosts
         ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown
@@ -321,7 +338,7 @@ class ZeekTsvPlan(Plan):
             i = block.find(b"#", i + 1)
         return out
 
-    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: ReadContext) -> bool:
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
         from banscan.sources import zeek
 
         state = _zeek_state(header)
@@ -471,6 +488,14 @@ def _local_line(locator: str) -> int:
     return int(m.group(1)) if m else -1
 
 
+@dataclass
+class BlockContext(ReadContext):
+    """A reader's context in a block, and the assets of the records counted without reading
+    them, by evidence class (see :attr:`BlockResult.classes`)."""
+
+    classes: dict[str, set[str]] = field(default_factory=dict)
+
+
 def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes], block: bytes,
                first_line: int, path: str, asset: str, engine: Any = None,
                limits: Limits | None = None, evidence: bool = False) -> BlockResult:
@@ -485,7 +510,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if long_line < matcher.long_line:
         def prefilter(raw: str) -> bool:
             return len(raw) >= long_line or matcher.prefilter(raw)
-    ctx = ReadContext(path=path, asset=asset, prefilter=prefilter, limits=limits)
+    ctx = BlockContext(path=path, asset=asset, prefilter=prefilter, limits=limits)
     special = plan.special_starts(block)
     state: list[bytes] | None = list(header)
     if special:
@@ -584,6 +609,9 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
         res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
     else:
         res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
+    for cls, hosts in ctx.classes.items():
+        names = "".join(hosts)
+        res.classes[cls] = hosts if names.isascii() and "\x00" not in names else {clean_text(a)[0] for a in hosts}
     res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations]
     return res
 

@@ -252,7 +252,7 @@ def spark_scan(inputs: Sequence[str], output: str | Path, registry: Registry, *,
         reports[name] = InputReport(
             path=display_path(name), format=parts[0][2], observations=merged.observations, errors=merged.errors,
             deviations=merged.final_deviations(), sha256=parts[0][1],
-            assets={a: sorted(c) for a, c in merged.assets.items()},
+            assets={a: sorted(c) for a, c in merged.covered().items()},
             unidentifiable_macs=merged.unidentifiable_macs)
         detections.extend(merged.detections)
     result = ScanResult(registry=registry.meta(), profiles=[p.id for p in profs], as_of=as_of,
