@@ -75,6 +75,16 @@ def _has_escape(text: str) -> bool:
     return "\\" in text and any((m.end() - m.start()) % 2 == 0 for m in _RUN.finditer(text))
 
 
+_RUN_BYTES = re.compile(rb"\\+[uUxX]")
+
+
+def _has_escape_bytes(line: bytes) -> bool:
+    for m in _RUN_BYTES.finditer(line):
+        if (m.end() - m.start()) % 2 == 0:
+            return True
+    return False
+
+
 ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
 
 
@@ -319,7 +329,7 @@ class UnicodeFilter:
                 x = x[:-1]
             folded = fold_utf8(x)
             if (folded is None or b"\xef\xbf\xbd" in x  # not UTF-8, or a U+FFFD: passed
-                    or (b"\\" in x and _has_escape(x.decode("latin-1")))):  # a \u or \x escape
+                    or (b"\\" in x and _has_escape_bytes(x))):  # a \u or \x escape
                 out[k] = True
                 folded = b""
             parts.append(folded)
