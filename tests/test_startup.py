@@ -93,3 +93,40 @@ def test_the_scan_command_alone_behaves_as_in_the_full_app(capsys: object, tmp_p
     (c1, o1, _), (c2, o2, _) = _run_app(cli._app_for(argv), argv, capsys), _run_app(cli.app, argv, capsys)
     assert c1 == c2 == 1 and json.loads(o1)["detections"] == json.loads(o2)["detections"] != []
     assert cli._app_for(["sources"]) is cli.app and cli._app_for([]) is cli.app
+
+
+READERS_PROBE = """
+import json, sys
+import banscan.cli
+after_import = sorted(m for m in sys.modules if m.startswith("banscan.sources."))
+from banscan.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"code": code, "after_import": after_import,
+                  "after_scan": sorted(m for m in sys.modules if m.startswith("banscan.sources."))}))
+"""
+
+
+def test_readers_are_imported_only_when_sniffed_or_used(tmp_path: Path) -> None:
+    """Start-up imports no reader module; a scan of an osquery log imports the readers whose
+    sniffers could accept a JSON object and the osquery reader, not the XML, CSV or network ones."""
+    from banscan import sources
+
+    log = tmp_path / "one.log"
+    log.write_text(LINE)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BANSCAN_CACHE_DIR": str(tmp_path / "cache"),
+           "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    p = subprocess.run([sys.executable, "-c", READERS_PROBE, "scan", "--no-store", "-f", "json", "-o", os.devnull,
+                        str(log)], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    got = json.loads(p.stdout.strip().splitlines()[-1])
+    readers = {f"banscan.sources.{r.module}" for r in sources.READERS}
+    assert got["code"] == 1
+    assert readers.isdisjoint(got["after_import"])
+    scanned = readers.intersection(got["after_scan"])
+    assert "banscan.sources.osquery" in scanned
+    assert scanned.isdisjoint({"banscan.sources.cyclonedx_xml", "banscan.sources.nmap", "banscan.sources.mdm_plist",
+                               "banscan.sources.zeek", "banscan.sources.snmp", "banscan.sources.dhcp",
+                               "banscan.sources.dnslog", "banscan.sources.software_csv"}), scanned

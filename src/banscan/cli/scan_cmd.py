@@ -29,7 +29,7 @@ from banscan.cli.common import (
 from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, BanscanError, ConfigError
 from banscan.model import Confidence, Requirement
 from banscan.scan import ScanRequest, ScanResult, run
-from banscan.sources import SOURCES
+from banscan.sources import names as source_names
 from banscan.sources.limits import Limits
 from banscan.textsafe import scrub, term
 
@@ -122,7 +122,7 @@ def register(app: typer.Typer) -> None:
         gc.set_threshold(50_000, 20, 20)
         reporter = reporter_for(fmt, output)
         check_output(output)
-        if input_format and input_format not in {src.name for src in SOURCES}:
+        if input_format and input_format not in source_names():
             raise ConfigError(f"--input-format: unknown format '{input_format}' (see 'banscan sources')")
         try:
             limits = Limits.load(s.limits)
@@ -156,6 +156,8 @@ def register(app: typer.Typer) -> None:
 
     @app.command("sources", help="List the input formats banscan reads, and how each is recognised.")
     def sources(fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table") -> None:
+        from banscan.sources import SOURCES
+
         rows: list[dict[str, Any]] = []
         for src in SOURCES:
             row: dict[str, Any] = {"name": src.name, "description": src.description,

@@ -227,10 +227,10 @@ def _status(result: Any, fail_on: str) -> str:
 async def upload(request: Request, p: Ingest, asset: str | None = None, name: str | None = None,
                  input_format: str | None = None, fail_on: str | None = None) -> JSONResponse:
     from banscan.model import Requirement
-    from banscan.sources import SOURCES
+    from banscan.sources import names as source_names
 
     svc = service(request)
-    if input_format and input_format not in {s.name for s in SOURCES}:
+    if input_format and input_format not in source_names():
         raise HTTPException(400, f"input_format: unknown format '{input_format}' (see 'banscan sources')")
     level = fail_on or svc.config.fail_on
     try:
