@@ -130,3 +130,34 @@ def test_readers_are_imported_only_when_sniffed_or_used(tmp_path: Path) -> None:
     assert scanned.isdisjoint({"banscan.sources.cyclonedx_xml", "banscan.sources.nmap", "banscan.sources.mdm_plist",
                                "banscan.sources.zeek", "banscan.sources.snmp", "banscan.sources.dhcp",
                                "banscan.sources.dnslog", "banscan.sources.software_csv"}), scanned
+
+
+def test_the_collector_is_paused_during_start_up_only(tmp_path: Path, monkeypatch: object) -> None:
+    """``banscan scan`` pauses the cyclic garbage collector while it starts up, and scans with it
+    running (the objects made during start-up frozen out of its view, larger batches); afterwards,
+    and after a usage error, the collector is as it was (thresholds too)."""
+    import gc
+
+    from banscan import cli, scan
+
+    log = tmp_path / "one.log"
+    log.write_text(LINE)
+    seen: list[tuple[bool, bool, int]] = []
+    real_run = scan.run
+
+    def run(*a: object, **k: object) -> object:
+        seen.append((gc.isenabled(), gc.get_freeze_count() > 0, gc.get_threshold()[0]))
+        return real_run(*a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr("banscan.cli.scan_cmd.run", run)  # type: ignore[attr-defined]
+    assert gc.isenabled() and gc.get_freeze_count() == 0
+    threshold = gc.get_threshold()
+    for argv in (["scan", "--no-store", "-f", "json", "-o", str(tmp_path / "r.json"), str(log)],
+                 ["scan", "--no-such-flag", str(log)]):
+        try:
+            cli.main(argv)
+        except SystemExit:
+            pass
+        assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == threshold, argv
+    assert seen == [(True, True, 50_000)]  # running, start-up frozen, in batches (scan_cmd)
+    assert json.loads((tmp_path / "r.json").read_text())["detections"]

@@ -139,7 +139,11 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     _replace_unencodable()
     try:
-        code = _app_for(args)(args=args, prog_name="banscan", standalone_mode=False)
+        from banscan.cli.common import paused_collector
+
+        # scan calls start_up_done() once its registry is loaded: the collector resumes there
+        with paused_collector(pause=args[:1] == ["scan"]):
+            code = _app_for(args)(args=args, prog_name="banscan", standalone_mode=False)
     except SystemExit:
         raise
     except BaseException as e:  # noqa: BLE001 - the boundary: everything becomes one line

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import json
 import sys
 from pathlib import Path
@@ -25,6 +24,7 @@ from banscan.cli.common import (
     registry_from,
     reporter_for,
     settings,
+    start_up_done,
 )
 from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, BanscanError, ConfigError
 from banscan.model import Confidence, Requirement
@@ -115,11 +115,11 @@ def register(app: typer.Typer) -> None:
             raise ConfigError(f"--jobs: {jobs} is not a number of processes (1 or more)")
         s = settings(db=db, profiles=profile, registry=registry, fail_on=fail_on, config=config)
         reg = registry_from(s)
-        # the registry lives as long as this process: kept out of the cyclic collector's passes,
+        # the registry lives as long as this process: kept out of the cyclic collector's passes
+        # (with everything else start-up made; the collector, paused by main() meanwhile, resumes),
         # and the scan's many short-lived containers collected in larger batches (a bounded
         # number of objects between passes: memory stays flat in the input's size)
-        gc.freeze()
-        gc.set_threshold(50_000, 20, 20)
+        start_up_done(threshold=(50_000, 20, 20))
         reporter = reporter_for(fmt, output)
         check_output(output)
         if input_format and input_format not in source_names():
