@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,6 +86,8 @@ def load_settings(db: str | None = None, profiles: list[str] | None = None,
     s = Settings()
     path = Path(config or os.environ.get("BANSCAN_CONFIG") or "banscan.toml")
     if path.exists():
+        import tomllib
+
         from banscan.safeio import read_limited
         from banscan.textsafe import term
 

@@ -10,7 +10,6 @@ import datetime as dt
 import hashlib
 import io
 import os
-import socket
 import stat
 import sys
 from collections.abc import Iterator, Sequence
@@ -389,6 +388,8 @@ class Scanner:
         return dets
 
     def scan_host(self, asset: str | None) -> tuple[InputReport, list[Detection]]:
+        import socket
+
         from banscan.sources.host import scan_host
 
         name = asset or socket.gethostname()

@@ -33,7 +33,6 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from email.utils import getaddresses
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -183,6 +182,8 @@ def url_host(url: str) -> str | None:
 @lru_cache(maxsize=65536)
 def mail_domains(value: str) -> tuple[str, ...]:
     """The domains of the addresses in an e-mail field (``A <a@x.org>, b@y.com``), lower-case."""
+    from email.utils import getaddresses  # only inputs with e-mail fields need it
+
     out: list[str] = []
     for _, addr in getaddresses([value[:MAX_VALUE]]):
         local, at, dom = addr.rpartition("@")
