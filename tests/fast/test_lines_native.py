@@ -4,6 +4,8 @@ rows) and their broken neighbours (blank, header, short, cut, CRLF, escaped and 
 
 from __future__ import annotations
 
+import random
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -53,6 +55,20 @@ def test_osquery_events_native_equals_python(ls: list[str], end: str, pick: list
     assert native.osquery_events(block) == lines.osquery_events_py(block)
     assert native.osquery_events(block, skip) == lines.osquery_events_py(block, skip)
     assert lines.osquery_events_py(block, skip) == lines.osquery_events_py(lines.without(block, skip))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.randoms(use_true_random=False), st.integers(1, 3000))
+def test_osquery_events_of_many_hosts_native_equals_python(rnd: random.Random, hosts: int) -> None:
+    """Thousands of distinct (query, host) pairs in a block, some repeated, in any order: the
+    same counts and hosts, and the queries in the order first seen."""
+    ls = [_event(rnd.choice(QUERIES[:2] + [f"q{rnd.randrange(40)}"]), f"host-{rnd.randrange(hosts)}",
+                 ',"action":"added"}') for _ in range(rnd.randrange(1, 6000))]
+    block = _block(ls, "\n")
+    skip = _skip(block, [rnd.random() < 0.1 for _ in ls])
+    for sk in (None, skip):
+        got, want = native.osquery_events(block, sk), lines.osquery_events_py(block, sk)
+        assert got == want and list(got) == list(want)
 
 
 @settings(max_examples=400, deadline=None)

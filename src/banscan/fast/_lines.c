@@ -13,6 +13,7 @@
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <stdint.h>
 #include <string.h>
 
 static const char *line_end(const char *p, const char *end) {
@@ -165,6 +166,102 @@ static int next_line(Skip *k, const char *start, const char **p, const char *end
     return 0;
 }
 
+/* The distinct spans of a block (pointers into it) and how often each occurs, in the order first
+   seen: an open-addressing table of indices into a dense array, so that a line costs a hash and a
+   compare, and Python objects are made once per distinct span, not once per line. */
+typedef struct {
+    const char *p;
+    Py_ssize_t n, count;
+    uint64_t h;
+} Span;
+
+typedef struct {
+    Span *ents;
+    Py_ssize_t used, cap; /* cap: entries; the index table has 2 * cap slots (a power of two) */
+    Py_ssize_t *slots;    /* -1: empty */
+} Spans;
+
+static uint64_t span_hash(const char *p, Py_ssize_t n) {
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < n; i++) {
+        h ^= (unsigned char)p[i];
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+static int spans_init(Spans *t) {
+    t->used = 0;
+    t->cap = 64;
+    t->ents = PyMem_Malloc(sizeof(Span) * (size_t)t->cap);
+    t->slots = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)t->cap);
+    if (t->ents == NULL || t->slots == NULL) {
+        PyMem_Free(t->ents);
+        PyMem_Free(t->slots);
+        PyErr_NoMemory();
+        return -1;
+    }
+    memset(t->slots, 0xff, sizeof(Py_ssize_t) * 2 * (size_t)t->cap);
+    return 0;
+}
+
+static void spans_free(Spans *t) {
+    PyMem_Free(t->ents);
+    PyMem_Free(t->slots);
+}
+
+static void spans_place(Spans *t, Py_ssize_t i) {
+    size_t mask = (size_t)(2 * t->cap - 1), j = (size_t)t->ents[i].h & mask;
+    while (t->slots[j] >= 0)
+        j = (j + 1) & mask;
+    t->slots[j] = i;
+}
+
+/* count one occurrence of [p, p + n): 0, or -1 (memory error set) */
+static int spans_add(Spans *t, const char *p, Py_ssize_t n) {
+    uint64_t h = span_hash(p, n);
+    size_t mask = (size_t)(2 * t->cap - 1), j = (size_t)h & mask;
+    while (t->slots[j] >= 0) {
+        Span *e = &t->ents[t->slots[j]];
+        if (e->h == h && e->n == n && memcmp(e->p, p, (size_t)n) == 0) {
+            e->count++;
+            return 0;
+        }
+        j = (j + 1) & mask;
+    }
+    if (t->used == t->cap) { /* grow (the slots stay at most half full) and place every entry again */
+        Py_ssize_t cap = t->cap * 2;
+        Span *ents = PyMem_Realloc(t->ents, sizeof(Span) * (size_t)cap);
+        if (ents == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->ents = ents;
+        Py_ssize_t *slots = PyMem_Malloc(sizeof(Py_ssize_t) * 2 * (size_t)cap);
+        if (slots == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        PyMem_Free(t->slots);
+        t->slots = slots;
+        t->cap = cap;
+        memset(t->slots, 0xff, sizeof(Py_ssize_t) * 2 * (size_t)cap);
+        for (Py_ssize_t i = 0; i < t->used; i++)
+            spans_place(t, i);
+        mask = (size_t)(2 * t->cap - 1);
+        j = (size_t)h & mask;
+        while (t->slots[j] >= 0)
+            j = (j + 1) & mask;
+    }
+    Span *e = &t->ents[t->used];
+    e->p = p;
+    e->n = n;
+    e->count = 1;
+    e->h = h;
+    t->slots[j] = t->used++;
+    return 0;
+}
+
 static const char HEAD[] = "{\"name\":\"";
 static const char HOST[] = "\",\"hostIdentifier\":\"";
 static const char COLS[] = "\"columns\":{";
@@ -180,11 +277,12 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
         PyBuffer_Release(&buf);
         return NULL;
     }
-    PyObject *spans = PyDict_New();
-    if (spans == NULL) {
+    Spans tab;
+    if (spans_init(&tab) < 0) {
         PyBuffer_Release(&buf);
         return NULL;
     }
+    PyObject *spans = NULL;
     const char *start = buf.buf, *p = start, *end = p + buf.len;
     Py_ssize_t lines = 0, columns = 0;
     int ok = 1;
@@ -219,29 +317,32 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
         }
         columns += count_in(ln, e, COLS, nc);
         /* counted under the span Q","hostIdentifier":"H (Q holds no quote: the first separator
-           splits it again), one bytes object a line and no tuple */
-        PyObject *key = PyBytes_FromStringAndSize(q0, h1 - q0);
-        if (key == NULL)
+           splits it again) */
+        if (spans_add(&tab, q0, h1 - q0) < 0)
             goto fail;
-        PyObject *got = PyDict_GetItemWithError(spans, key);
-        if (got == NULL && PyErr_Occurred()) {
-            Py_DECREF(key);
-            goto fail;
-        }
-        PyObject *v = PyLong_FromSsize_t(got ? PyLong_AsSsize_t(got) + 1 : 1);
-        if (v == NULL || PyDict_SetItem(spans, key, v) < 0) {
-            Py_XDECREF(v);
-            Py_DECREF(key);
-            goto fail;
-        }
-        Py_DECREF(v);
-        Py_DECREF(key);
     }
-    PyBuffer_Release(&buf);
     if (!ok || columns != lines) {
-        Py_DECREF(spans);
+        spans_free(&tab);
+        PyBuffer_Release(&buf);
         Py_RETURN_NONE;
     }
+    /* {span: rows}, in the order first seen, made while the block's buffer is held */
+    spans = PyDict_New();
+    if (spans == NULL)
+        goto fail;
+    for (Py_ssize_t i = 0; i < tab.used; i++) {
+        PyObject *key = PyBytes_FromStringAndSize(tab.ents[i].p, tab.ents[i].n);
+        PyObject *v = key ? PyLong_FromSsize_t(tab.ents[i].count) : NULL;
+        if (v == NULL || PyDict_SetItem(spans, key, v) < 0) {
+            Py_XDECREF(key);
+            Py_XDECREF(v);
+            goto fail;
+        }
+        Py_DECREF(key);
+        Py_DECREF(v);
+    }
+    spans_free(&tab);
+    PyBuffer_Release(&buf);
     /* {query name: [rows, {host, ...}]}, hosts decoded as bytes.decode("utf-8", "replace") */
     PyObject *out = PyDict_New();
     if (out == NULL) {
@@ -302,8 +403,9 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
     }
     return out;
 fail:
+    spans_free(&tab);
     PyBuffer_Release(&buf);
-    Py_DECREF(spans);
+    Py_XDECREF(spans);
     return NULL;
 }
 
