@@ -359,11 +359,15 @@ class ZeekTsvPlan(Plan):
             ctx.skipped(ctx.asset, ec, n)
             return True
         # only which assets were seen matters, and how many rows: as ctx.skipped(asset, ec) per row
-        cls = ec.value
-        assets = ctx.assets
-        for a in values:
-            name = a.decode("utf-8", "replace")
-            assets.setdefault(name if name and name != unset else ctx.asset, set()).add(cls)
+        names = {a.decode("utf-8", "replace") for a in values}
+        if "" in names or unset in names:  # rows without an asset: the input's default asset
+            names -= {"", unset}
+            names.add(ctx.asset)
+        got = ctx.classes.get(ec.value)
+        if got is None:
+            ctx.classes[ec.value] = names
+        else:
+            got |= names
         ctx.observations += n
         return True
 
