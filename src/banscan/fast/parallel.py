@@ -2,19 +2,30 @@
 
 The workers are forked after the registry is loaded and the matcher and its engine are
 compiled, so each starts ready.  Blocks are cut and merged in input order by the parent, with at
-most two blocks per worker in flight (memory stays flat); line numbers are global, so detection
+most a few blocks per worker in flight (memory stays flat); line numbers are global, so detection
 ids do not change with N.  For a regular file the workers read their blocks themselves from the
 file descriptor they inherit (``os.pread`` at the block's offset; the parent sends the offset and a
 few bytes of each end to check them), instead of receiving every byte through a pipe.
+
+Each worker has one socket pair to the parent: the parent sends it tasks and reads its results
+in its own thread, without the threads and queues of :mod:`concurrent.futures` (their hand-offs
+took about as much CPU as reading and hashing the input).  A worker reads its tasks in a thread
+of its own, so that a parent sending a large block never waits on a worker that is itself
+waiting to send a result.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
+import queue
+import signal
+import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
 
 from banscan.fast.blocks import EDGE, PLANS, BlockResult, Plan, scan_block
 from banscan.match import Matcher
@@ -34,8 +45,33 @@ def _work(source_name: str, plan_name: str, header: list[bytes], first: int, blo
     plan = plans.get(plan_name)
     if plan is None:
         plan = plans[plan_name] = PLANS[plan_name]()
-    return scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits,
-                      evidence=evidence)
+    res = scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits,
+                     evidence=evidence)
+    sent = _STATE.setdefault("assets sent", {})
+    assert isinstance(sent, dict)
+    res.assets = _unsent(res.assets, sent)
+    return res
+
+
+def _unsent(assets: dict[str, set[str]], sent: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The (asset, evidence class) pairs of ``assets`` not in ``sent``, which then holds them too.
+
+    A worker sends each pair once (most blocks of a large log cover the same hosts, and the pairs
+    were most of the bytes a block's result took back to the parent).  The merged result is the
+    same: a worker scans its blocks in input order, so the block that first had a pair is merged
+    before the later ones it is left out of, and a block that stops the input (a fatal problem)
+    stops the merge before any block after it."""
+    out: dict[str, set[str]] = {}
+    for a, classes in assets.items():
+        had = sent.get(a)
+        if had is None:
+            sent[a] = set(classes)
+            out[a] = classes
+        elif not classes <= had:
+            new = classes - had
+            had |= new
+            out[a] = new
+    return out
 
 
 def _work_at(source_name: str, plan_name: str, header: list[bytes], first: int, offset: int, length: int,
@@ -62,6 +98,143 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
 
+# ------------------------------------------------------------------------------------ the pool
+
+Task = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+class WorkerLost(Exception):
+    """A worker process ended without sending the result of a task (killed, or crashed)."""
+
+    def __init__(self, index: int, exitcode: int | None) -> None:
+        super().__init__(f"a worker process stopped (exit code {exitcode})")
+        self.index = index  # the task's place in the order the tasks were given
+
+
+def _serve(conn: Connection, inherited: list[Connection]) -> None:
+    """A worker: runs each task received and sends back (True, result) or (False, exception),
+    until ``None`` or the parent's end closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers
+    for c in inherited:  # the parent's ends of the pairs forked so far (so that their ends are seen)
+        c.close()
+    tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+
+    def receive() -> None:
+        try:
+            while True:
+                t = conn.recv()
+                tasks.put(t)
+                if t is None:
+                    return
+        except (EOFError, OSError):
+            tasks.put(None)
+
+    threading.Thread(target=receive, daemon=True).start()
+    while True:
+        task = tasks.get()
+        if task is None:
+            break
+        fn, args = task
+        try:
+            out: tuple[bool, Any] = (True, fn(*args))
+        except Exception as e:  # noqa: BLE001 - raised again in the parent
+            out = (False, e)
+        try:
+            conn.send(out)
+        except (EOFError, OSError):
+            break
+        except Exception as e:  # noqa: BLE001 - a result or exception that cannot be pickled
+            conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
+    os._exit(0)  # no exit handlers of the parent's (its atexit hooks, its open files' flushes)
+
+
+class Pool:
+    """``jobs`` worker processes forked now; :meth:`map` runs tasks on them in order."""
+
+    def __init__(self, jobs: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.procs: list[Any] = []
+        self.conns: list[Connection] = []
+        gc.freeze()  # the workers' collections leave the parent's objects (and their pages) alone
+        try:
+            for _ in range(jobs):
+                mine, theirs = ctx.Pipe(duplex=True)
+                p = ctx.Process(target=_serve, args=(theirs, self.conns + [mine]), daemon=True)
+                p.start()
+                theirs.close()
+                self.procs.append(p)
+                self.conns.append(mine)
+        except BaseException:
+            self.close()
+            raise
+        finally:
+            gc.unfreeze()
+
+    def map(self, tasks: Iterable[Task], per_worker: int = 2) -> Iterator[Any]:
+        """The results of ``tasks``, in order; each worker has at most ``per_worker`` tasks in
+        flight, and at most two per worker wait for an earlier one (memory stays flat)."""
+        jobs = len(self.conns)
+        inflight: list[deque[int]] = [deque() for _ in range(jobs)]
+        done: dict[int, tuple[bool, Any]] = {}
+        sent = out = 0
+        limit = (per_worker + 2) * jobs
+
+        def collect(block: bool) -> None:
+            ready = wait([c for c, q in zip(self.conns, inflight) if q], None if block else 0)
+            for c in ready:
+                w = self.conns.index(c)  # type: ignore[arg-type]
+                try:
+                    got = self.conns[w].recv()
+                except (EOFError, OSError):
+                    self.procs[w].join(1)
+                    raise WorkerLost(inflight[w][0], self.procs[w].exitcode) from None
+                done[inflight[w].popleft()] = got
+
+        def ready() -> Iterator[Any]:
+            nonlocal out
+            while out in done:
+                ok, value = done.pop(out)
+                out += 1
+                if not ok:
+                    raise value
+                yield value
+
+        for task in tasks:
+            while True:
+                w = min(range(jobs), key=lambda i: len(inflight[i]))
+                if len(inflight[w]) < per_worker and sent - out < limit:
+                    break
+                collect(True)
+                yield from ready()
+            try:
+                self.conns[w].send(task)
+            except (EOFError, OSError):
+                self.procs[w].join(1)
+                raise WorkerLost(inflight[w][0] if inflight[w] else sent, self.procs[w].exitcode) from None
+            inflight[w].append(sent)
+            sent += 1
+            collect(False)
+            yield from ready()
+        while out < sent:
+            collect(True)
+            yield from ready()
+
+    def close(self) -> None:
+        for c in self.conns:
+            try:
+                c.send(None)
+            except (OSError, ValueError):
+                pass
+        for c in self.conns:
+            c.close()
+        for p in self.procs:
+            p.join(5)
+            if p.exitcode is None:
+                p.kill()
+                p.join()
+        self.conns, self.procs = [], []
+
+
 def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                blocks: Iterable[tuple[list[bytes], int, bytes]], path: str, asset: str,
                jobs: int, limits: Limits | None = None, evidence: bool = False,
@@ -75,27 +248,38 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
     _ = matcher.unicode_filter
     _STATE["matcher"] = matcher
     _STATE["fd"] = fd
-    ctx = multiprocessing.get_context("fork")
-    offset = 0
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=ctx) as ex:
-        pending: deque[Future[BlockResult]] = deque()
+    firsts: deque[int] = deque()  # the first line of each block given to the workers, not yet merged
+
+    def tasks() -> Iterator[Task]:
         if spans is not None and fd is not None:
             for first, at, n, edges in spans:
-                pending.append(ex.submit(_work_at, source.name, plan.name, [], first, at, n, edges, path, asset,
-                                         limits, evidence))
-                if len(pending) >= 2 * jobs:
-                    yield pending.popleft().result()
-            blocks = ()
+                firsts.append(first)
+                yield _work_at, (source.name, plan.name, [], first, at, n, edges, path, asset, limits, evidence)
+            return
+        offset = 0
         for header, first, block in blocks:
+            firsts.append(first)
             if fd is None:
-                pending.append(ex.submit(_work, source.name, plan.name, header, first, block, path, asset, limits,
-                                         evidence))
+                yield _work, (source.name, plan.name, header, first, block, path, asset, limits, evidence)
             else:
                 edges = (block[:EDGE], block[-EDGE:])
-                pending.append(ex.submit(_work_at, source.name, plan.name, header, first, offset, len(block),
-                                         edges, path, asset, limits, evidence))
+                yield _work_at, (source.name, plan.name, header, first, offset, len(block), edges, path, asset,
+                                 limits, evidence)
             offset += len(block)
-            if len(pending) >= 2 * jobs:
-                yield pending.popleft().result()
-        while pending:
-            yield pending.popleft().result()
+
+    pool = Pool(jobs)
+    try:
+        merged = 0
+        try:
+            for res in pool.map(tasks()):
+                firsts.popleft()
+                merged += 1
+                yield res
+        except WorkerLost as e:
+            first = firsts[e.index - merged] if 0 <= e.index - merged < len(firsts) else 0
+            res = BlockResult(first_line=first)
+            res.errors.append(f"{path}: cannot scan from line {first}: {e}")
+            res.fatal = True
+            yield res
+    finally:
+        pool.close()
