@@ -96,6 +96,25 @@ def test_newlines_native_equals_bytes_count(b: bytes, start: int, end: int) -> N
     assert native.newlines(b) == b.count(b"\n")
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([b"\n", b"a", b"\n" * 17, b"b" * 15, b"\n" * 4100, b"c" * 4081]), max_size=12),
+       st.integers(-9000, 9000), st.integers(-9000, 9000))
+def test_newlines_of_any_buffer_and_length(pieces: list[bytes], start: int, end: int) -> None:
+    """Both twins count the same in any bytes-like object (the parent of --jobs counts in its read
+    buffer), also over runs of newlines longer than the C function's step counters hold."""
+    import mmap
+
+    b = b"".join(pieces)
+    want = b.count(b"\n", start, end)
+    for form in (b, bytearray(b), memoryview(b)):
+        assert native.newlines(form, start, end) == lines.newlines_py(form, start, end) == want
+        assert native.newlines(form) == lines.newlines_py(form) == b.count(b"\n")
+    if b:
+        with mmap.mmap(-1, len(b)) as m:
+            m.write(b)
+            assert native.newlines(m, start, end) == lines.newlines_py(m, start, end) == want
+
+
 def test_osquery_events_count_rows_and_hosts_per_query() -> None:
     ev = '{"name":"%s","hostIdentifier":"%s","columns":{"n":"1"},"action":"added"}'
     block = "\n".join([ev % ("q1", "a"), ev % ("q1", "a"), ev % ("q2", "b")]).encode() + b"\r\n"

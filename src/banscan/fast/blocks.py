@@ -177,17 +177,52 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
 EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
 
 
+def _fill(stream: BinaryIO, buf: memoryview) -> int:
+    """Read into ``buf`` until it is full or the stream ends; the bytes read."""
+    got = 0
+    while got < len(buf):
+        n = stream.readinto(buf[got:])  # type: ignore[attr-defined]
+        if not n:
+            break
+        got += n
+    return got
+
+
 def iter_spans(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int, int, int, tuple[bytes, bytes]]]:
     """(first line number, offset, length, (first and last EDGE bytes)) of the blocks
-    :func:`iter_blocks` cuts from ``stream`` (read from its start), without joining them."""
+    :func:`iter_blocks` cuts from ``stream`` (read from its start), without making them: the
+    stream is read into one buffer, again and again (no block-sized allocation per block)."""
+    size = size or BLOCK_BYTES
+    buf = bytearray(size)
+    view = memoryview(buf)
     line, offset = 1, 0
-    for carry, chunk, cut in _cuts(stream, size):
-        n = len(carry) + cut
-        head = carry[:EDGE] if len(carry) >= EDGE else (carry + chunk[:min(cut, EDGE)])[:EDGE]
-        tail = chunk[cut - EDGE:cut] if cut >= EDGE else (carry[-EDGE:] + chunk[:cut])[-EDGE:]
-        yield line, offset, n, (head, tail)
-        line += lines.newlines(chunk, 0, cut)  # (the carry holds no newline)
-        offset += n
+    # the current block's bytes before the chunk in the buffer (they hold no newline): how many,
+    # and the first and last EDGE of them
+    carried, head, tail = 0, b"", b""
+    try:
+        while True:
+            n = _fill(stream, view)
+            if not n:
+                break
+            cut = buf.rfind(b"\n", 0, n) + 1
+            if cut == 0:
+                if len(head) < EDGE:
+                    head += view[:min(n, EDGE - len(head))].tobytes()
+                tail = (tail + view[max(0, n - EDGE):n].tobytes())[-EDGE:]
+                carried += n
+                continue
+            first = head if len(head) >= EDGE else (head + view[:min(cut, EDGE)].tobytes())[:EDGE]
+            last = view[cut - EDGE:cut].tobytes() if cut >= EDGE else (tail + view[:cut].tobytes())[-EDGE:]
+            yield line, offset, carried + cut, (first, last)
+            line += lines.newlines(buf, 0, cut)  # (the carried bytes hold no newline)
+            offset += carried + cut
+            carried = n - cut
+            head = view[cut:min(n, cut + EDGE)].tobytes()
+            tail = view[max(cut, n - EDGE):n].tobytes()
+        if carried:
+            yield line, offset, carried, (head, tail)
+    finally:
+        view.release()
 
 
 def _lines_of(block: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int]]:

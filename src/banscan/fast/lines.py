@@ -17,8 +17,12 @@ from typing import Any
 _OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
 
 
-def newlines_py(b: bytes, start: int = 0, end: int | None = None) -> int:
-    return b.count(b"\n", start, end)
+def newlines_py(b: bytes | bytearray | memoryview, start: int = 0, end: int | None = None) -> int:
+    """The newlines of ``b[start:end]`` (any bytes-like object)."""
+    if isinstance(b, (bytes, bytearray)):
+        return b.count(b"\n", start, end)
+    with memoryview(b) as view:  # (a memoryview has no count: its slice copied)
+        return view.cast("B")[start:end].tobytes().count(b"\n")
 
 
 def line_count(rest: bytes) -> int:
