@@ -508,3 +508,32 @@ def test_jobs_workers_read_blocks_from_the_file_and_notice_a_change(tmp_path: Pa
     monkeypatch.setattr(par.os, "pread", rewritten)  # the forked workers inherit it
     bad = scan(registry, [str(osq)], jobs=2)
     assert any("changed while being read" in e for e in bad.inputs[0].errors)
+
+
+def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, registry: Registry,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worker process that ends without a result (killed, crashed) stops that input with an
+    error naming the first line of the block it had, not a traceback or a hang; the workers are
+    gone afterwards."""
+    import multiprocessing
+
+    import banscan.fast.parallel as par
+
+    rnd = random.Random(6)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, signature_values(registry), rnd, 300)
+    spans = list(fb.iter_spans(osq.open("rb")))
+    victim = spans[len(spans) // 2]
+    real = par._work_at
+
+    def dies(*args: Any) -> fb.BlockResult:
+        if args[4] == victim[1]:  # the block at this offset
+            os._exit(3)
+        return real(*args)
+
+    monkeypatch.setattr(par, "_work_at", dies)  # the forked workers inherit it
+    bad = scan(registry, [str(osq)], jobs=2)
+    errors = bad.inputs[0].errors
+    assert errors == [f"{bad.inputs[0].path}: cannot scan from line {victim[0]}: a worker process stopped "
+                      f"(exit code 3)"], errors
+    assert not multiprocessing.active_children()

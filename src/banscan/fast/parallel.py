@@ -23,7 +23,7 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
@@ -100,7 +100,7 @@ def can_fork() -> bool:
 
 # ------------------------------------------------------------------------------------ the pool
 
-Task = tuple[Callable[..., Any], tuple[Any, ...]]
+Task = tuple[str, tuple[Any, ...]]  # the name of a function of this module, and its arguments
 
 
 class WorkerLost(Exception):
@@ -134,9 +134,9 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
         task = tasks.get()
         if task is None:
             break
-        fn, args = task
+        name, args = task
         try:
-            out: tuple[bool, Any] = (True, fn(*args))
+            out: tuple[bool, Any] = (True, globals()[name](*args))
         except Exception as e:  # noqa: BLE001 - raised again in the parent
             out = (False, e)
         try:
@@ -254,16 +254,16 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
         if spans is not None and fd is not None:
             for first, at, n, edges in spans:
                 firsts.append(first)
-                yield _work_at, (source.name, plan.name, [], first, at, n, edges, path, asset, limits, evidence)
+                yield "_work_at", (source.name, plan.name, [], first, at, n, edges, path, asset, limits, evidence)
             return
         offset = 0
         for header, first, block in blocks:
             firsts.append(first)
             if fd is None:
-                yield _work, (source.name, plan.name, header, first, block, path, asset, limits, evidence)
+                yield "_work", (source.name, plan.name, header, first, block, path, asset, limits, evidence)
             else:
                 edges = (block[:EDGE], block[-EDGE:])
-                yield _work_at, (source.name, plan.name, header, first, offset, len(block), edges, path, asset,
+                yield "_work_at", (source.name, plan.name, header, first, offset, len(block), edges, path, asset,
                                  limits, evidence)
             offset += len(block)
 
