@@ -508,6 +508,9 @@ def test_jobs_workers_read_blocks_from_the_file_and_notice_a_change(tmp_path: Pa
     monkeypatch.setattr(par.os, "pread", rewritten)  # the forked workers inherit it
     bad = scan(registry, [str(osq)], jobs=2)
     assert any("changed while being read" in e for e in bad.inputs[0].errors)
+    import multiprocessing
+
+    assert not multiprocessing.active_children()  # the scan stopped at that block: its workers too
 
 
 def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, registry: Registry,

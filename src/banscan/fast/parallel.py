@@ -113,26 +113,30 @@ class WorkerLost(Exception):
 
 def _serve(conn: Connection, inherited: list[Connection]) -> None:
     """A worker: runs each task received and sends back (True, result) or (False, exception),
-    until ``None`` or the parent's end closes."""
+    until ``None`` or the parent's end closes (then the tasks still queued are dropped: the
+    parent stopped reading the input)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops its workers
     for c in inherited:  # the parent's ends of the pairs forked so far (so that their ends are seen)
         c.close()
     tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
+    stop = threading.Event()
 
     def receive() -> None:
         try:
             while True:
                 t = conn.recv()
-                tasks.put(t)
                 if t is None:
-                    return
+                    break
+                tasks.put(t)
         except (EOFError, OSError):
-            tasks.put(None)
+            pass
+        stop.set()
+        tasks.put(None)
 
     threading.Thread(target=receive, daemon=True).start()
     while True:
         task = tasks.get()
-        if task is None:
+        if task is None or stop.is_set():
             break
         name, args = task
         try:
