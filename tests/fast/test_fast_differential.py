@@ -540,3 +540,28 @@ def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, regi
     assert errors == [f"{bad.inputs[0].path}: cannot scan from line {victim[0]}: a worker process stopped "
                       f"(exit code 3)"], errors
     assert not multiprocessing.active_children()
+
+
+def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry: Registry,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """A regular file cut short while the workers read it (after the parent hashed and cut it):
+    the first block past the new end is an error naming its first line, and the blocks before it
+    are scanned as usual."""
+    import banscan.fast.parallel as par
+
+    rnd = random.Random(7)
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, signature_values(registry), rnd, 300)
+    spans = list(fb.iter_spans(osq.open("rb")))
+    cut = spans[len(spans) // 2]
+    real = par._work_at
+
+    def truncating(*args: Any) -> fb.BlockResult:
+        if args[4] >= cut[1]:
+            os.truncate(osq, cut[1] + cut[2] // 2)  # the middle of that block
+        return real(*args)
+
+    monkeypatch.setattr(par, "_work_at", truncating)
+    got = scan(registry, [str(osq)], jobs=2)
+    assert got.inputs[0].errors == [f"{got.inputs[0].path}: cannot read from line {cut[0]}: changed while being read"]
+    assert got.detections and all(int(d.source.locator.split()[-1]) < cut[0] for d in got.detections)
