@@ -159,7 +159,11 @@ class Pool:
         ctx = multiprocessing.get_context("fork")
         self.procs: list[Any] = []
         self.conns: list[Connection] = []
-        gc.freeze()  # the workers' collections leave the parent's objects (and their pages) alone
+        # the workers' collections leave the parent's objects (and so their pages) alone; when
+        # start-up froze its own already (banscan.cli.common.start_up_done), what was made since
+        # stays frozen until the command ends, as start-up's does
+        frozen_before = gc.get_freeze_count()
+        gc.freeze()
         try:
             for _ in range(jobs):
                 mine, theirs = ctx.Pipe(duplex=True)
@@ -172,7 +176,8 @@ class Pool:
             self.close()
             raise
         finally:
-            gc.unfreeze()
+            if not frozen_before:
+                gc.unfreeze()
 
     def map(self, tasks: Iterable[Task], per_worker: int = 2) -> Iterator[Any]:
         """The results of ``tasks``, in order; each worker has at most ``per_worker`` tasks in
