@@ -47,14 +47,17 @@ def _work(source_name: str, plan_name: str, header: list[bytes], first: int, blo
         plan = plans[plan_name] = PLANS[plan_name]()
     res = scan_block(by_name(source_name), plan, matcher, header, block, first, path, asset, limits=limits,
                      evidence=evidence)
-    sent = _STATE.setdefault("assets sent", {})
-    assert isinstance(sent, dict)
-    res.assets = _unsent(res.assets, sent)
+    sent_assets = _STATE.setdefault("assets sent", {})
+    sent_classes = _STATE.setdefault("classes sent", {})
+    assert isinstance(sent_assets, dict) and isinstance(sent_classes, dict)
+    res.assets = _unsent(res.assets, sent_assets)
+    res.classes = _unsent(res.classes, sent_classes)
     return res
 
 
-def _unsent(assets: dict[str, set[str]], sent: dict[str, set[str]]) -> dict[str, set[str]]:
-    """The (asset, evidence class) pairs of ``assets`` not in ``sent``, which then holds them too.
+def _unsent(pairs: dict[str, set[str]], sent: dict[str, set[str]]) -> dict[str, set[str]]:
+    """The (key, value) pairs of ``pairs`` not in ``sent``, which then holds them too: (asset,
+    evidence class) of :attr:`BlockResult.assets`, (evidence class, asset) of its ``classes``.
 
     A worker sends each pair once (most blocks of a large log cover the same hosts, and the pairs
     were most of the bytes a block's result took back to the parent).  The merged result is the
@@ -62,15 +65,15 @@ def _unsent(assets: dict[str, set[str]], sent: dict[str, set[str]]) -> dict[str,
     before the later ones it is left out of, and a block that stops the input (a fatal problem)
     stops the merge before any block after it."""
     out: dict[str, set[str]] = {}
-    for a, classes in assets.items():
-        had = sent.get(a)
+    for k, values in pairs.items():
+        had = sent.get(k)
         if had is None:
-            sent[a] = set(classes)
-            out[a] = classes
-        elif not classes <= had:
-            new = classes - had
+            sent[k] = set(values)
+            out[k] = values
+        elif not values <= had:
+            new = values - had
             had |= new
-            out[a] = new
+            out[k] = new
     return out
 
 
