@@ -398,11 +398,11 @@ class ZeekTsvPlan(Plan):
         if "" in names or unset in names:  # rows without an asset: the input's default asset
             names -= {"", unset}
             names.add(ctx.asset)
-        got = ctx.classes.get(ec.value)
-        if got is None:
+        had = ctx.classes.get(ec.value)
+        if had is None:
             ctx.classes[ec.value] = names
         else:
-            got |= names
+            had |= names
         ctx.observations += n
         return True
 
