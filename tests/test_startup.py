@@ -150,7 +150,7 @@ def test_the_collector_is_paused_during_start_up_only(tmp_path: Path, monkeypatc
         return real_run(*a, **k)  # type: ignore[arg-type]
 
     monkeypatch.setattr("banscan.cli.scan_cmd.run", run)  # type: ignore[attr-defined]
-    assert gc.isenabled() and gc.get_freeze_count() == 0
+    assert gc.isenabled()
     threshold = gc.get_threshold()
     for argv in (["scan", "--no-store", "-f", "json", "-o", str(tmp_path / "r.json"), str(log)],
                  ["scan", "--no-such-flag", str(log)]):
@@ -161,3 +161,14 @@ def test_the_collector_is_paused_during_start_up_only(tmp_path: Path, monkeypatc
         assert gc.isenabled() and gc.get_freeze_count() == 0 and gc.get_threshold() == threshold, argv
     assert seen == [(True, True, 50_000)]  # running, start-up frozen, in batches (scan_cmd)
     assert json.loads((tmp_path / "r.json").read_text())["detections"]
+
+
+def test_importing_the_command_line_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+    probe = ("import gc, sys\nwas = sys.argv[1] == 'on'\n(gc.enable if was else gc.disable)()\n"
+             "import banscan.cli\nprint(gc.isenabled() == was, gc.get_freeze_count() > 0)")
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    for state, frozen in (("on", "True"), ("off", "False")):
+        p = subprocess.run([sys.executable, "-c", probe, state], capture_output=True, text=True, env=env,
+                           cwd=tmp_path, timeout=300)
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["True", frozen], state

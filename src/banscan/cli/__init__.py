@@ -8,6 +8,7 @@ only place to touch when adding one.  Errors are printed as one line per problem
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import os
 import sys
@@ -54,12 +55,23 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show full traceback
     """Root options."""
 
 
-for _mod in COMMAND_MODULES:
-    try:
-        importlib.import_module(_mod).register(app)
-    except ModuleNotFoundError as _e:  # a command group not written yet
-        if _e.name != _mod:
-            raise
+# importing the commands makes tens of thousands of objects that live as long as the process
+# (modules, classes, the registry schema, the matcher's tables) and almost no garbage: the cyclic
+# collector is paused meanwhile, and what exists then is frozen out of its view (gc.freeze) instead
+# of being walked again and again; main() unfreezes it when the command ends
+_collecting = gc.isenabled()
+gc.disable()
+try:
+    for _mod in COMMAND_MODULES:
+        try:
+            importlib.import_module(_mod).register(app)
+        except ModuleNotFoundError as _e:  # a command group not written yet
+            if _e.name != _mod:
+                raise
+finally:
+    if _collecting:
+        gc.freeze()
+        gc.enable()
 
 # commands run through an app holding only their module: typer inspects the parameters of every
 # command it is given, which costs more than a small scan (same root options, help and errors)

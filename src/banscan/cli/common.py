@@ -50,20 +50,21 @@ def settings(db: str | None = None, profiles: list[str] | None = None, registry:
 # calls ``start_up_done`` once its registry is loaded: the objects made so far are moved out of the
 # collector's view (gc.freeze) and collection resumes for the objects made while scanning.  When
 # the block ends, the collector is as it was (enabled, nothing frozen, its thresholds).
-_collector = {"paused": False, "frozen": False}
+_collector = {"paused": False}
 
 
 @contextlib.contextmanager
 def paused_collector(pause: bool = True) -> Iterator[None]:
-    """The cyclic collector paused until ``start_up_done`` (or the end of the block), and left
-    as it was found when the block ends."""
-    if not pause or not gc.isenabled() or gc.get_freeze_count():
+    """The cyclic collector paused until ``start_up_done`` (or the end of the block); when the
+    block ends it runs with its thresholds as found and nothing frozen (what importing the command
+    line froze is unfrozen too)."""
+    if not pause or not gc.isenabled():
         yield
         return
     threshold = gc.get_threshold()
     gc.freeze()  # what the imports made
     gc.disable()
-    _collector.update(paused=True, frozen=True)
+    _collector["paused"] = True
     try:
         yield
     finally:
@@ -71,7 +72,7 @@ def paused_collector(pause: bool = True) -> Iterator[None]:
             gc.enable()
         gc.unfreeze()
         gc.set_threshold(*threshold)
-        _collector.update(paused=False, frozen=False)
+        _collector["paused"] = False
 
 
 def start_up_done(threshold: tuple[int, int, int] | None = None) -> None:
