@@ -73,8 +73,7 @@ class Matcher:
         self._plugins: list[tuple[KindPlugin, Any, frozenset[str] | None]] = [
             (p, p.compile(registry), getattr(p, "FIELDS", None)) for p in (plugins or kinds.PLUGINS)]
         self._membership: dict[tuple[str, str | None], str] = {}
-        self._oui: dict[str, tuple[str, str | None, str, str]] = {
-            a.prefix: (a.family, a.entity, a.organization, a.registry) for a in registry.oui}
+        self._oui_table: dict[str, tuple[str, str | None, str, str]] | None = None  # see _oui
         self._entities: dict[tuple[str, str], Entity] = {
             (f.id, e.id): e for f in registry.families.values() for e in f.entities}
         # each kind's anchors, with the fields it reads (None: any)
@@ -182,6 +181,16 @@ class Matcher:
         return "former" if e.left_on(self.as_of) is not None else "before"
 
     # ------------------------------------------------------------------ MAC
+    @property
+    def _oui(self) -> dict[str, tuple[str, str | None, str, str]]:
+        """IEEE prefix -> (family, entity, organisation, registry), made when a MAC is first
+        looked up (most inputs carry none)."""
+        table = self._oui_table
+        if table is None:
+            table = self._oui_table = {
+                a.prefix: (a.family, a.entity, a.organization, a.registry) for a in self.registry.oui}
+        return table
+
     def oui(self, mac: str) -> tuple[str, str | None, str, str, str] | None:
         """(family, entity, organisation, registry, prefix) for a MAC, by longest prefix; None otherwise."""
         m = normalize_mac(mac)

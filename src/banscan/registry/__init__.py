@@ -7,9 +7,11 @@ cross-reference and returns a :class:`Registry`.  A new restriction is one new f
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from banscan.errors import ProfileError, RegistryError
 from banscan.registry.loader import (
@@ -66,6 +68,7 @@ _ROLE_RELATION = {
     "former-member": "former-affiliate",
 }
 ROLE_RELATION = _ROLE_RELATION  # an entity's role -> the relation of what it makes
+_LAZY_FIELDS = ("oui", "domains")  # see Registry.__getstate__
 
 
 @dataclass
@@ -80,8 +83,33 @@ class Registry:
     oui_date: str | None
     signatures: list[CompiledSignature] = field(default_factory=list)
     sources_by_file: dict[str, str] = field(default_factory=dict)
-    domains: DomainTable | None = None  # generated/domains.json, as read
+    # generated/domains.json, as read (a factory, not a class-level default: see __getattr__)
+    domains: DomainTable | None = field(default_factory=lambda: None)
     pen: PenTable | None = None  # generated/pen.json, as read
+
+    # ---- pickling (the compiled cache, Spark's broadcast): the big tables a scan seldom reads (the
+    # IEEE assignments: records with a MAC address; the domain list as read) are pickles of their
+    # own inside, unpickled when first read, so that loading the compiled registry skips them
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        lazy = dict(state.pop("_lazy", {}))
+        for name in _LAZY_FIELDS:
+            if name in state:
+                lazy[name] = pickle.dumps(state.pop(name), protocol=pickle.HIGHEST_PROTOCOL)
+        state["_lazy"] = lazy
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    if not TYPE_CHECKING:  # (for mypy every field is a plain attribute)
+        def __getattr__(self, name: str) -> Any:  # called only for names neither set nor class-level
+            lazy = self.__dict__.get("_lazy")
+            if not lazy or name not in lazy:
+                raise AttributeError(f"'Registry' object has no attribute '{name}'")
+            value = pickle.loads(lazy.pop(name))  # noqa: S301 - part of the pickle this one came from
+            self.__dict__[name] = value
+            return value
 
     # ---- look-ups
     def family(self, fid: str) -> Family:
