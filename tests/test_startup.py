@@ -98,20 +98,22 @@ def test_the_scan_command_alone_behaves_as_in_the_full_app(capsys: object, tmp_p
 READERS_PROBE = """
 import json, sys
 import banscan.cli
-after_import = sorted(m for m in sys.modules if m.startswith("banscan.sources."))
+after_import = sorted(m for m in sys.modules if m.startswith(("banscan.sources.", "banscan.cli.", "banscan.scan")))
 from banscan.cli import main
 try:
     main(sys.argv[1:])
 except SystemExit as e:
     code = e.code
 print(json.dumps({"code": code, "after_import": after_import,
-                  "after_scan": sorted(m for m in sys.modules if m.startswith("banscan.sources."))}))
+                  "after_scan": sorted(m for m in sys.modules if m.startswith(("banscan.sources.", "banscan.cli.",
+                                                                                 "banscan.scan")))}))
 """
 
 
 def test_readers_are_imported_only_when_sniffed_or_used(tmp_path: Path) -> None:
-    """Start-up imports no reader module; a scan of an osquery log imports the readers whose
-    sniffers could accept a JSON object and the osquery reader, not the XML, CSV or network ones."""
+    """Importing the command line imports no command and no reader module; a scan of an osquery
+    log imports the readers whose sniffers could accept a JSON object and the osquery reader, not
+    the XML, CSV or network ones, and no other command's module."""
     from banscan import sources
 
     log = tmp_path / "one.log"
@@ -124,7 +126,9 @@ def test_readers_are_imported_only_when_sniffed_or_used(tmp_path: Path) -> None:
     got = json.loads(p.stdout.strip().splitlines()[-1])
     readers = {f"banscan.sources.{r.module}" for r in sources.READERS}
     assert got["code"] == 1
-    assert readers.isdisjoint(got["after_import"])
+    assert got["after_import"] == []
+    assert {"banscan.cli.scan_cmd", "banscan.scan"} <= set(got["after_scan"])
+    assert not {"banscan.cli.store_cmd", "banscan.cli.policy_cmd", "banscan.cli.serve_cmd"} & set(got["after_scan"])
     scanned = readers.intersection(got["after_scan"])
     assert "banscan.sources.osquery" in scanned
     assert scanned.isdisjoint({"banscan.sources.cyclonedx_xml", "banscan.sources.nmap", "banscan.sources.mdm_plist",
@@ -163,12 +167,17 @@ def test_the_collector_is_paused_during_start_up_only(tmp_path: Path, monkeypatc
     assert json.loads((tmp_path / "r.json").read_text())["detections"]
 
 
-def test_importing_the_command_line_leaves_the_collector_as_it_was(tmp_path: Path) -> None:
+def test_importing_the_command_line_imports_no_command_and_leaves_the_collector_alone(tmp_path: Path) -> None:
+    """``banscan.cli.app`` (every command) is made when first used; importing the module touches
+    neither the commands' modules nor the garbage collector."""
     probe = ("import gc, sys\nwas = sys.argv[1] == 'on'\n(gc.enable if was else gc.disable)()\n"
-             "import banscan.cli\nprint(gc.isenabled() == was, gc.get_freeze_count() > 0)")
+             "import banscan.cli as cli\n"
+             "print(gc.isenabled() == was, gc.get_freeze_count(), 'banscan.cli.store_cmd' in sys.modules,\n"
+             "      {'scan', 'sources'} <= {c.name for c in cli.app.registered_commands},\n"
+             "      cli._app_for(['store']) is cli.app, 'banscan.cli.store_cmd' in sys.modules)")
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    for state, frozen in (("on", "True"), ("off", "False")):
+    for state in ("on", "off"):
         p = subprocess.run([sys.executable, "-c", probe, state], capture_output=True, text=True, env=env,
                            cwd=tmp_path, timeout=300)
         assert p.returncode == 0, p.stderr
-        assert p.stdout.split() == ["True", frozen], state
+        assert p.stdout.split() == ["True", "0", "False", "True", "True", "True"], state

@@ -8,7 +8,7 @@ only place to touch when adding one.  Errors are printed as one line per problem
 from __future__ import annotations
 
 import contextlib
-import gc
+import functools
 import importlib
 import os
 import sys
@@ -35,8 +35,6 @@ _SETTINGS: dict[str, Any] = dict(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-app = typer.Typer(**_SETTINGS)
-
 COMMAND_MODULES = (
     "banscan.cli.scan_cmd",
     "banscan.cli.registry_cmd",
@@ -48,40 +46,42 @@ COMMAND_MODULES = (
     "banscan.cli.spark_cmd",
 )
 
+app: typer.Typer  # every command: made when first used (see __getattr__), not at import
 
 
-@app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show full tracebacks on errors.")) -> None:
     """Root options."""
 
 
-# importing the commands makes tens of thousands of objects that live as long as the process
-# (modules, classes, the registry schema, the matcher's tables) and almost no garbage: the cyclic
-# collector is paused meanwhile, and what exists then is frozen out of its view (gc.freeze) instead
-# of being walked again and again; main() unfreezes it when the command ends
-_collecting = gc.isenabled()
-gc.disable()
-try:
-    for _mod in COMMAND_MODULES:
+@functools.cache
+def _full_app() -> typer.Typer:
+    full = typer.Typer(**_SETTINGS)
+    full.callback()(_root)
+    for mod in COMMAND_MODULES:
         try:
-            importlib.import_module(_mod).register(app)
-        except ModuleNotFoundError as _e:  # a command group not written yet
-            if _e.name != _mod:
+            importlib.import_module(mod).register(full)
+        except ModuleNotFoundError as e:  # a command group not written yet
+            if e.name != mod:
                 raise
-finally:
-    if _collecting:
-        gc.freeze()
-        gc.enable()
+    return full
+
+
+def __getattr__(name: str) -> typer.Typer:
+    if name == "app":
+        return _full_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 # commands run through an app holding only their module: typer inspects the parameters of every
-# command it is given, which costs more than a small scan (same root options, help and errors)
+# command it is given, which costs more than a small scan (same root options, help and errors),
+# and the other commands' modules are not even imported
 _ONE_COMMAND = {"scan": "banscan.cli.scan_cmd"}
 
 
 def _app_for(args: list[str]) -> typer.Typer:
     module = _ONE_COMMAND.get(args[0]) if args else None
     if module is None:
-        return app
+        return _full_app()
     one = typer.Typer(**_SETTINGS)
     one.callback()(_root)
     importlib.import_module(module).register(one)

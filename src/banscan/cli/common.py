@@ -56,8 +56,7 @@ _collector = {"paused": False}
 @contextlib.contextmanager
 def paused_collector(pause: bool = True) -> Iterator[None]:
     """The cyclic collector paused until ``start_up_done`` (or the end of the block); when the
-    block ends it runs with its thresholds as found and nothing frozen (what importing the command
-    line froze is unfrozen too)."""
+    block ends it runs with its thresholds as found and nothing frozen."""
     if not pause or not gc.isenabled():
         yield
         return
