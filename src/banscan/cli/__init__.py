@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
     debug = "--debug" in args
     _replace_unencodable()
     try:
-        from banscan.cli.common import paused_collector
+        from banscan.cli.collector import paused_collector
 
         # scan calls start_up_done() once its registry is loaded: the collector resumes there
         with paused_collector(pause=args[:1] == ["scan"]):

@@ -12,6 +12,7 @@ import platformdirs
 import typer
 
 from banscan import report as reports
+from banscan.cli.collector import start_up_done
 from banscan.cli.common import (
     ConfigOpt,
     DbOpt,
@@ -24,7 +25,6 @@ from banscan.cli.common import (
     registry_from,
     reporter_for,
     settings,
-    start_up_done,
 )
 from banscan.errors import EXIT_FINDINGS, EXIT_INPUT, EXIT_OK, BanscanError, ConfigError
 from banscan.model import Confidence, Requirement
