@@ -163,7 +163,7 @@ class Pool:
         self.procs: list[Any] = []
         self.conns: list[Connection] = []
         # the workers' collections leave the parent's objects (and so their pages) alone; when
-        # start-up froze its own already (banscan.cli.common.start_up_done), what was made since
+        # start-up froze its own already (banscan.cli.collector.start_up_done), what was made since
         # stays frozen until the command ends, as start-up's does
         frozen_before = gc.get_freeze_count()
         gc.freeze()
