@@ -34,6 +34,7 @@ _HEX = frozenset(b"0123456789abcdefABCDEF")
 # match of _RUN starts at the first backslash of its run (found left to right, runs are maximal).
 _SPECIAL = re.compile(rb"[\x80-\xff]|\\+[uUxX]")
 _RUN = re.compile(r"\\+[uUxX]")
+_RUN_BYTES = re.compile(rb"\\+[uUxX]")
 
 
 def _special_starts(block: bytes) -> Iterator[int]:
@@ -71,18 +72,10 @@ def fold_utf8(line: bytes) -> bytes | None:
                      line[j:].lower()))
 
 
-def _has_escape(text: str) -> bool:
-    return "\\" in text and any((m.end() - m.start()) % 2 == 0 for m in _RUN.finditer(text))
-
-
-_RUN_BYTES = re.compile(rb"\\+[uUxX]")
-
-
-def _has_escape_bytes(line: bytes) -> bool:
-    for m in _RUN_BYTES.finditer(line):
-        if (m.end() - m.start()) % 2 == 0:
-            return True
-    return False
+def _has_escape(text: str | bytes) -> bool:
+    """A ``\\u`` or ``\\x`` escape in a line's text or bytes (see _RUN)."""
+    runs = _RUN_BYTES.finditer(text) if isinstance(text, bytes) else _RUN.finditer(text)
+    return any((m.end() - m.start()) % 2 == 0 for m in runs)
 
 
 ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
@@ -329,7 +322,7 @@ class UnicodeFilter:
                 x = x[:-1]
             folded = fold_utf8(x)
             if (folded is None or b"\xef\xbf\xbd" in x  # not UTF-8, or a U+FFFD: passed
-                    or (b"\\" in x and _has_escape_bytes(x))):  # a \u or \x escape
+                    or (b"\\" in x and _has_escape(x))):  # a \u or \x escape
                 out[k] = True
                 folded = b""
             parts.append(folded)
@@ -344,7 +337,7 @@ class UnicodeFilter:
         return out
 
     def needs(self, text: str) -> bool:
-        if _has_escape(text) or "\ufffd" in text:  # escapes, or bytes that were not UTF-8
+        if ("\\" in text and _has_escape(text)) or "\ufffd" in text:  # escapes, or bytes that were not UTF-8
             return True
         import unicodedata
 
