@@ -322,24 +322,13 @@ class OsqueryPlan(Plan):
         if events is None:
             return False
         n = unknown = 0
-        by_class: dict[str, set[str]] = {}  # only which hosts have which classes matters
         for qname, (rows, hosts) in events.items():
             n += rows
             ec = self._evidence(qname, block, skip)
             if ec is None:
                 unknown += rows  # rows of tables listing no software: counted, as the reader does
                 continue
-            got = by_class.get(ec.value)
-            if got is None:
-                by_class[ec.value] = hosts
-            else:
-                got |= hosts
-        for cls, hosts in by_class.items():
-            had = ctx.classes.get(cls)
-            if had is None:
-                ctx.classes[cls] = hosts
-            else:
-                had |= hosts
+            ctx.counted(ec.value, hosts)  # only which hosts have which classes matters
         ctx.observations += n - unknown  # as ctx.skipped(asset, class, 1) for each row, at once
         if unknown:
             ctx.observations += unknown
@@ -398,11 +387,7 @@ class ZeekTsvPlan(Plan):
         if "" in names or unset in names:  # rows without an asset: the input's default asset
             names -= {"", unset}
             names.add(ctx.asset)
-        had = ctx.classes.get(ec.value)
-        if had is None:
-            ctx.classes[ec.value] = names
-        else:
-            had |= names
+        ctx.counted(ec.value, names)
         ctx.observations += n
         return True
 
@@ -534,6 +519,21 @@ class BlockContext(ReadContext):
 
     classes: dict[str, set[str]] = field(default_factory=dict)
 
+    def counted(self, cls: str, assets: set[str]) -> None:
+        """Rows of evidence class ``cls`` were counted on ``assets`` (a set of the caller's, which
+        this context keeps)."""
+        had = self.classes.get(cls)
+        if had is None:
+            self.classes[cls] = assets
+        else:
+            had |= assets
+
+
+def _plain(names: Iterable[str]) -> bool:
+    """True when no asset name needs cleaning (ASCII, no NUL)."""
+    joined = "".join(names)
+    return joined.isascii() and "\x00" not in joined
+
 
 def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes], block: bytes,
                first_line: int, path: str, asset: str, engine: Any = None,
@@ -643,14 +643,12 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     res.unidentifiable_macs = matcher.unidentifiable_macs - macs_before
     res.observations = ctx.observations
     res.records_skipped = ctx.records_skipped
-    names = "".join(ctx.assets)
-    if names.isascii() and "\x00" not in names:
+    if _plain(ctx.assets):
         res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
     else:
         res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
     for cls, hosts in ctx.classes.items():
-        names = "".join(hosts)
-        res.classes[cls] = hosts if names.isascii() and "\x00" not in names else {clean_text(a)[0] for a in hosts}
+        res.classes[cls] = hosts if _plain(hosts) else {clean_text(a)[0] for a in hosts}
     res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations]
     return res
 
