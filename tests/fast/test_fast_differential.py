@@ -513,6 +513,16 @@ def test_jobs_workers_read_blocks_from_the_file_and_notice_a_change(tmp_path: Pa
     assert not multiprocessing.active_children()  # the scan stopped at that block: its workers too
 
 
+def _log_and_middle_block(tmp_path: Path, registry: Registry, seed: int) -> tuple[Path, tuple[int, int, int]]:
+    """A generated osqueryd log of several blocks, and (first line, offset, length) of its middle one."""
+    osq = tmp_path / "osq.log"
+    osquery_log(osq, signature_values(registry), random.Random(seed), 300)
+    with osq.open("rb") as fh:
+        spans = list(fb.iter_spans(fh))
+    first, offset, length, _edges = spans[len(spans) // 2]
+    return osq, (first, offset, length)
+
+
 def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, registry: Registry,
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """A worker process that ends without a result (killed, crashed) stops that input with an
@@ -522,11 +532,7 @@ def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, regi
 
     import banscan.fast.parallel as par
 
-    rnd = random.Random(6)
-    osq = tmp_path / "osq.log"
-    osquery_log(osq, signature_values(registry), rnd, 300)
-    spans = list(fb.iter_spans(osq.open("rb")))
-    victim = spans[len(spans) // 2]
+    osq, victim = _log_and_middle_block(tmp_path, registry, 6)
     real = par._work_at
 
     def dies(*args: Any) -> fb.BlockResult:
@@ -549,11 +555,7 @@ def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry:
     are scanned as usual."""
     import banscan.fast.parallel as par
 
-    rnd = random.Random(7)
-    osq = tmp_path / "osq.log"
-    osquery_log(osq, signature_values(registry), rnd, 300)
-    spans = list(fb.iter_spans(osq.open("rb")))
-    cut = spans[len(spans) // 2]
+    osq, cut = _log_and_middle_block(tmp_path, registry, 7)
     real = par._work_at
 
     def truncating(*args: Any) -> fb.BlockResult:
