@@ -51,3 +51,57 @@ def test_the_cached_registry_matches_macs_as_the_loaded_one(fresh: Registry, tmp
     got = [m_cached.oui(m) for m in macs]
     assert got == [m_fresh.oui(m) for m in macs]
     assert sum(g is not None for g in got) >= len(fresh.oui[::50])
+
+
+def _detections(registry: Registry, paths: list[str]) -> list[tuple[object, ...]]:
+    import datetime as dt
+
+    from banscan.scan import ScanRequest, run
+
+    r = run(ScanRequest(inputs=tuple(paths), as_of=dt.date(2026, 11, 1)), registry)
+    return sorted((d.id, d.family, d.product_id, d.confidence.value, d.relation.value, d.source.locator,
+                   tuple((e.field, e.value, e.signature, e.strength) for e in d.evidence)) for d in r.detections)
+
+
+def test_the_cached_registry_carries_its_kinds_indexes_and_scans_as_the_loaded_one(
+        fresh: Registry, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled cache holds every signature kind's index: a Matcher of the cached registry
+    compiles none, and scans of the shared samples find what the freshly loaded registry finds."""
+    from sharedsamples import SHARED_SAMPLES
+
+    from banscan.match import kinds
+
+    monkeypatch.setenv("BANSCAN_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("BANSCAN_NO_CACHE", raising=False)
+    regcache.load_registry(data_dir=None)
+    cached = regcache.load_registry(data_dir=None)  # from the cache file written just now
+    assert fresh.kind_indexes is None and cached.kind_indexes is not None
+    assert set(cached.kind_indexes[1]) == {p.__name__ for p in kinds.PLUGINS}
+    samples = sorted(str(p) for p in SHARED_SAMPLES.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if not samples:
+        pytest.skip("../shared/samples not available")
+    expected = _detections(fresh, samples)
+    assert expected
+    for p in kinds.PLUGINS:  # a kind compiled again would fail
+        monkeypatch.setattr(p, "compile", lambda registry: pytest.fail("compiled again"))
+    assert _detections(cached, samples) == expected
+
+
+def test_kept_indexes_are_not_used_once_the_signatures_change(fresh: Registry) -> None:
+    """Indexes kept on a registry whose signatures were changed afterwards are compiled again."""
+    import dataclasses
+
+    from banscan.match import Matcher, compile_kinds
+    from banscan.model import F, Locator, Observation
+
+    reg = compile_kinds(pickle.loads(pickle.dumps(fresh)))
+    kept = Matcher(reg)
+    assert [ix for _, ix, _ in kept._plugins] == list(reg.kind_indexes[1].values())  # type: ignore[index]
+    obs = Observation(kind="software", asset="h", source=Locator("inv.csv", "line 2"),
+                      fields={F.NAME: "Kaspersky Endpoint Security", F.PUBLISHER: "AO Kaspersky Lab"})
+    assert {d.family for d in kept.match(obs)} == {"kaspersky"}
+    reg.signatures[:] = [dataclasses.replace(s, values=("nothing like it",)) if s.family == "kaspersky" else s
+                         for s in reg.signatures]
+    changed = Matcher(reg)
+    assert all(ix is not k for (_, ix, _), k in zip(changed._plugins, reg.kind_indexes[1].values(), strict=True))  # type: ignore[index]
+    assert "kaspersky" not in {d.family for d in changed.match(obs)}

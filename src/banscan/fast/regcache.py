@@ -1,4 +1,5 @@
-"""The compiled registry (and the compiled Hyperscan database), cached in the user cache dir.
+"""The compiled registry (with its signature kinds' indexes) and the compiled Hyperscan database, cached
+in the user cache dir.
 
 The key is the sha256 of everything the result depends on: banscan's version and the code that
 builds it, every bundled data file (or the installed bundle's) and every overlay file, by
@@ -22,7 +23,7 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 _MAGIC = b"banscan-cache-1\n"
-_CODE_PACKAGES = ("registry", "match", "fast")
+_CODE_PACKAGES = ("registry", "match", "match/kinds", "fast")
 KEEP = 8
 
 
@@ -77,7 +78,7 @@ def _code_digest(h: Any) -> None:
 
 def key_of(parts: Iterable[bytes], files: Iterable[Path], code: bool = True) -> str:
     """sha256 of ``parts`` and ``files`` (and of banscan's version and registry/matcher code
-    when ``code``: what a pickled registry's layout depends on)."""
+    when ``code``: what a pickled registry's layout and its kinds' indexes depend on)."""
     h = hashlib.sha256()
     if code:
         _code_digest(h)
@@ -148,4 +149,11 @@ def load_registry(overlays: Iterable[str | Path] = (), data_dir: Path | None = N
                      files + paths)
     except OSError:
         return load(overlays, data_dir=base)
-    return cached("registry", key, lambda: load(overlays, data_dir=base))
+
+    def build() -> Any:
+        from banscan.match import compile_kinds
+
+        # with the signature kinds' indexes made: a scan of the cached registry does not compile them
+        return compile_kinds(load(overlays, data_dir=base))
+
+    return cached("registry", key, build)

@@ -40,7 +40,7 @@ from banscan.model import (
 from banscan.registry import ROLE_RELATION, Registry
 from banscan.registry.schema import Entity
 
-__all__ = ["Matcher", "Hit", "LIBRARY_ECOSYSTEMS"]
+__all__ = ["Matcher", "Hit", "LIBRARY_ECOSYSTEMS", "compile_kinds"]
 
 # Package names in library ecosystems are identifiers chosen by whoever published the package:
 # a vendor's name inside one ("hikvision-isapi-client") is weak evidence of the vendor's product.
@@ -54,6 +54,22 @@ LIBRARY_ECOSYSTEMS = frozenset({
 LONG_LINE = 1024
 # kinds whose hits in a name field are weakened for library packages
 _NAME_TEXT_KINDS = frozenset({"publisher", "product-name", "banner", "organisation"})
+
+
+def compile_kinds(registry: Registry) -> Registry:
+    """``registry`` with every kind's index made and kept on it (``Registry.kind_indexes``), so that
+    a pickle of it (the compiled cache) holds them: a Matcher of the unpickled registry uses them
+    instead of compiling the signatures again."""
+    registry.kind_indexes = (tuple(registry.signatures), {p.__name__: p.compile(registry) for p in kinds.PLUGINS})
+    return registry
+
+
+def _kind_indexes(registry: Registry) -> dict[str, Any]:
+    """The indexes kept on ``registry`` when its signatures are still those they were made from."""
+    made = registry.kind_indexes
+    if made is None or made[0] != tuple(registry.signatures):  # compared by identity first: quick
+        return {}
+    return made[1]
 
 
 class Matcher:
@@ -70,8 +86,10 @@ class Matcher:
         self.registry = registry
         self.as_of = as_of or dt.date.today()
         self.unidentifiable_macs = 0
+        made = _kind_indexes(registry) if plugins is None else {}
         self._plugins: list[tuple[KindPlugin, Any, frozenset[str] | None]] = [
-            (p, p.compile(registry), getattr(p, "FIELDS", None)) for p in (plugins or kinds.PLUGINS)]
+            (p, made[p.__name__] if p.__name__ in made else p.compile(registry), getattr(p, "FIELDS", None))
+            for p in (plugins or kinds.PLUGINS)]
         self._membership: dict[tuple[str, str | None], str] = {}
         self._oui_table: dict[str, tuple[str, str | None, str, str]] | None = None  # see _oui
         self._entities: dict[tuple[str, str], Entity] = {

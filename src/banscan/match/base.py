@@ -52,6 +52,8 @@ class Hit:
 class KindPlugin(Protocol):
     """The shape of a kind module (modules satisfy protocols)."""
 
+    __name__: str  # the module's name
+
     @property
     def KINDS(self) -> tuple[str, ...]: ...  # a module constant
 

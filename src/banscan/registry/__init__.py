@@ -86,6 +86,10 @@ class Registry:
     # generated/domains.json, as read (a factory, not a class-level default: see __getattr__)
     domains: DomainTable | None = field(default_factory=lambda: None)
     pen: PenTable | None = None  # generated/pen.json, as read
+    # the signature kinds' indexes (banscan.match.compile_kinds), when made with the compiled cache
+    # and pickled with it: (the signatures they were made from, {kind module: index}); not data
+    kind_indexes: tuple[tuple[CompiledSignature, ...], dict[str, Any]] | None = field(
+        default=None, compare=False, repr=False)
 
     # ---- pickling (the compiled cache, Spark's broadcast): the big tables a scan seldom reads (the
     # IEEE assignments: records with a MAC address; the domain list as read) are pickles of their

@@ -84,10 +84,14 @@ def canonical(eco: str, name: str) -> str:
     return n.lower()
 
 
+def _table() -> defaultdict[str, list[CompiledSignature]]:
+    return defaultdict(list)
+
+
 @dataclass
 class Index:
     prefixes: dict[str, dict[str, list[CompiledSignature]]] = field(
-        default_factory=lambda: defaultdict(lambda: defaultdict(list)))
+        default_factory=lambda: defaultdict(_table))  # a named function: the index can be pickled
     marks: dict[tuple[str, ...], list[CompiledSignature]] = field(default_factory=lambda: defaultdict(list))
     anchors: set[Anchor] = field(default_factory=set)
 
