@@ -183,3 +183,41 @@ def test_importing_the_command_line_imports_no_command_and_leaves_the_collector_
                            cwd=tmp_path, timeout=300)
         assert p.returncode == 0, p.stderr
         assert p.stdout.split() == ["False", "True", "0", "False", "True", "True", "True"], state
+
+
+MODULES_PROBE = """
+import json, sys
+from banscan.cli import main
+try:
+    main(sys.argv[2:])
+except SystemExit as e:
+    code = e.code
+print(json.dumps({"code": code, "imported": [m for m in sys.argv[1].split(",") if m in sys.modules]}))
+"""
+
+
+def _modules_after(tmp_path: Path, modules: list[str], *argv: str) -> dict[str, object]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BANSCAN_CACHE_DIR": str(tmp_path / "cache"),
+           "XDG_CACHE_HOME": str(tmp_path / "xdg")}
+    p = subprocess.run([sys.executable, "-c", MODULES_PROBE, ",".join(modules), *argv], capture_output=True,
+                       text=True, env=env, cwd=tmp_path, timeout=300)
+    assert p.returncode == 0, p.stderr
+    out: dict[str, object] = json.loads(p.stdout.strip().splitlines()[-1])
+    return out
+
+
+def test_a_warm_scan_of_an_osquery_log_needs_no_pypi_name_rules(tmp_path: Path) -> None:
+    """The signature kinds' indexes come from the compiled cache, and osquery rows name no PyPI
+    package: a warm scan does not import packaging (the PEP 503 name rules); a scan of a PyPI
+    package list does, and finds its restricted package."""
+    log = tmp_path / "one.log"
+    log.write_text(LINE)
+    argv = ("scan", "--no-store", "-f", "json", "-o", str(tmp_path / "r.json"))
+    assert _modules_after(tmp_path, ["packaging"], *argv, str(log)) == {"code": 1, "imported": ["packaging"]}  # cold
+    assert _modules_after(tmp_path, ["packaging"], *argv, str(log)) == {"code": 1, "imported": []}
+    assert json.loads((tmp_path / "r.json").read_text())["detections"]
+    pip = tmp_path / "pip.json"
+    pip.write_text(json.dumps({"version": "1", "pip_version": "24.0", "installed": [
+        {"metadata": {"name": "Volcengine_Python_SDK", "version": "1.0.0"}}]}))
+    assert _modules_after(tmp_path, ["packaging"], *argv, str(pip)) == {"code": 1, "imported": ["packaging"]}
+    assert {d["family"] for d in json.loads((tmp_path / "r.json").read_text())["detections"]} == {"bytedance"}

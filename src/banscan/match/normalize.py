@@ -58,3 +58,14 @@ def normalize_mac(mac: str) -> str | None:
 def locally_administered(mac12: str) -> bool:
     """The U/L bit of the first octet: set on randomised and locally assigned addresses."""
     return bool(int(mac12[:2], 16) & 0x02)
+
+
+def pypi_name(name: str) -> str:
+    """A PyPI project name as PEP 503 compares it (``packaging.utils.canonicalize_name``).
+
+    packaging is imported when a PyPI name is first compared, not with the matcher: a scan whose
+    inputs name no PyPI package (or whose registry's indexes come from the compiled cache) never
+    needs it."""
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))

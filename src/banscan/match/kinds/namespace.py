@@ -32,10 +32,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from urllib.parse import parse_qs, unquote
 
-from packaging.utils import canonicalize_name
-
 from banscan.match.anchoring import Anchor, id_anchor
 from banscan.match.base import EXTRA_KEY, Hit, signatures_of
+from banscan.match.normalize import pypi_name
 from banscan.match.purls import purl_core, purl_package
 from banscan.match.rules import WEAKER
 from banscan.model import F, Observation
@@ -76,7 +75,7 @@ def canonical(eco: str, name: str) -> str:
     """A package name as its ecosystem's tools compare it (``eco`` is a table name)."""
     n = name.strip()
     if eco == "pypi":
-        return str(canonicalize_name(n))
+        return pypi_name(n)
     if eco == "maven":
         return n.lower().split(":", 1)[0].replace("/", ".")  # the groupId
     if eco == "docker":
@@ -107,7 +106,7 @@ def compile(registry: Registry) -> Index:
             if not v:
                 continue
             if eco == "pypi":
-                ix.marks[tuple(str(canonicalize_name(v)).split("-"))].append(sig)
+                ix.marks[tuple(pypi_name(v).split("-"))].append(sig)
             elif eco == "docker":
                 ix.prefixes[eco][v.lower().replace("index.docker.io/", "docker.io/")].append(sig)
             elif eco == "npm":
@@ -147,7 +146,7 @@ def _prefix_hits(ix: Index, eco: str, name: str, fld: str, value: str, out: list
 
 @lru_cache(maxsize=65536)
 def _words(name: str) -> tuple[str, ...]:
-    return tuple(str(canonicalize_name(name)).split("-"))
+    return tuple(pypi_name(name).split("-"))
 
 
 def _mark_hits(ix: Index, name: str, fld: str, value: str, out: list[Hit]) -> None:

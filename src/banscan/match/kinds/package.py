@@ -10,10 +10,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from packaging.utils import canonicalize_name
-
 from banscan.match.anchoring import Anchor, id_anchor
 from banscan.match.base import Hit, signatures_of
+from banscan.match.normalize import pypi_name
 from banscan.match.purls import purl_package
 from banscan.model import F, Observation
 from banscan.registry import CompiledSignature, Registry
@@ -55,7 +54,7 @@ def compile(registry: Registry) -> Index:
 def _name(eco: str, name: str) -> str:
     """A package name as its ecosystem compares it: PEP 503 for PyPI, lower-case elsewhere."""
     n = name.strip().lower()
-    return canonicalize_name(n) if eco == "pypi" else n
+    return pypi_name(n) if eco == "pypi" else n
 
 
 def package_hits(ix: Index, eco: str, pkg: str, fld: str, out: list[Hit]) -> None:
