@@ -73,6 +73,52 @@ def test_osquery_events_of_many_hosts_native_equals_python(seed: int, hosts: int
         assert got == want and list(got) == list(want)
 
 
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_osquery_events_with_a_memo_kept_between_blocks_equals_python(seed: int) -> None:
+    """One memo through a run of blocks sharing most of their (query, host) pairs, hosts with
+    bytes that are not UTF-8 among them, and a block that is not all events between them: every
+    block's result is the Python twin's, queries in the order first seen."""
+    rnd = random.Random(seed)
+    memo = native.span_memo()
+    hosts = [f"host-{i}" for i in range(rnd.randrange(1, 300))] + HOSTS[:3]
+    for _ in range(8):
+        ls = [_event(rnd.choice(QUERIES + ["q1"]), rnd.choice(hosts), ',"action":"added"}')
+              for _ in range(rnd.randrange(0, 800))]
+        block = _block(ls, "\n")
+        if rnd.random() < 0.3:  # a host that is not UTF-8
+            block += b'{"name":"q1","hostIdentifier":"h\xff\xfe","columns":{"n":"1"},"action":"added"}\n'
+        if rnd.random() < 0.15:  # the reader's block: None, and the memo still right afterwards
+            block += b'{"name":"q1","hostIdentifier":"h","columns":{"n":"1"},"action":"removed"}\n'
+        skip = _skip(block, [rnd.random() < 0.1 for _ in range(block.count(b"\n"))])
+        for sk in (None, skip):
+            got, want = native.osquery_events(block, sk, memo), lines.osquery_events_py(block, sk)
+            assert got == want and (got is None or list(got) == list(want))
+
+
+def test_osquery_events_memo_emptied_when_full_keeps_results_right() -> None:
+    """More distinct (query, host) pairs than the memo keeps (65,536), in one block and across
+    blocks: the memo empties itself and every result is still the Python twin's."""
+    memo = native.span_memo()
+    many = _block([_event("q", f"h{i}", ',"action":"added"}') for i in range(70_000)], "\n")
+    few = _block([_event("q", f"h{i}", ',"action":"added"}') for i in range(0, 70_000, 7)], "\n")
+    for block in (many, few, many):
+        got = native.osquery_events(block, None, memo)
+        assert got == lines.osquery_events_py(block)
+    assert got is not None and got[b"q"][0] == 70_000 and len(got[b"q"][1]) == 70_000
+
+
+def test_the_module_osquery_events_keeps_its_memo() -> None:
+    """banscan.fast.lines.osquery_events passes one memo (made on first use) to every call."""
+    if not lines.NATIVE:
+        pytest.skip("the C extension is not used here")
+    block = _block([_event("q", "h1", ',"action":"added"}')], "\n")
+    assert lines.osquery_events(block) == {b"q": (1, {"h1"})}
+    memo = lines._SPAN_MEMO
+    assert memo is not None
+    assert lines.osquery_events(block) == {b"q": (1, {"h1"})} and lines._SPAN_MEMO is memo
+
+
 @settings(max_examples=400, deadline=None)
 @given(st.lists(tsv_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.integers(0, 4),
        st.lists(st.booleans(), max_size=12))

@@ -6,7 +6,9 @@
  *
  *   newlines(b, start, end)  -> b.count(b"\n", start, end), b any bytes-like object
  *   long_lines(block, size)  -> start offsets of the lines at least `size` bytes long
- *   osquery_events(block, skip=None)      -> {query name: (rows, {host identifier, ...})} or None
+ *   osquery_events(block, skip=None, memo=None) -> {query name: (rows, {host identifier, ...})} or None
+ *                                            (memo: from span_memo(), kept between calls so that
+ *                                            each query name and host is made once)
  *   tsv_column(block, index, skip=None)   -> (rows, set of the column's values) or None (a blank,
  *                                            header or short line)
  * `skip`: a sorted list of the start offsets of lines left out (the candidate lines).
@@ -206,12 +208,18 @@ typedef struct {
 } Spans;
 
 static uint64_t span_hash(const char *p, Py_ssize_t n) {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (Py_ssize_t i = 0; i < n; i++) {
-        h ^= (unsigned char)p[i];
-        h *= 1099511628211ULL;
+    /* eight bytes a step (a multiply and a rotation each), then the tail a byte at a time */
+    uint64_t h = 0x9e3779b97f4a7c15ULL ^ (uint64_t)n;
+    Py_ssize_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 29;
     }
-    return h;
+    for (; i < n; i++)
+        h = (h ^ (unsigned char)p[i]) * 0x100000001b3ULL;
+    return h ^ (h >> 32);
 }
 
 static int spans_init(Spans *t) {
@@ -241,16 +249,15 @@ static void spans_place(Spans *t, Py_ssize_t i) {
     t->slots[j] = i;
 }
 
-/* count one occurrence of [p, p + n): 0, or -1 (memory error set) */
-static int spans_add(Spans *t, const char *p, Py_ssize_t n) {
-    uint64_t h = span_hash(p, n);
+/* the index of [p, p + n) (hash h) in `t`, added with count 0 when new (*added set): or -1 (memory
+   error set) */
+static Py_ssize_t spans_index(Spans *t, const char *p, Py_ssize_t n, uint64_t h, int *added) {
     size_t mask = (size_t)(2 * t->cap - 1), j = (size_t)h & mask;
+    *added = 0;
     while (t->slots[j] >= 0) {
         Span *e = &t->ents[t->slots[j]];
-        if (e->h == h && e->n == n && memcmp(e->p, p, (size_t)n) == 0) {
-            e->count++;
-            return 0;
-        }
+        if (e->h == h && e->n == n && memcmp(e->p, p, (size_t)n) == 0)
+            return t->slots[j];
         j = (j + 1) & mask;
     }
     if (t->used == t->cap) { /* grow (the slots stay at most half full) and place every entry again */
@@ -280,10 +287,135 @@ static int spans_add(Spans *t, const char *p, Py_ssize_t n) {
     Span *e = &t->ents[t->used];
     e->p = p;
     e->n = n;
-    e->count = 1;
+    e->count = 0;
     e->h = h;
-    t->slots[j] = t->used++;
+    *added = 1;
+    t->slots[j] = t->used;
+    return t->used++;
+}
+
+/* count one occurrence of [p, p + n): 0, or -1 (memory error set) */
+static int spans_add(Spans *t, const char *p, Py_ssize_t n) {
+    int added;
+    Py_ssize_t i = spans_index(t, p, n, span_hash(p, n), &added);
+    if (i < 0)
+        return -1;
+    t->ents[i].count++;
     return 0;
+}
+
+/* What the spans of earlier blocks stood for, kept between calls (a capsule): for each span
+   Q","hostIdentifier":"H its own copy of the bytes, the query name Q (bytes, one object per
+   name) and the host H (str), so that a host seen in every block is decoded once.  Emptied when
+   it holds MEMO_MAX spans (memory stays bounded; emptying only costs decoding again). */
+#define MEMO_NAME "banscan.fast._lines.span_memo"
+#define MEMO_MAX 65536
+
+typedef struct {
+    Spans tab;           /* its entries' p: copies owned by the memo */
+    PyObject **queries;  /* per entry: Q (a new reference) */
+    PyObject **hosts;    /* per entry: H (a new reference) */
+    Py_ssize_t room;     /* entries queries and hosts have room for */
+    PyObject *names;     /* {Q: Q}: one object per query name */
+} Memo;
+
+static void memo_empty(Memo *m) {
+    for (Py_ssize_t i = 0; i < m->tab.used; i++) {
+        PyMem_Free((void *)m->tab.ents[i].p);
+        Py_DECREF(m->queries[i]);
+        Py_DECREF(m->hosts[i]);
+    }
+    m->tab.used = 0;
+    memset(m->tab.slots, 0xff, sizeof(Py_ssize_t) * 2 * (size_t)m->tab.cap);
+    PyDict_Clear(m->names);
+}
+
+static void memo_destroy(PyObject *capsule) {
+    Memo *m = PyCapsule_GetPointer(capsule, MEMO_NAME);
+    if (m == NULL)
+        return;
+    memo_empty(m);
+    spans_free(&m->tab);
+    PyMem_Free(m->queries);
+    PyMem_Free(m->hosts);
+    Py_DECREF(m->names);
+    PyMem_Free(m);
+}
+
+static PyObject *span_memo(PyObject *self, PyObject *args) {
+    Memo *m = PyMem_Calloc(1, sizeof(Memo));
+    if (m == NULL)
+        return PyErr_NoMemory();
+    if (spans_init(&m->tab) < 0) {
+        PyMem_Free(m);
+        return NULL;
+    }
+    m->names = PyDict_New();
+    if (m->names == NULL) {
+        spans_free(&m->tab);
+        PyMem_Free(m);
+        return NULL;
+    }
+    PyObject *cap = PyCapsule_New(m, MEMO_NAME, memo_destroy);
+    if (cap == NULL) {
+        Py_DECREF(m->names);
+        spans_free(&m->tab);
+        PyMem_Free(m);
+    }
+    return cap;
+}
+
+/* the index in `m` of the block's span `e` (Q","hostIdentifier":"H, Q holding no quote), its
+   query name and host made when new; or -1 (error set, and the memo emptied) */
+static Py_ssize_t memo_index(Memo *m, const Span *e, size_t nho) {
+    if (m->tab.used >= MEMO_MAX)
+        memo_empty(m);
+    int added;
+    Py_ssize_t i = spans_index(&m->tab, e->p, e->n, e->h, &added);
+    if (i < 0 || !added)
+        return i;
+    /* new (the last entry): own a copy of the bytes (the block goes), and make Q and H */
+    char *copy = NULL;
+    PyObject *q = NULL, *shared = NULL, *host = NULL;
+    if (m->room < m->tab.cap) {
+        PyObject **qs = PyMem_Realloc(m->queries, sizeof(PyObject *) * (size_t)m->tab.cap);
+        if (qs == NULL)
+            goto nomem;
+        m->queries = qs;
+        PyObject **hs = PyMem_Realloc(m->hosts, sizeof(PyObject *) * (size_t)m->tab.cap);
+        if (hs == NULL)
+            goto nomem;
+        m->hosts = hs;
+        m->room = m->tab.cap;
+    }
+    copy = PyMem_Malloc((size_t)e->n + 1);
+    if (copy == NULL)
+        goto nomem;
+    memcpy(copy, e->p, (size_t)e->n);
+    const char *sep = e->p;
+    while (*sep != '"')
+        sep++; /* Q ends at the first quote: the separator's */
+    const char *hp = sep + nho;
+    q = PyBytes_FromStringAndSize(e->p, sep - e->p);
+    shared = q ? PyDict_SetDefault(m->names, q, q) : NULL;
+    Py_XINCREF(shared);
+    Py_XDECREF(q);
+    host = shared ? PyUnicode_DecodeUTF8(hp, e->n - (hp - e->p), "replace") : NULL;
+    if (host == NULL)
+        goto fail;
+    m->tab.ents[i].p = copy;
+    m->queries[i] = shared;
+    m->hosts[i] = host;
+    return i;
+nomem:
+    PyErr_NoMemory();
+fail:
+    /* the incomplete entry is left out, and the table emptied (its slots name it) */
+    PyMem_Free(copy);
+    Py_XDECREF(shared);
+    m->tab.used--;
+    memo_empty(m);
+    return -1;
 }
 
 static const char HEAD[] = "{\"name\":\"";
@@ -293,20 +425,37 @@ static const char ADDED[] = "\"action\":\"added\"}";
 
 static PyObject *osquery_events(PyObject *self, PyObject *args) {
     Py_buffer buf;
-    PyObject *skiplist = Py_None;
+    PyObject *skiplist = Py_None, *capsule = Py_None;
     Skip sk_;
-    if (!PyArg_ParseTuple(args, "y*|O", &buf, &skiplist))
+    if (!PyArg_ParseTuple(args, "y*|OO", &buf, &skiplist, &capsule))
         return NULL;
     if (skip_init(&sk_, skiplist) < 0) {
         PyBuffer_Release(&buf);
         return NULL;
     }
-    Spans tab;
-    if (spans_init(&tab) < 0) {
+    /* the caller's memo, or one for this call */
+    if (capsule == Py_None) {
+        capsule = span_memo(NULL, NULL);
+        if (capsule == NULL) {
+            PyBuffer_Release(&buf);
+            return NULL;
+        }
+    } else {
+        Py_INCREF(capsule);
+    }
+    Memo *memo = PyCapsule_GetPointer(capsule, MEMO_NAME);
+    if (memo == NULL) {
+        Py_DECREF(capsule);
         PyBuffer_Release(&buf);
         return NULL;
     }
-    PyObject *spans = NULL;
+    Spans tab;
+    if (spans_init(&tab) < 0) {
+        Py_DECREF(capsule);
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    PyObject *out = NULL;
     const char *start = buf.buf, *p = start, *end = p + buf.len;
     Py_ssize_t lines = 0, columns = 0;
     int ok = 1;
@@ -347,75 +496,49 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
     }
     if (!ok || columns != lines) {
         spans_free(&tab);
+        Py_DECREF(capsule);
         PyBuffer_Release(&buf);
         Py_RETURN_NONE;
     }
-    /* {span: rows}, in the order first seen, made while the block's buffer is held */
-    spans = PyDict_New();
-    if (spans == NULL)
+    /* {query name: [rows, {host, ...}]} in the order first seen, hosts decoded as
+       bytes.decode("utf-8", "replace") (by the memo, once per span) */
+    out = PyDict_New();
+    if (out == NULL)
         goto fail;
     for (Py_ssize_t i = 0; i < tab.used; i++) {
-        PyObject *key = PyBytes_FromStringAndSize(tab.ents[i].p, tab.ents[i].n);
-        PyObject *v = key ? PyLong_FromSsize_t(tab.ents[i].count) : NULL;
-        if (v == NULL || PyDict_SetItem(spans, key, v) < 0) {
-            Py_XDECREF(key);
-            Py_XDECREF(v);
+        Py_ssize_t k = memo_index(memo, &tab.ents[i], nho);
+        if (k < 0)
             goto fail;
-        }
-        Py_DECREF(key);
-        Py_DECREF(v);
-    }
-    spans_free(&tab);
-    PyBuffer_Release(&buf);
-    /* {query name: [rows, {host, ...}]}, hosts decoded as bytes.decode("utf-8", "replace") */
-    PyObject *out = PyDict_New();
-    if (out == NULL) {
-        Py_DECREF(spans);
-        return NULL;
-    }
-    PyObject *k, *v;
-    Py_ssize_t pos = 0;
-    while (PyDict_Next(spans, &pos, &k, &v)) {
-        const char *s = PyBytes_AS_STRING(k);
-        Py_ssize_t len = PyBytes_GET_SIZE(k);
-        const char *sep = s;
-        while (*sep != '"')
-            sep++; /* Q ends at the first quote: the separator's */
-        const char *h = sep + nho;
-        PyObject *q = PyBytes_FromStringAndSize(s, sep - s);
-        PyObject *host = PyUnicode_DecodeUTF8(h, len - (h - s), "replace");
-        PyObject *entry = q ? PyDict_GetItemWithError(out, q) : NULL;
-        int bad = q == NULL || host == NULL || (entry == NULL && PyErr_Occurred());
-        if (!bad && entry == NULL) {
+        PyObject *q = memo->queries[k], *host = memo->hosts[k];
+        PyObject *entry = PyDict_GetItemWithError(out, q);
+        if (entry == NULL) {
+            if (PyErr_Occurred())
+                goto fail;
             PyObject *hosts = PySet_New(NULL);
-            PyObject *zero = PyLong_FromLong(0);
-            entry = (hosts && zero) ? PyList_New(2) : NULL;
+            PyObject *zero = hosts ? PyLong_FromLong(0) : NULL;
+            entry = zero ? PyList_New(2) : NULL;
             if (entry == NULL) {
                 Py_XDECREF(hosts);
                 Py_XDECREF(zero);
-                bad = 1;
-            } else {
-                PyList_SET_ITEM(entry, 0, zero);
-                PyList_SET_ITEM(entry, 1, hosts);
-                bad = PyDict_SetItem(out, q, entry) < 0;
-                Py_DECREF(entry); /* the dict holds it */
+                goto fail;
             }
+            PyList_SET_ITEM(entry, 0, zero);
+            PyList_SET_ITEM(entry, 1, hosts);
+            int bad = PyDict_SetItem(out, q, entry) < 0;
+            Py_DECREF(entry); /* the dict holds it */
+            if (bad)
+                goto fail;
         }
-        if (!bad) {
-            PyObject *rows = PyLong_FromSsize_t(PyLong_AsSsize_t(PyList_GET_ITEM(entry, 0)) + PyLong_AsSsize_t(v));
-            bad = rows == NULL || PyList_SetItem(entry, 0, rows) < 0 || PySet_Add(PyList_GET_ITEM(entry, 1), host) < 0;
-        }
-        Py_XDECREF(q);
-        Py_XDECREF(host);
-        if (bad) {
-            Py_DECREF(out);
-            Py_DECREF(spans);
-            return NULL;
-        }
+        PyObject *rows = PyLong_FromSsize_t(PyLong_AsSsize_t(PyList_GET_ITEM(entry, 0)) + tab.ents[i].count);
+        if (rows == NULL || PyList_SetItem(entry, 0, rows) < 0 || PySet_Add(PyList_GET_ITEM(entry, 1), host) < 0)
+            goto fail;
     }
-    Py_DECREF(spans);
+    spans_free(&tab);
+    Py_DECREF(capsule);
+    PyBuffer_Release(&buf);
     /* lists to tuples */
-    pos = 0;
+    PyObject *k, *v;
+    Py_ssize_t pos = 0;
     while (PyDict_Next(out, &pos, &k, &v)) {
         PyObject *t = PyList_AsTuple(v);
         if (t == NULL || PyDict_SetItem(out, k, t) < 0) {
@@ -428,8 +551,9 @@ static PyObject *osquery_events(PyObject *self, PyObject *args) {
     return out;
 fail:
     spans_free(&tab);
+    Py_DECREF(capsule);
     PyBuffer_Release(&buf);
-    Py_XDECREF(spans);
+    Py_XDECREF(out);
     return NULL;
 }
 
@@ -504,6 +628,8 @@ static PyMethodDef methods[] = {
     {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
     {"osquery_events", osquery_events, METH_VARARGS,
      "{query name: (rows, {host, ...})} when every line is an osquery 'added' event, else None."},
+    {"span_memo", span_memo, METH_NOARGS,
+     "A memo for osquery_events(block, skip, memo): the query names and hosts of spans seen before."},
     {"tsv_column", tsv_column, METH_VARARGS,
      "(rows, set of values of the tab-separated column) when every line has it, else None."},
     {NULL, NULL, 0, NULL},

@@ -125,7 +125,7 @@ def _native() -> Any:
     except ImportError:
         return None
     # a module built from another version of the source (a stale build in place): not used
-    if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "tsv_column")):
+    if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column")):
         return None
     return _lines
 
@@ -134,7 +134,19 @@ _C = _native()
 
 newlines: Callable[..., int] = _C.newlines if _C else newlines_py
 long_lines: Callable[[bytes, int], list[int]] = _C.long_lines if _C else long_lines_py
+
+
+def _osquery_events_native(block: bytes, skip: list[int] | None = None) -> dict[bytes, tuple[int, set[str]]] | None:
+    """The C osquery_events, with this process's memo of the spans seen in earlier blocks (made
+    on first use; a forked worker goes on with its own copy)."""
+    global _SPAN_MEMO
+    if _SPAN_MEMO is None:
+        _SPAN_MEMO = _C.span_memo()
+    return _C.osquery_events(block, skip, _SPAN_MEMO)  # type: ignore[no-any-return]
+
+
+_SPAN_MEMO: Any = None
 osquery_events: Callable[..., dict[bytes, tuple[int, set[str]]] | None] = (
-    _C.osquery_events if _C else osquery_events_py)
+    _osquery_events_native if _C else osquery_events_py)
 tsv_column: Callable[..., tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
 NATIVE = _C is not None
