@@ -47,6 +47,7 @@ from banscan.sources._common import (
     x500_org,
 )
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.jsonline import loads
 from banscan.sources.limits import LimitExceeded, bounded_lines, long_line_message
 from banscan.sources.osquery_net import ARP_CACHE, INTERFACE_DETAILS, network_row, table_of
 
@@ -490,7 +491,7 @@ class OsquerySource:
                 if not line.strip():
                     continue
                 try:
-                    doc = json.loads(line)
+                    doc = loads(line)
                 except (ValueError, RecursionError) as exc:
                     if not line.endswith("\n"):
                         yield Problem(

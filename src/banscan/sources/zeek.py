@@ -53,6 +53,7 @@ from typing import Any, BinaryIO
 
 from banscan.model import EvidenceClass, F, FieldValue, Observation, Problem
 from banscan.sources.base import ReadContext, text_head
+from banscan.sources.jsonline import loads
 from banscan.sources.limits import bounded_lines, long_line_message
 
 NT = EvidenceClass.NETWORK_TRAFFIC
@@ -573,7 +574,7 @@ class ZeekSource:
                 ctx.skipped(a or ctx.asset, _EVIDENCE[kind])
                 continue
             try:
-                rec = json.loads(line)
+                rec = loads(line)
             except (ValueError, RecursionError) as e:
                 yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON: {e}")
                 continue
