@@ -4,6 +4,7 @@ and on the texts where the two parsers differ."""
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from pathlib import Path
@@ -50,6 +51,15 @@ def test_loads_equals_json_loads_where_the_parsers_differ(text: str) -> None:
     assert _outcome(loads, text) == _outcome(json.loads, text)
 
 
+@pytest.mark.parametrize("raw", [e.encode("utf-8", "surrogatepass") for e in EDGES] + [
+    b'{"a":"\xff"}', b'{"a":"x\xc3"}', b'{"a":"\xed\xa0\x80"}', b'\xef\xbb\xbf{"a":1}', b'{"a":1}\r\n',
+    b'{"a":"\xc3\xa9"}\n'])
+def test_loads_of_the_raw_bytes_equals_json_loads_of_their_text(raw: bytes) -> None:
+    """With the bytes a line was decoded from (as a reader decodes it: bad bytes replaced)."""
+    text = raw.decode("utf-8", "replace")
+    assert _outcome(lambda t: loads(t, raw), text) == _outcome(json.loads, text)
+
+
 def test_loads_equals_json_loads_on_generated_numbers() -> None:
     rnd = random.Random(7)
     for _ in range(3000):
@@ -68,6 +78,8 @@ def test_loads_equals_json_loads_on_the_shared_samples_json_lines() -> None:
     for p in files:
         for raw in p.read_bytes().splitlines()[:20_000]:
             text = raw.decode("utf-8", "replace")
-            assert _outcome(loads, text) == _outcome(json.loads, text), (p, text[:200])
+            want = _outcome(json.loads, text)
+            assert _outcome(loads, text) == want, (p, text[:200])
+            assert _outcome(functools.partial(loads, raw=raw), text) == want, (p, text[:200])
             lines += 1
     assert lines > 100

@@ -491,7 +491,7 @@ class OsquerySource:
                 if not line.strip():
                     continue
                 try:
-                    doc = loads(line)
+                    doc = loads(line, raw)
                 except (ValueError, RecursionError) as exc:
                     if not line.endswith("\n"):
                         yield Problem(
