@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import Protocol
 
 Anchor = tuple[str, bool, bool]
@@ -76,6 +77,136 @@ def _has_escape(text: str | bytes) -> bool:
     """A ``\\u`` or ``\\x`` escape in a line's text or bytes (see _RUN)."""
     runs = _RUN_BYTES.finditer(text) if isinstance(text, bytes) else _RUN.finditer(text)
     return any((m.end() - m.start()) % 2 == 0 for m in runs)
+
+
+# an escape as _has_escape finds it, found in one pass over many lines: a backslash with none
+# before it (the first of its run), an even number more, and the letter (an odd run)
+_ESCAPE_BYTES = re.compile(rb"\\(?<!\\\\)(?:\\\\)*[uUxX]")
+# translation tables: every ASCII byte to a space (split() then gives the runs of the others);
+# ASCII lower-cased and every other byte to 0xff (with the continuation bytes 0x80-0xbf dropped)
+_RUNS_ONLY = b" " * 128 + bytes(range(128, 256))
+_LOWER_ASCII_ONLY = bytes(range(128)).lower() + b"\xff" * 128
+_CONTINUATION = bytes(range(0x80, 0xC0))
+_ASCII_TEXT = _ASCII.decode("ascii")
+_ALONE: dict[str, bool] = {}  # character -> _starts_alone
+_FOLDS: dict[bytes, bytes | None] = {}  # run of non-ASCII bytes -> _fold_alone
+_FOLDS_MAX = 1 << 16  # distinct runs remembered (then forgotten all at once and learnt anew)
+
+
+def _starts_alone(c: str) -> bool:
+    """True when character ``c`` composes (NFKC) with no ASCII character before it: the first
+    character of its compatibility decomposition is a starter (combining class 0: nothing is
+    reordered across it) that forms no composite with any ASCII character before it (checked
+    directly, all ASCII characters at once: NFC leaves ``x d x' d …`` as it is)."""
+    got = _ALONE.get(c)
+    if got is None:
+        import unicodedata
+
+        d = unicodedata.normalize("NFKD", c)[0]
+        probe = d.join(_ASCII_TEXT) + d
+        got = unicodedata.combining(d) == 0 and unicodedata.normalize("NFC", probe) == probe
+        if len(_ALONE) < _FOLDS_MAX:
+            _ALONE[c] = got
+    return got
+
+
+def _fold_alone(run: bytes) -> bytes | None:
+    """The fold (NFKC, case folding, as UTF-8) of a maximal run of non-ASCII bytes ``run``, the
+    same wherever it stands in a line; None when it is not UTF-8, holds a U+FFFD (its line is
+    passed) or may compose with the ASCII character before it.
+
+    Why a run folds alone: a line is ASCII pieces and runs (UTF-8 puts every byte of a
+    character beyond ASCII at 0x80 or above, so runs hold whole characters).  NFKC decomposes,
+    reorders non-starters (characters of combining class above 0) between starters, and
+    composes each character with the last starter before it when nothing blocks them.  An ASCII
+    character is its own normal form, a starter, and the second character of no composite, so
+    NFKC may be applied piecewise before it (see :func:`fold_utf8`).  Before a run, the ASCII
+    character ``x`` is a starter too; when the decomposition of the run's first character starts
+    with a starter that does not compose with ``x`` (:func:`_starts_alone`), nothing is reordered
+    across the split, that starter becomes the last starter as it is at the start of the run
+    alone, and nothing after it can reach back past it: NFKC of the line is NFKC of its pieces,
+    joined.  Case folding goes character by character, without context, and folds ASCII as
+    ``bytes.lower`` does: the fold of the line is the folds of its pieces, joined."""
+    try:
+        text = run.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if "\ufffd" in text or not _starts_alone(text[0]):
+        return None
+    import unicodedata
+
+    folded = unicodedata.normalize("NFKC", text).casefold().encode("utf-8")
+    return None if b"\n" in folded else folded
+
+
+def _run_folds(runs: set[bytes]) -> dict[bytes, bytes] | None:
+    """The fold of each run (remembered across calls), or None when one does not fold alone."""
+    if len(_FOLDS) + len(runs) > _FOLDS_MAX:
+        _FOLDS.clear()
+    out: dict[bytes, bytes] = {}
+    for r in runs:
+        f = _FOLDS.get(r)
+        if f is None and r not in _FOLDS:
+            f = _FOLDS[r] = _fold_alone(r)
+        if f is None:
+            return None
+        out[r] = f
+    return out
+
+
+def fold_joined(buf: bytes) -> bytes | None:
+    """``unicodedata.normalize("NFKC", buf.decode()).casefold()`` as UTF-8 (lines joined, say), in
+    a handful of C-level passes: the ASCII lower-cased, each distinct maximal run of non-ASCII
+    bytes folded once (:func:`_fold_alone`, remembered across calls) and put back in place; None
+    when a run does not fold alone (not UTF-8, a U+FFFD, or a first character that may compose
+    with the ASCII one before it)."""
+    runs = buf.translate(_RUNS_ONLY).split()  # the maximal runs of non-ASCII bytes, in order
+    if not runs:
+        return buf.lower()
+    folds = _run_folds(set(runs))
+    if folds is None:
+        return None
+    if all(f == r for r, f in folds.items()):
+        return buf.lower()
+    # the ASCII between the runs, lower-cased (each UTF-8 character one separator byte: its lead
+    # byte kept, its continuation bytes dropped; the ASCII pieces between runs are never empty)
+    asc = [x for x in buf.translate(_LOWER_ASCII_ONLY, _CONTINUATION).split(b"\xff") if x]
+    if buf[0] >= 0x80:
+        asc.insert(0, b"")
+    if buf[-1] >= 0x80:
+        asc.append(b"")
+    if len(asc) != len(runs) + 1:  # (never: a run of continuation bytes only is not UTF-8)
+        return None
+    pieces = [b""] * (2 * len(runs) + 1)
+    pieces[0::2] = asc
+    pieces[1::2] = map(folds.__getitem__, runs)
+    return b"".join(pieces)
+
+
+def _folds_alone(lines: Sequence[bytes]) -> list[bool]:
+    """Whether every run of non-ASCII bytes of each line folds alone."""
+    return [all(_FOLDS.get(r) or _fold_alone(r) for r in x.translate(_RUNS_ONLY).split()) for x in lines]
+
+
+def _joined(lines: Sequence[bytes]) -> bytes | None:
+    """The lines without their trailing newline, joined with newlines; None when a line holds
+    another newline."""
+    if all(map(bytes.endswith, lines[:-1], repeat(b"\n"))):
+        buf = b"".join(lines)
+        if lines[-1].endswith(b"\n"):
+            buf = buf[:-1]
+    else:
+        buf = b"\n".join([x[:-1] if x.endswith(b"\n") else x for x in lines])
+    return buf if buf.count(b"\n") == len(lines) - 1 else None
+
+
+def _line_numbers(buf: bytes, offsets: Iterable[int]) -> Iterator[int]:
+    """The line (0-based) of each offset of ``buf``, in order (``offsets`` sorted)."""
+    k = prev = 0
+    for o in offsets:
+        k += buf.count(b"\n", prev, o)
+        prev = o
+        yield k
 
 
 ALWAYS = ['"snapshot"', '"diffresults"', '"action":"removed"']
@@ -307,12 +438,56 @@ class UnicodeFilter:
         return self._hs  # type: ignore[return-value]
 
     def needing(self, lines: Sequence[bytes]) -> list[bool]:
-        """:meth:`needs_bytes` of each line (a trailing newline left out), the lines folded
-        (:func:`fold_utf8`) and scanned together: a line passed for an escape, a byte that is not
-        UTF-8 or a U+FFFD is left out of the scan (an empty line in its place)."""
+        """:meth:`needs_bytes` of each line (a trailing newline left out), the lines folded and
+        scanned together.
+
+        The lines are joined once and folded in a handful of C-level passes (:func:`fold_joined`:
+        the ASCII lower-cased, each distinct run of non-ASCII bytes folded once).  Lines holding
+        a run that does not fold alone (a first character that may compose with the ASCII one
+        before it, bytes that are not UTF-8, a U+FFFD) go one by one (:meth:`_needing_by_line`);
+        lines with a ``\\u``/``\\x`` escape are passed (found in one pass over the joined lines)."""
         eng = None if self._empty else self._folded_engine()
         if eng is None or not lines:
             return [self.needs_bytes(x) for x in lines]
+        buf = _joined(lines)
+        if buf is None:  # a line holding a newline besides its last byte (never from the block scanner)
+            return [self.needs_bytes(x) for x in lines]
+        got = self._needing_joined(eng, buf, len(lines))
+        if got is not None:
+            return got
+        # some line holds a run that does not fold alone: those lines one by one
+        alone = _folds_alone(lines)
+        out = [False] * len(lines)
+        for group, by_line in (([k for k, a in enumerate(alone) if a], False),
+                               ([k for k, a in enumerate(alone) if not a], True)):
+            if not group:
+                continue
+            sub = [lines[k] for k in group]
+            joined = None if by_line else _joined(sub)
+            res = None if joined is None else self._needing_joined(eng, joined, len(sub))
+            if res is None:
+                res = self._needing_by_line(eng, sub)
+            for k, v in zip(group, res):
+                out[k] = v
+        return out
+
+    def _needing_joined(self, eng: HyperscanEngine, buf: bytes, n: int) -> list[bool] | None:
+        """:meth:`needing` of the ``n`` lines joined in ``buf`` (newline-separated), or None
+        when a line holds a run of non-ASCII bytes that does not fold alone."""
+        folded = fold_joined(buf)
+        if folded is None or folded.count(b"\n") != n - 1:  # (never the latter: a run's fold holds no newline)
+            return None
+        out = [False] * n
+        if b"\\" in buf:  # a \u or \x escape: passed
+            for k in _line_numbers(buf, [m.start() for m in _ESCAPE_BYTES.finditer(buf)]):
+                out[k] = True
+        for k in _line_numbers(folded, eng.candidate_lines(folded)):
+            out[k] = True
+        return out
+
+    def _needing_by_line(self, eng: HyperscanEngine, lines: Sequence[bytes]) -> list[bool]:
+        """:meth:`needing`, each line folded by :func:`fold_utf8`: a line passed for an escape,
+        a byte that is not UTF-8 or a U+FFFD is left out of the scan (an empty line in its place)."""
         import bisect
 
         out = [False] * len(lines)
