@@ -206,18 +206,21 @@ def _modules_after(tmp_path: Path, modules: list[str], *argv: str) -> dict[str, 
     return out
 
 
-def test_a_warm_scan_of_an_osquery_log_needs_no_pypi_name_rules(tmp_path: Path) -> None:
-    """The signature kinds' indexes come from the compiled cache, and osquery rows name no PyPI
-    package: a warm scan does not import packaging (the PEP 503 name rules); a scan of a PyPI
-    package list does, and finds its restricted package."""
+def test_a_warm_scan_of_an_osquery_log_needs_no_pypi_name_rules_nor_a_json_stream(tmp_path: Path) -> None:
+    """The signature kinds' indexes come from the compiled cache, osquery rows name no PyPI package
+    and a log is read line by line: a warm scan imports neither packaging (the PEP 503 name rules)
+    nor ijson (though the JSON readers are imported to sniff the log); a scan of a pip inspect
+    report imports both, and finds its restricted package."""
     log = tmp_path / "one.log"
     log.write_text(LINE)
     argv = ("scan", "--no-store", "-f", "json", "-o", str(tmp_path / "r.json"))
-    assert _modules_after(tmp_path, ["packaging"], *argv, str(log)) == {"code": 1, "imported": ["packaging"]}  # cold
-    assert _modules_after(tmp_path, ["packaging"], *argv, str(log)) == {"code": 1, "imported": []}
+    lazy = ["packaging", "ijson", "banscan.sources.pip_inspect"]
+    cold = _modules_after(tmp_path, lazy, *argv, str(log))
+    assert cold["code"] == 1 and "ijson" not in cold["imported"]  # type: ignore[operator]
+    assert _modules_after(tmp_path, lazy, *argv, str(log)) == {"code": 1, "imported": ["banscan.sources.pip_inspect"]}
     assert json.loads((tmp_path / "r.json").read_text())["detections"]
     pip = tmp_path / "pip.json"
     pip.write_text(json.dumps({"version": "1", "pip_version": "24.0", "installed": [
         {"metadata": {"name": "Volcengine_Python_SDK", "version": "1.0.0"}}]}))
-    assert _modules_after(tmp_path, ["packaging"], *argv, str(pip)) == {"code": 1, "imported": ["packaging"]}
+    assert _modules_after(tmp_path, lazy, *argv, str(pip)) == {"code": 1, "imported": lazy}
     assert {d["family"] for d in json.loads((tmp_path / "r.json").read_text())["detections"]} == {"bytedance"}

@@ -3,10 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-import ijson
 import re2
+
+if TYPE_CHECKING:
+    import ijson
+else:
+    class _Ijson:
+        """ijson, imported when a JSON document is first streamed: a scan of line-oriented logs
+        imports the JSON readers to sniff its inputs but never streams one."""
+
+        def __getattr__(self, name: str) -> Any:
+            import ijson
+
+            return getattr(ijson, name)
+
+    ijson = _Ijson()
 
 from banscan.model import F
 from banscan.sources.limits import LimitExceeded, Limits, guard_json

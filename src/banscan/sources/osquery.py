@@ -34,11 +34,10 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO
 
-import ijson
-
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import (
     CountingReader,
+    ijson,
     is_x500,
     json_error_message,
     put,

@@ -15,13 +15,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, BinaryIO
 
-import ijson
-
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import (
     CountingReader,
     add_values,
     build,
+    ijson,
     json_error_message,
     ptr,
     purl_fields,

@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-import ijson
-
 from banscan.model import EvidenceClass, F, Observation, Problem
-from banscan.sources._common import CountingReader, json_error_message, ptr, put, s
+from banscan.sources._common import CountingReader, ijson, json_error_message, ptr, put, s
 from banscan.sources.base import ReadContext, text_head
 
 
