@@ -6,6 +6,7 @@ Both sides of every comparison go through the same function, so "AO Kaspersky La
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -18,8 +19,14 @@ LEGAL_FORMS = frozenset(
 )
 
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
-# Scripts written without spaces between words: patterns in them match without token boundaries.
-_NO_SPACE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+@functools.cache
+def _no_space() -> re.Pattern[str]:
+    """Scripts written without spaces between words: patterns in them match without token
+    boundaries.  Compiled when first needed (never for ASCII text): re expands its ranges of tens
+    of thousands of characters one by one, which takes milliseconds."""
+    return re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 
 
 def normalize(text: str) -> str:
@@ -32,7 +39,7 @@ def normalize(text: str) -> str:
 
 def spaceless(text: str) -> bool:
     """True when ``text`` contains characters of a script written without word spaces."""
-    return bool(_NO_SPACE.search(text))
+    return not text.isascii() and bool(_no_space().search(text))  # the ranges hold no ASCII character
 
 
 _ALNUM = re.compile(r"[^\W_]+", re.UNICODE)

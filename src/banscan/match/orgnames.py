@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 __all__ = ["OrgName", "parse", "compatible", "COMMON_WORDS", "is_cjk"]
 
@@ -76,15 +76,21 @@ COMMON_WORDS = frozenset("""
     vision smart group ib lab labs china mobile telecom unicom
 """.split())
 
-_NO_SPACE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}(?![^\W_])")  # S.A.U. / B.V. / L.L.C.
 _PAREN = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 MAX_CHARS = 1024  # longer values (banners) are read in full by other kinds; names are short
 
 
+@cache
+def _no_space() -> re.Pattern[str]:
+    # compiled when first needed (never for ASCII text): re expands ranges of tens of thousands of
+    # characters one by one, which takes milliseconds
+    return re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
 def is_cjk(token: str) -> bool:
-    return bool(_NO_SPACE.search(token))
+    return not token.isascii() and bool(_no_space().search(token))  # the ranges hold no ASCII character
 
 
 @dataclass(frozen=True, slots=True)
