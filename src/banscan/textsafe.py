@@ -19,20 +19,34 @@ import dataclasses
 import re
 import unicodedata
 from enum import Enum
+from functools import cache
 from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 # C0 and DEL and C1; bidi marks, embeddings, overrides and isolates; zero-width and other
 # invisible format characters; line and paragraph separators.
 _UNSAFE = (
     "\x00-\x1f\x7f-\x9f"
     "\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb"
 )
-_TERM_UNSAFE = re.compile(f"[{_UNSAFE}\ud800-\udfff]")
-# the same without TAB (0x09) and LF (0x0a)
-_TERM_UNSAFE_KEEP_LINES = re.compile(f"[{_UNSAFE.replace(chr(0) + '-' + chr(0x1f), chr(0) + '-' + chr(8) + chr(0x0b) + '-' + chr(0x1f))}\ud800-\udfff]")
+
+
+# The patterns are compiled when first used (most runs print or escape nothing): re expands a
+# character class reaching beyond Latin-1 into a bitmap of every code point, a fraction of a
+# millisecond each at start-up.
+@cache
+def _surrogate() -> re.Pattern[str]:
+    return re.compile("[\ud800-\udfff]")
+
+
+@cache
+def _term_unsafe(keep_lines: bool) -> re.Pattern[str]:
+    if keep_lines:  # the same without TAB (0x09) and LF (0x0a)
+        return re.compile(f"[{_UNSAFE.replace(chr(0) + '-' + chr(0x1f), chr(0) + '-' + chr(8) + chr(0x0b) + '-' + chr(0x1f))}\ud800-\udfff]")
+    return re.compile(f"[{_UNSAFE}\ud800-\udfff]")
+
+
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
 
 
@@ -42,7 +56,7 @@ def encodable(s: str) -> str:
         s.encode("utf-8")
         return s
     except UnicodeEncodeError:
-        return _SURROGATE.sub("\ufffd", s)
+        return _surrogate().sub("\ufffd", s)
 
 
 def has_surrogates(s: str) -> bool:
@@ -126,13 +140,13 @@ def _visible(m: re.Match[str]) -> str:
 def term(value: object) -> str:
     """One line of text that is safe to print on a terminal (see the module docstring)."""
     s = "" if value is None else str(value)
-    return _TERM_UNSAFE.sub(_visible, s)
+    return _term_unsafe(False).sub(_visible, s)
 
 
 def term_lines(value: object) -> str:
     """Like :func:`term`, keeping line feeds and tabs (for text laid out in several lines)."""
     s = "" if value is None else str(value)
-    return _TERM_UNSAFE_KEEP_LINES.sub(_visible, s)
+    return _term_unsafe(True).sub(_visible, s)
 
 
 def rich_text(value: object, style: str = "") -> Any:
@@ -152,14 +166,9 @@ def csv_cell(value: object) -> str:
     return s
 
 
-_URL = re.compile(r"(?i)\b([a-z][a-z0-9+.\-]{1,31}):(?=//|[^\s]*@)")
-_WWW = re.compile(r"(?i)\bwww\.")
-_EMAIL_AT = re.compile(r"(?<=[\w.+\-])@(?=[\w\-]+\.)")
-
-
 def defang_urls(s: str) -> str:
     """``https://x.example`` -> ``https[:]//x.example``, ``www.x`` -> ``www[.]x``,
     ``a@b.example`` -> ``a[@]b.example``: readable, but no Markdown renderer makes it a link."""
-    s = _URL.sub(r"\1[:]", s)
-    s = _WWW.sub(lambda m: m.group()[:3] + "[.]", s)
-    return _EMAIL_AT.sub("[@]", s)
+    s = re.sub(r"(?i)\b([a-z][a-z0-9+.\-]{1,31}):(?=//|[^\s]*@)", r"\1[:]", s)  # (re caches the patterns)
+    s = re.sub(r"(?i)\bwww\.", lambda m: m.group()[:3] + "[.]", s)
+    return re.sub(r"(?<=[\w.+\-])@(?=[\w\-]+\.)", "[@]", s)

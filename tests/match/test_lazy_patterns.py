@@ -72,3 +72,23 @@ def test_a_warm_scan_of_ascii_names_compiles_no_script_range_pattern(tmp_path: P
     scan("AO Kaspersky Lab")  # cold: writes the compiled cache
     assert scan("AO Kaspersky Lab") == [1, 0, 0]
     assert scan("AO Лаборатория Касперского") == [1, 0, 1]
+
+
+EAGER_PAREN = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
+BRACKETS = "()（）[]"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=BRACKETS + "ab Co.,华\u3000", max_size=16) | st.text(max_size=16))
+def test_bracketed_parts_are_dropped_as_the_eager_pattern_dropped_them(s: str) -> None:
+    """parse() skips the bracket pattern when no opening bracket is in the name: then it never
+    matches; and the pattern compiled on first use matches as the eager one."""
+    if not any(c in s for c in "(（["):
+        assert EAGER_PAREN.sub(" ", s) == s
+    assert orgnames._paren().sub(" ", s) == EAGER_PAREN.sub(" ", s)
+
+
+def test_names_with_brackets_parse_as_before() -> None:
+    got = orgnames.parse("Huawei Device (Dongguan) Co., Ltd.")
+    assert "dongguan" in got.full and got.bare == ("huawei", "device")  # the bracketed place left out
+    assert orgnames.parse("Hikvision [Europe]").core == orgnames.parse("Hikvision").core

@@ -77,9 +77,14 @@ COMMON_WORDS = frozenset("""
 """.split())
 
 _DOTTED = re.compile(r"(?<![^\W_])(?:[^\W\d_]\.){2,}(?![^\W_])")  # S.A.U. / B.V. / L.L.C.
-_PAREN = re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
 _PUNCT = re.compile(r"[\W_]+", re.UNICODE)
 MAX_CHARS = 1024  # longer values (banners) are read in full by other kinds; names are short
+
+
+@cache
+def _paren() -> re.Pattern[str]:
+    # compiled when first needed: the fullwidth brackets make re map every code point (about 1 ms)
+    return re.compile(r"[(（\[][^()（）\[\]]*[)）\]]")
 
 
 @cache
@@ -142,7 +147,7 @@ def parse(text: str) -> OrgName:
     if not t.isascii():
         t = unicodedata.normalize("NFKC", t)
     t = t.casefold()
-    outside = _PAREN.sub(" ", t)
+    outside = _paren().sub(" ", t) if "(" in t or "（" in t or "[" in t else t  # no opening bracket: no match
     full_tokens = _tokens(t)
     legal: set[str] = set()
     full: list[str] = []
