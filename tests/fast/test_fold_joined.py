@@ -175,6 +175,18 @@ def test_generated_lines_equal_the_reference(uf: UnicodeFilter, monkeypatch: pyt
     assert joined[0] > total and 0 < verdicts < total
 
 
+def test_a_small_memo_gives_the_same_verdicts(uf: UnicodeFilter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runs' memo replaced whenever it would grow past its bound (here: almost every call)."""
+    monkeypatch.setattr(E, "_FOLDS_MAX", 5)
+    monkeypatch.setattr(E, "_FOLDS", {})
+    rnd = random.Random(3)
+    for _ in range(40):
+        lines = [generated_line(uf, rnd) for _ in range(rnd.randint(1, 10))]
+        lines += [bench_line(i, *rnd.choice(BENCH_NAMES), rnd) for i in range(rnd.randint(0, 10))]
+        assert mismatches(uf, lines) == []
+    assert 0 < len(E._FOLDS) < 60
+
+
 def test_the_joined_fold_is_the_fold_of_the_whole_text(uf: UnicodeFilter) -> None:
     """fold_joined gives NFKC + case folding of the whole text, or None (then the lines go one by one)."""
     rnd = random.Random(7)

@@ -23,7 +23,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import repeat
-from typing import Protocol
+from operator import itemgetter
+from typing import Protocol, cast
 
 Anchor = tuple[str, bool, bool]
 
@@ -87,7 +88,7 @@ _ESCAPE_BYTES = re.compile(rb"\\(?<!\\\\)(?:\\\\)*[uUxX]")
 _RUNS_ONLY = b" " * 128 + bytes(range(128, 256))
 _LOWER_ASCII_ONLY = bytes(range(128)).lower() + b"\xff" * 128
 _CONTINUATION = bytes(range(0x80, 0xC0))
-_ASCII_TEXT = _ASCII.decode("ascii")
+_PROBE = "".join(chr(i) + "\uffff" for i in range(128))  # each ASCII character before a placeholder
 _ALONE: dict[str, bool] = {}  # character -> _starts_alone
 _FOLDS: dict[bytes, bytes | None] = {}  # run of non-ASCII bytes -> _fold_alone
 _FOLDS_MAX = 1 << 16  # distinct runs remembered (then forgotten all at once and learnt anew)
@@ -97,14 +98,14 @@ def _starts_alone(c: str) -> bool:
     """True when character ``c`` composes (NFKC) with no ASCII character before it: the first
     character of its compatibility decomposition is a starter (combining class 0: nothing is
     reordered across it) that forms no composite with any ASCII character before it (checked
-    directly, all ASCII characters at once: NFC leaves ``x d x' d …`` as it is)."""
+    directly, all ASCII characters at once: ``x d x' d …`` is in NFC)."""
     got = _ALONE.get(c)
     if got is None:
         import unicodedata
 
         d = unicodedata.normalize("NFKD", c)[0]
-        probe = d.join(_ASCII_TEXT) + d
-        got = unicodedata.combining(d) == 0 and unicodedata.normalize("NFC", probe) == probe
+        probe = _PROBE.replace("\uffff", d)
+        got = unicodedata.combining(d) == 0 and unicodedata.is_normalized("NFC", probe)
         if len(_ALONE) < _FOLDS_MAX:
             _ALONE[c] = got
     return got
@@ -139,19 +140,38 @@ def _fold_alone(run: bytes) -> bytes | None:
     return None if b"\n" in folded else folded
 
 
-def _run_folds(runs: set[bytes]) -> dict[bytes, bytes] | None:
-    """The fold of each run (remembered across calls), or None when one does not fold alone."""
-    if len(_FOLDS) + len(runs) > _FOLDS_MAX:
-        _FOLDS.clear()
-    out: dict[bytes, bytes] = {}
+def _folds_of(runs: set[bytes]) -> dict[bytes, bytes | None]:
+    """A dict holding :func:`_fold_alone` of each of ``runs``: the memo kept across calls, the
+    runs it lacks learnt at once (a new memo when it would grow past _FOLDS_MAX; a memo is never
+    emptied, so the dict returned holds them all even while another thread scans)."""
+    global _FOLDS
+    memo = _FOLDS
+    missing = runs.difference(memo)
+    if missing:
+        if len(memo) + len(missing) > _FOLDS_MAX:
+            memo = _FOLDS = {}
+            missing = runs
+        _learn(list(missing), memo)
+    return memo
+
+
+def _learn(runs: list[bytes], memo: dict[bytes, bytes | None]) -> None:
+    """Put :func:`_fold_alone` of each run in ``memo``: all of them folded joined with newlines
+    (NFKC and case folding once over the lot) when every run is UTF-8 without U+FFFD and starts
+    alone (so it folds alone after a newline too), else one by one."""
+    import unicodedata
+
+    try:
+        text = b"\n".join(runs).decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    if text and "\ufffd" not in text and all(map(_starts_alone, set(map(itemgetter(0), text.split("\n"))))):
+        folded = unicodedata.normalize("NFKC", text).casefold().encode("utf-8").split(b"\n")
+        if len(folded) == len(runs):  # (never otherwise: no character folds to a newline)
+            memo.update(zip(runs, folded))
+            return
     for r in runs:
-        f = _FOLDS.get(r)
-        if f is None and r not in _FOLDS:
-            f = _FOLDS[r] = _fold_alone(r)
-        if f is None:
-            return None
-        out[r] = f
-    return out
+        memo[r] = _fold_alone(r)
 
 
 def fold_joined(buf: bytes) -> bytes | None:
@@ -163,10 +183,13 @@ def fold_joined(buf: bytes) -> bytes | None:
     runs = buf.translate(_RUNS_ONLY).split()  # the maximal runs of non-ASCII bytes, in order
     if not runs:
         return buf.lower()
-    folds = _run_folds(set(runs))
-    if folds is None:
+    distinct = set(runs)
+    memo = _folds_of(distinct)
+    keys = list(distinct)
+    folds = list(map(memo.__getitem__, keys))
+    if None in folds:
         return None
-    if all(f == r for r, f in folds.items()):
+    if folds == keys:  # (CJK, lower-case letters…: the fold is the lower-cased text)
         return buf.lower()
     # the ASCII between the runs, lower-cased (each UTF-8 character one separator byte: its lead
     # byte kept, its continuation bytes dropped; the ASCII pieces between runs are never empty)
@@ -179,7 +202,7 @@ def fold_joined(buf: bytes) -> bytes | None:
         return None
     pieces = [b""] * (2 * len(runs) + 1)
     pieces[0::2] = asc
-    pieces[1::2] = map(folds.__getitem__, runs)
+    pieces[1::2] = cast("Iterator[bytes]", map(memo.__getitem__, runs))  # (no None: checked above)
     return b"".join(pieces)
 
 
