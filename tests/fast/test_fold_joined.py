@@ -276,7 +276,7 @@ def test_a_run_folds_alone_wherever_it_stands() -> None:
     assert alone > 100_000
 
 
-def test_a_starter_before_a_combining_mark_in_the_next_run_char() -> None:
+def test_combining_marks_do_not_start_alone_and_letters_do() -> None:
     """The characters that may compose with the ASCII one before them are not said to start alone."""
     for c in ("\u0301", "\u0338", "\u0327", "\u0345", "\u0344"):  # combining marks (e + U+0301 is é)
         assert not E._starts_alone(c)

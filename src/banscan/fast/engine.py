@@ -501,6 +501,8 @@ class UnicodeFilter:
         if folded is None or folded.count(b"\n") != n - 1:  # (never the latter: a run's fold holds no newline)
             return None
         out = [False] * n
+        # (a line passed for an escape is scanned too: a hit marks only the line it ends in, and
+        # the anchors' boundaries look at bytes of that line and its newline only)
         if b"\\" in buf:  # a \u or \x escape: passed
             for k in _line_numbers(buf, [m.start() for m in _ESCAPE_BYTES.finditer(buf)]):
                 out[k] = True
