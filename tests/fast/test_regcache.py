@@ -105,3 +105,34 @@ def test_kept_indexes_are_not_used_once_the_signatures_change(fresh: Registry) -
     changed = Matcher(reg)
     assert all(ix is not k for (_, ix, _), k in zip(changed._plugins, reg.kind_indexes[1].values(), strict=True))  # type: ignore[index]
     assert "kaspersky" not in {d.family for d in changed.match(obs)}
+
+
+def test_the_data_files_are_those_rglob_lists(tmp_path: Path) -> None:
+    """The cache key's file list (os.scandir) is the one pathlib's rglob and is_file gave: links
+    to files count, linked directories are not entered, directories named like files are not
+    files, broken links are skipped, hidden files count."""
+    from banscan.registry import DATA_DIR
+
+    def by_rglob(base: Path) -> list[Path]:
+        return sorted(p for p in base.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".json"))
+
+    assert regcache.data_files(DATA_DIR) == by_rglob(DATA_DIR) != []
+    base = tmp_path / "data"
+    (base / "families" / "deep").mkdir(parents=True)
+    (base / "families-x").mkdir()  # "-" sorts before "/" as a string, after it as a path part
+    (base / "families-x" / "f.yaml").write_text("x")
+    (base / "dir.yaml").mkdir()
+    for name in ("families/a.yaml", "families/deep/b.yml", "c.json", ".hidden.yaml", "..x.yaml", "note.txt",
+                 "families/d.YAML", ".yaml"):
+        (base / name).write_text("x")
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "e.yaml").write_text("x")
+    (base / "linked").symlink_to(tmp_path / "elsewhere")
+    (base / "link.yaml").symlink_to(base / "c.json")
+    (base / "broken.yaml").symlink_to(tmp_path / "nowhere.yaml")
+    got = regcache.data_files(base)
+    assert got == by_rglob(base)
+    assert {p.relative_to(base).as_posix() for p in got} == {
+        "families/a.yaml", "families/deep/b.yml", "families-x/f.yaml", "c.json", ".hidden.yaml", "..x.yaml",
+        "link.yaml"}
+    assert regcache.data_files(tmp_path / "missing") == by_rglob(tmp_path / "missing") == []
