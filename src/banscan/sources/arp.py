@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import cache
 from typing import BinaryIO
 
 import re2
@@ -58,27 +59,38 @@ def is_unicast_mac(mac: str) -> bool:
 _IP = r"(?P<ip>[0-9]{1,3}(?:\.[0-9]{1,3}){3}|[0-9A-Fa-f:]*:[0-9A-Fa-f:.]+(?:%\w+)?)"
 _MACRE = r"(?P<mac>[0-9A-Fa-f]{1,2}(?:[:-][0-9A-Fa-f]{1,2}){5}|[0-9a-fA-F]{4}\.[0-9a-fA-F]{4}\.[0-9a-fA-F]{4})"
 
-# ip neigh: "192.168.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE", "fe80::1 dev eth0 lladdr .. router STALE",
-#           "192.168.1.9 dev eth0  FAILED"
-IP_NEIGH = re2.compile(rf"^{_IP}\s+dev\s+(?P<iface>\S+)(?:\s+lladdr\s+{_MACRE})?(?:\s+\S+)*\s*$")
-# arp -a (Linux/BSD/macOS): "? (192.168.1.1) at aa:bb:cc:dd:ee:ff [ether] on eth0",
-#                           "host.lan (10.0.0.1) at <incomplete> on eth0"
-ARP_A = re2.compile(rf"^(?P<host>\S+)\s+\({_IP}\)\s+at\s+(?:{_MACRE}|<incomplete>|\(incomplete\))(?:\s+\[\w+\])?(?:\s+\S+)*?(?:\s+on\s+(?P<iface>\S+))?.*$")
-# Windows arp -a: "  192.168.1.1           aa-bb-cc-dd-ee-ff     dynamic"
-WIN_ROW = re2.compile(rf"^\s+{_IP}\s+{_MACRE}\s+(?P<type>dynamic|static|dynamique|statique|dynamisch|statisch|\w+)\s*$")
-WIN_IFACE = re2.compile(r"^\s*(?:Interface|Schnittstelle)\s*:\s*(?P<addr>\S+)\s+-+\s+(?P<idx>0x[0-9a-fA-F]+)")
-WIN_HEADER = re2.compile(r"^\s+(?:Internet Address|Internetadresse|Adresse Internet)\s+")
-# arp -n / /proc/net/arp: "192.168.1.1  ether  aa:bb:cc:dd:ee:ff  C  eth0",
-#                         "192.168.1.1  0x1  0x2  aa:bb:cc:dd:ee:ff  *  eth0"
-ARP_N = re2.compile(rf"^{_IP}\s+(?:ether|0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+|\(incomplete\))\s+(?:{_MACRE}\s+)?(?:\S+\s+)*?(?P<iface>\S+)\s*$")
-HEADERS = re2.compile(r"^(?:Address\s+HWtype|IP address\s+HW type)")
 
-_PATTERNS = (IP_NEIGH, ARP_A, WIN_ROW, ARP_N)
+class _Patterns:
+    """The neighbour-table line patterns, compiled when an ARP table is first sniffed or read: an
+    osquery scan imports this module for norm_mac and is_unicast_mac alone."""
+
+    def __init__(self) -> None:
+        # ip neigh: "192.168.1.1 dev eth0 lladdr aa:bb:cc:dd:ee:ff REACHABLE", "fe80::1 dev eth0 lladdr .. router STALE",
+        #           "192.168.1.9 dev eth0  FAILED"
+        self.IP_NEIGH = re2.compile(rf"^{_IP}\s+dev\s+(?P<iface>\S+)(?:\s+lladdr\s+{_MACRE})?(?:\s+\S+)*\s*$")
+        # arp -a (Linux/BSD/macOS): "? (192.168.1.1) at aa:bb:cc:dd:ee:ff [ether] on eth0",
+        #                           "host.lan (10.0.0.1) at <incomplete> on eth0"
+        self.ARP_A = re2.compile(rf"^(?P<host>\S+)\s+\({_IP}\)\s+at\s+(?:{_MACRE}|<incomplete>|\(incomplete\))(?:\s+\[\w+\])?(?:\s+\S+)*?(?:\s+on\s+(?P<iface>\S+))?.*$")
+        # Windows arp -a: "  192.168.1.1           aa-bb-cc-dd-ee-ff     dynamic"
+        self.WIN_ROW = re2.compile(rf"^\s+{_IP}\s+{_MACRE}\s+(?P<type>dynamic|static|dynamique|statique|dynamisch|statisch|\w+)\s*$")
+        self.WIN_IFACE = re2.compile(r"^\s*(?:Interface|Schnittstelle)\s*:\s*(?P<addr>\S+)\s+-+\s+(?P<idx>0x[0-9a-fA-F]+)")
+        self.WIN_HEADER = re2.compile(r"^\s+(?:Internet Address|Internetadresse|Adresse Internet)\s+")
+        # arp -n / /proc/net/arp: "192.168.1.1  ether  aa:bb:cc:dd:ee:ff  C  eth0",
+        #                         "192.168.1.1  0x1  0x2  aa:bb:cc:dd:ee:ff  *  eth0"
+        self.ARP_N = re2.compile(rf"^{_IP}\s+(?:ether|0x[0-9a-fA-F]+\s+0x[0-9a-fA-F]+|\(incomplete\))\s+(?:{_MACRE}\s+)?(?:\S+\s+)*?(?P<iface>\S+)\s*$")
+        self.HEADERS = re2.compile(r"^(?:Address\s+HWtype|IP address\s+HW type)")
+
+        self.lines = (self.IP_NEIGH, self.ARP_A, self.WIN_ROW, self.ARP_N)  # a neighbour line is one of these
+
+
+@cache
+def _rx() -> _Patterns:
+    return _Patterns()
 
 
 def _parse(line: str) -> tuple[str, str | None, str | None, str | None] | None:
     """(ip, mac, hostname, interface) of a neighbour line, or None when the line is not one."""
-    for rx in _PATTERNS:
+    for rx in _rx().lines:
         m = rx.match(line)
         if m:
             d = m.groupdict()
@@ -104,10 +116,11 @@ class ArpSource:
             lines = lines[:-1]  # possibly cut
         hits = 0
         other = 0
+        rx = _rx()
         for ln in lines:
             if _parse(ln):
                 hits += 1
-            elif WIN_IFACE.match(ln) or WIN_HEADER.match(ln) or HEADERS.match(ln):
+            elif rx.WIN_IFACE.match(ln) or rx.WIN_HEADER.match(ln) or rx.HEADERS.match(ln):
                 continue
             else:
                 other += 1
@@ -115,17 +128,18 @@ class ArpSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         iface_ctx: str | None = None
+        rx = _rx()
         for lineno, raw in read_lines(stream, ctx):
             line = raw.decode("utf-8", "replace").rstrip("\r\n")
             if lineno == 1 and line.startswith("\ufeff"):
                 line = line[1:]
             if not line.strip():
                 continue
-            m = WIN_IFACE.match(line)
+            m = rx.WIN_IFACE.match(line)
             if m:
                 iface_ctx = m.group("addr")
                 continue
-            if WIN_HEADER.match(line) or HEADERS.match(line):
+            if rx.WIN_HEADER.match(line) or rx.HEADERS.match(line):
                 continue
             p = _parse(line)
             if p is None:
