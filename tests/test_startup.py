@@ -224,3 +224,22 @@ def test_a_warm_scan_of_an_osquery_log_needs_no_pypi_name_rules_nor_a_json_strea
         {"metadata": {"name": "Volcengine_Python_SDK", "version": "1.0.0"}}]}))
     assert _modules_after(tmp_path, lazy, *argv, str(pip)) == {"code": 1, "imported": lazy}
     assert {d["family"] for d in json.loads((tmp_path / "r.json").read_text())["detections"]} == {"bytedance"}
+
+
+def test_the_scan_command_s_annotations_are_objects_not_strings() -> None:
+    """typer reads ``banscan scan``'s options from its parameters' annotations: they are the
+    objects themselves (its module does not postpone annotations), not strings that typer would
+    compile and evaluate on every run."""
+    import inspect
+
+    import typer
+
+    from banscan.cli import scan_cmd
+
+    app = typer.Typer()
+    scan_cmd.register(app)
+    scan = next(c.callback for c in app.registered_commands if c.name == "scan")
+    assert scan is not None
+    params = inspect.signature(scan).parameters
+    assert {"inputs", "no_store", "jobs", "output"} <= set(params)
+    assert not [p.name for p in params.values() if isinstance(p.annotation, str)]

@@ -1,6 +1,8 @@
-"""``banscan scan``: the main job."""
+"""``banscan scan``: the main job.
 
-from __future__ import annotations
+No ``from __future__ import annotations`` here: typer reads the command's parameters from their
+annotations, which it would otherwise compile and evaluate from strings on every run.
+"""
 
 import datetime as dt
 import json
