@@ -170,6 +170,20 @@ class _HashingReader(io.RawIOBase):
         return n or 0
 
 
+def _file_blocks_hashed(fd: int, hashing: _HashingReader, report: InputReport) -> Iterator[tuple[int, bytes]]:
+    """The blocks of the regular file ``fd`` (banscan.fast.blocks.iter_file_blocks), hashed and
+    reported as progress; ``report.sha256`` set when the last was read (when the scan stops
+    before, the caller hashes the file through ``hashing``, which has read none of it)."""
+    from banscan.fast.blocks import iter_file_blocks
+
+    sha = hashlib.sha256()
+    for first, block in iter_file_blocks(fd):
+        sha.update(block)
+        hashing.progress.advance(hashing.task, len(block))
+        yield first, block
+    report.sha256 = sha.hexdigest()
+
+
 def _walk(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
     """Files under ``path`` (hidden ones left out), sorted; a directory that cannot be listed is
     recorded in ``errors`` as (directory, reason)."""
@@ -282,14 +296,14 @@ class Scanner:
 
             plan = plan_for(source, head)
         if plan is not None:
-            dets = self._scan_blocks(source, plan, buffered, ctx, report, size, fd)
+            dets = self._scan_blocks(source, plan, buffered, ctx, report, size, fd, hashing)
         else:
             dets = self._consume(source.read(buffered, ctx), ctx, report, "could not be read")
         if transcoder is not None and transcoder.replaced:
             report.deviations.append(f"bytes that are not valid {encoding_name} were replaced with U+FFFD")
         # hash whatever the source did not read, so the digest covers the whole input (not when
         # reading stopped at an error on a stream of unknown length: it may never end)
-        if size is not None or not report.errors:
+        if report.sha256 is None and (size is not None or not report.errors):
             try:
                 while hashing.read(1 << 20):
                     pass
@@ -302,14 +316,21 @@ class Scanner:
         return report, dets
 
     def _scan_blocks(self, source: Source, plan: Any, stream: BinaryIO, ctx: ReadContext,
-                     report: InputReport, size: int | None, fd: int | None = None) -> list[Detection]:
-        """Block scanner: candidate lines through the reader, the rest counted (banscan.fast)."""
+                     report: InputReport, size: int | None, fd: int | None = None,
+                     hashing: _HashingReader | None = None) -> list[Detection]:
+        """Block scanner: candidate lines through the reader, the rest counted (banscan.fast).
+        ``hashing``: the reader under ``stream`` (when ``fd`` is given, one process reads the
+        blocks from ``fd`` itself, hashing them, and sets ``report.sha256`` once at the end)."""
         from banscan.fast import blocks as fb
 
-        blocks = fb.blocks_with_headers(plan, fb.iter_blocks(stream))
+        parallel = self.jobs > 1 and (size is None or size > fb.BLOCK_BYTES)
+        if fd is not None and hashing is not None and not parallel:
+            blocks = fb.blocks_with_headers(plan, _file_blocks_hashed(fd, hashing, report))
+        else:
+            blocks = fb.blocks_with_headers(plan, fb.iter_blocks(stream))
         results: Iterator[fb.BlockResult]
         keep = self.evidence is not None
-        if self.jobs > 1 and (size is None or size > fb.BLOCK_BYTES):
+        if parallel:
             from banscan.fast.parallel import can_fork, map_blocks
 
             if can_fork():

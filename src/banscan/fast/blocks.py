@@ -174,6 +174,51 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         line += lines.newlines(block)
 
 
+PROBE = 64 << 10  # the end of each window read first, for its last newline (see iter_file_blocks)
+
+
+def iter_file_blocks(fd: int, size: int | None = None) -> Iterator[tuple[int, bytes]]:
+    """(first line number, block) of the regular file ``fd`` read from its start: the blocks
+    :func:`iter_blocks` cuts, without copying them.  iter_blocks reads the file in windows of
+    ``size`` bytes and makes each block of the line it carries over and its window up to the
+    last newline (a copy).  Here the last newline of each window is looked for in the window's
+    last :data:`PROBE` bytes (one small read), and the block up to it is read with one
+    ``os.pread``: the block is the bytes the read returned.  A window without a newline in its
+    probe, the file's end, or a file changed since its probe is read whole and cut as iter_blocks
+    cuts it.  Every byte of the file is in exactly one block, in order (the caller hashes them)."""
+    size = size or BLOCK_BYTES
+    probe = min(PROBE, max(size // 2, 1))
+    line, off, end = 1, 0, 0  # the next block's first line and offset; the window's end
+    while True:
+        end += size
+        tail = os.pread(fd, probe, end - probe)
+        k = tail.rfind(b"\n")
+        if len(tail) == probe and k >= 0:
+            n = end - probe + k + 1 - off
+            block = os.pread(fd, n, off)
+            if len(block) == n and block[-1] == 0x0A:
+                yield line, block
+                line += lines.newlines(block)
+                off += n
+                continue
+            # (else the file changed since the probe: read as below)
+        # the carried line and the window, cut at the window's last newline (the carried line
+        # holds none; with no newline, all of it is carried on); at the file's end, the rest
+        # is the last block
+        want = end - off
+        w = os.pread(fd, want, off)
+        cut = w.rfind(b"\n") + 1
+        if cut:
+            block = w if cut == len(w) else w[:cut]
+            yield line, block
+            line += lines.newlines(block)
+            off += cut
+        if len(w) < want:  # the file ends in this window
+            if cut < len(w):
+                yield line, w[cut:]
+            return
+
+
 EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
 
 
