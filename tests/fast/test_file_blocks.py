@@ -107,3 +107,24 @@ def test_a_scan_hashes_the_whole_file_read_in_blocks(tmp_path: Path) -> None:
         return sorted((d["source"]["locator"], json.dumps(d["observation"], sort_keys=True)) for d in r["detections"])
 
     assert seen(report2) == seen(report)
+
+
+def test_a_line_longer_than_many_windows_is_read_a_bounded_number_of_times(tmp_path: Path,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A line spanning many windows is carried on without reading what came before again at each
+    window: the bytes read stay within a few times the file's size (they grew with its square)."""
+    monkeypatch.setattr(fb, "PROBE", 16)
+    p = tmp_path / "long.log"
+    p.write_bytes(b"x" * 20_000 + b"\nshort\n" + b"y" * 20_000)
+    read = [0]
+    real = os.pread
+
+    def pread(fd: int, n: int, off: int) -> bytes:
+        b = real(fd, n, off)
+        read[0] += len(b)
+        return b
+
+    monkeypatch.setattr(fb.os, "pread", pread)
+    got = _check(p, 100)
+    assert [len(b) for _, b in got] == [20_001 + 6, 20_000]
+    assert read[0] <= 3 * p.stat().st_size

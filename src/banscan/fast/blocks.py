@@ -149,17 +149,18 @@ def _cuts(stream: BinaryIO, size: int | None) -> Iterator[tuple[bytes, bytes, in
     ending at a newline (``carry``, the rest of earlier chunks, holds none), except the last, a
     carry without newline, given as (carry, b"", 0)."""
     size = size or BLOCK_BYTES
-    carry = b""
+    parts: list[bytes] = []  # the line carried on: the rest of the chunk before, and chunks without a newline
     while True:
         chunk = stream.read(size)
         if not chunk:
             break
         cut = chunk.rfind(b"\n") + 1
         if cut == 0:
-            carry = carry + chunk
+            parts.append(chunk)  # (joined once, when its line ends: a long line is not copied again and again)
             continue
-        yield carry, chunk, cut
-        carry = chunk[cut:]
+        yield b"".join(parts), chunk, cut
+        parts = [chunk[cut:]]
+    carry = b"".join(parts)
     if carry:
         yield carry, b"", 0
 
@@ -202,21 +203,27 @@ def iter_file_blocks(fd: int, size: int | None = None) -> Iterator[tuple[int, by
                 off += n
                 continue
             # (else the file changed since the probe: read as below)
-        # the carried line and the window, cut at the window's last newline (the carried line
-        # holds none; with no newline, all of it is carried on); at the file's end, the rest
+        # the window read whole, cut at its last newline, after the line carried into it from
+        # ``off`` (it holds no newline; read once, when it ends); at the file's end, the rest
         # is the last block
-        want = end - off
-        w = os.pread(fd, want, off)
+        start = end - size
+        w = os.pread(fd, size, start)
         cut = w.rfind(b"\n") + 1
         if cut:
-            block = w if cut == len(w) else w[:cut]
+            block = _after_carried(fd, off, start, w if cut == len(w) else w[:cut])
             yield line, block
             line += lines.newlines(block)
-            off += cut
-        if len(w) < want:  # the file ends in this window
-            if cut < len(w):
-                yield line, w[cut:]
+            off = start + cut
+        if len(w) < size:  # the file ends in this window
+            rest = _after_carried(fd, off, start + cut, w[cut:])
+            if rest:
+                yield line, rest
             return
+
+
+def _after_carried(fd: int, off: int, start: int, piece: bytes) -> bytes:
+    """``piece`` (read at ``start``) after the file's bytes from ``off`` to ``start``."""
+    return piece if off >= start else os.pread(fd, start - off, off) + piece
 
 
 EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
