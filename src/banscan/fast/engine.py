@@ -207,8 +207,11 @@ def fold_joined(buf: bytes) -> bytes | None:
 
 
 def _folds_alone(lines: Sequence[bytes]) -> list[bool]:
-    """Whether every run of non-ASCII bytes of each line folds alone."""
-    return [all(_FOLDS.get(r) or _fold_alone(r) for r in x.translate(_RUNS_ONLY).split()) for x in lines]
+    """Whether every run of non-ASCII bytes of each line folds alone (from the memo
+    :func:`_folds_of` keeps, as :func:`fold_joined` decides)."""
+    runs = [x.translate(_RUNS_ONLY).split() for x in lines]
+    memo = _folds_of(set().union(*runs))
+    return [all(memo[r] is not None for r in rs) for rs in runs]
 
 
 def _joined(lines: Sequence[bytes]) -> bytes | None:
