@@ -334,10 +334,29 @@ class Scanner:
             from banscan.fast.parallel import can_fork, map_blocks
 
             if can_fork():
-                # workers read a regular file's blocks themselves: the parent only hashes and cuts
-                spans = fb.iter_spans(stream) if fd is not None and not plan.has_headers else None
+                from banscan.fast import shachain
+
+                # workers read a regular file's blocks themselves: the parent only cuts them
+                # (reading the end of each), and the workers count the lines and hash, block
+                # after block; or, where the hash state cannot be handed on, the parent hashes
+                # and counts, reading the file
+                cuts = spans = None
+                if fd is not None and not plan.has_headers:
+                    if hashing is not None and shachain.available():
+                        cuts = fb.iter_file_cuts(fd)
+                    else:
+                        spans = fb.iter_spans(stream)
+
+                def advance(n: int) -> None:
+                    if hashing is not None:
+                        hashing.progress.advance(hashing.task, n)
+
+                def set_digest(hexdigest: str) -> None:
+                    report.sha256 = hexdigest
+
                 results = map_blocks(self.matcher, source, plan, blocks, ctx.path, ctx.asset, self.jobs,
-                                     self.limits, evidence=keep, fd=fd, spans=spans)
+                                     self.limits, evidence=keep, fd=fd, spans=spans, cuts=cuts,
+                                     advance=advance, digest=set_digest)
             else:
                 results = (fb.scan_block(source, plan, self.matcher, h, b, first, ctx.path, ctx.asset,
                                          limits=self.limits, evidence=keep) for h, first, b in blocks)

@@ -523,8 +523,22 @@ def _log_and_middle_block(tmp_path: Path, registry: Registry, seed: int) -> tupl
     return osq, (first, offset, length)
 
 
+def _worker_entry(monkeypatch: pytest.MonkeyPatch, chained: bool) -> tuple[str, int]:
+    """The worker function that reads a block at its offset, and the place of the offset in its
+    arguments: with ``chained`` the workers hash and count lines block after block
+    (banscan.fast.shachain); else the parent does, reading the file (forced here)."""
+    from banscan.fast import shachain
+
+    if chained:
+        assert shachain.available()  # (this machine's Python links OpenSSL's libcrypto)
+        return "_work_chained", 3
+    monkeypatch.setattr(shachain, "available", lambda: False)
+    return "_work_at", 4
+
+
+@pytest.mark.parametrize("chained", [True, False], ids=["workers-hash", "parent-hashes"])
 def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, registry: Registry,
-                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+                                                            monkeypatch: pytest.MonkeyPatch, chained: bool) -> None:
     """A worker process that ends without a result (killed, crashed) stops that input with an
     error naming the first line of the block it had, not a traceback or a hang; the workers are
     gone afterwards."""
@@ -533,14 +547,15 @@ def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, regi
     import banscan.fast.parallel as par
 
     osq, victim = _log_and_middle_block(tmp_path, registry, 6)
-    real = par._work_at
+    name, at = _worker_entry(monkeypatch, chained)
+    real = getattr(par, name)
 
     def dies(*args: Any) -> fb.BlockResult:
-        if args[4] == victim[1]:  # the block at this offset
+        if args[at] == victim[1]:  # the block at this offset
             os._exit(3)
         return real(*args)
 
-    monkeypatch.setattr(par, "_work_at", dies)  # the forked workers inherit it
+    monkeypatch.setattr(par, name, dies)  # the forked workers inherit it
     bad = scan(registry, [str(osq)], jobs=2)
     errors = bad.inputs[0].errors
     assert errors == [f"{bad.inputs[0].path}: cannot scan from line {victim[0]}: a worker process stopped "
@@ -548,22 +563,24 @@ def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, regi
     assert not multiprocessing.active_children()
 
 
+@pytest.mark.parametrize("chained", [True, False], ids=["workers-hash", "parent-hashes"])
 def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry: Registry,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    """A regular file cut short while the workers read it (after the parent hashed and cut it):
-    the first block past the new end is an error naming its first line, and the blocks before it
-    are scanned as usual."""
+                                                       monkeypatch: pytest.MonkeyPatch, chained: bool) -> None:
+    """A regular file cut short while the workers read it (after the parent cut it): the first
+    block past the new end is an error naming its first line, and the blocks before it are
+    scanned as usual."""
     import banscan.fast.parallel as par
 
     osq, cut = _log_and_middle_block(tmp_path, registry, 7)
-    real = par._work_at
+    name, at = _worker_entry(monkeypatch, chained)
+    real = getattr(par, name)
 
     def truncating(*args: Any) -> fb.BlockResult:
-        if args[4] >= cut[1]:
+        if args[at] >= cut[1]:
             os.truncate(osq, cut[1] + cut[2] // 2)  # the middle of that block
         return real(*args)
 
-    monkeypatch.setattr(par, "_work_at", truncating)
+    monkeypatch.setattr(par, name, truncating)
     got = scan(registry, [str(osq)], jobs=2)
     assert got.inputs[0].errors == [f"{got.inputs[0].path}: cannot read from line {cut[0]}: changed while being read"]
     assert got.detections and all(int(d.source.locator.split()[-1]) < cut[0] for d in got.detections)

@@ -32,6 +32,16 @@ def _check(path: Path, size: int) -> list[tuple[int, bytes]]:
         line += b.count(b"\n")
     # the very blocks iter_blocks cuts (block boundaries order a merged scan's deviations)
     assert got == list(fb.iter_blocks(io.BufferedReader(io.BytesIO(data)), size))  # type: ignore[arg-type]
+    # and their places, for workers that read them (--jobs): each block's offset and length, and
+    # some of its last bytes, the newline included, to check it with
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        cuts = list(fb.iter_file_cuts(fd, size))
+    finally:
+        os.close(fd)
+    offsets = [sum(len(b) for _, b in got[:i]) for i in range(len(got))]
+    assert [(off, n) for off, n, _ in cuts] == [(off, len(b)) for off, (_, b) in zip(offsets, got)]
+    assert all(edge and b.endswith(edge) and len(edge) <= fb.EDGE for (_, _, edge), (_, b) in zip(cuts, got))
     return got
 
 
@@ -127,4 +137,37 @@ def test_a_line_longer_than_many_windows_is_read_a_bounded_number_of_times(tmp_p
     monkeypatch.setattr(fb.os, "pread", pread)
     got = _check(p, 100)
     assert [len(b) for _, b in got] == [20_001 + 6, 20_000]
-    assert read[0] <= 3 * p.stat().st_size
+    for cut in (fb.iter_file_blocks, fb.iter_file_cuts):
+        read[0] = 0
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            assert len(list(cut(fd, 100))) == 2  # type: ignore[operator]
+        finally:
+            os.close(fd)
+        assert read[0] <= 3 * p.stat().st_size
+
+
+def test_file_cuts_read_only_the_end_of_each_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cutting a file for workers that read its blocks reads each window's probe, not the window
+    (and the last window, to find the file's end)."""
+    monkeypatch.setattr(fb, "PROBE", 16)
+    p = tmp_path / "f.log"
+    p.write_bytes(b"".join(b"line %05d\n" % i for i in range(10_000)))
+    read = [0]
+    real = os.pread
+
+    def pread(fd: int, n: int, off: int) -> bytes:
+        b = real(fd, n, off)
+        read[0] += len(b)
+        return b
+
+    monkeypatch.setattr(fb.os, "pread", pread)
+    _check(p, 1000)
+    read[0] = 0
+    fd = os.open(p, os.O_RDONLY)
+    try:
+        cuts = list(fb.iter_file_cuts(fd, 1000))
+    finally:
+        os.close(fd)
+    assert len(cuts) == 110
+    assert read[0] <= 110 * 16 + 1000

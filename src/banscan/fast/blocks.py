@@ -175,6 +175,7 @@ def iter_blocks(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int
         line += lines.newlines(block)
 
 
+EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
 PROBE = 64 << 10  # the end of each window read first, for its last newline (see iter_file_blocks)
 
 
@@ -187,19 +188,41 @@ def iter_file_blocks(fd: int, size: int | None = None) -> Iterator[tuple[int, by
     ``os.pread``: the block is the bytes the read returned.  A window without a newline in its
     probe, the file's end, or a file changed since its probe is read whole and cut as iter_blocks
     cuts it.  Every byte of the file is in exactly one block, in order (the caller hashes them)."""
+    line = 1
+    for _off, _n, block, _edge in _file_cuts(fd, size, True):
+        assert block is not None
+        yield line, block
+        line += lines.newlines(block)
+
+
+def iter_file_cuts(fd: int, size: int | None = None) -> Iterator[tuple[int, int, bytes]]:
+    """(offset, length, last bytes) of the blocks :func:`iter_file_blocks` gives, for a reader of
+    each block that is not this process (``banscan scan --jobs``): a window whose probe holds a
+    newline is not read here, only its probe (the last bytes are the block's last :data:`EDGE`
+    bytes the probe saw, or fewer in a shorter block: the reader checks its block ends with them)."""
+    for off, n, _block, edge in _file_cuts(fd, size, False):
+        yield off, n, edge
+
+
+def _file_cuts(fd: int, size: int | None, read: bool) -> Iterator[tuple[int, int, bytes | None, bytes]]:
+    """(offset, length, block, its last EDGE bytes) of each block of :func:`iter_file_blocks`;
+    without ``read``, the block is None where only the probe was read."""
     size = size or BLOCK_BYTES
     probe = min(PROBE, max(size // 2, 1))
-    line, off, end = 1, 0, 0  # the next block's first line and offset; the window's end
+    off, end = 0, 0  # the next block's offset; the window's end
     while True:
         end += size
         tail = os.pread(fd, probe, end - probe)
         k = tail.rfind(b"\n")
         if len(tail) == probe and k >= 0:
             n = end - probe + k + 1 - off
+            if not read:
+                yield off, n, None, tail[max(0, k + 1 - min(EDGE, n)):k + 1]
+                off += n
+                continue
             block = os.pread(fd, n, off)
             if len(block) == n and block[-1] == 0x0A:
-                yield line, block
-                line += lines.newlines(block)
+                yield off, n, block, block[-EDGE:]
                 off += n
                 continue
             # (else the file changed since the probe: read as below)
@@ -211,22 +234,18 @@ def iter_file_blocks(fd: int, size: int | None = None) -> Iterator[tuple[int, by
         cut = w.rfind(b"\n") + 1
         if cut:
             block = _after_carried(fd, off, start, w if cut == len(w) else w[:cut])
-            yield line, block
-            line += lines.newlines(block)
+            yield off, len(block), block, block[-EDGE:]
             off = start + cut
         if len(w) < size:  # the file ends in this window
             rest = _after_carried(fd, off, start + cut, w[cut:])
             if rest:
-                yield line, rest
+                yield off, len(rest), rest, rest[-EDGE:]
             return
 
 
 def _after_carried(fd: int, off: int, start: int, piece: bytes) -> bytes:
     """``piece`` (read at ``start``) after the file's bytes from ``off`` to ``start``."""
     return piece if off >= start else os.pread(fd, start - off, off) + piece
-
-
-EDGE = 64  # bytes of each end of a block sent with its offset to a worker that reads it itself
 
 
 def _fill(stream: BinaryIO, buf: memoryview) -> int:

@@ -23,10 +23,11 @@ import queue
 import signal
 import threading
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from banscan.fast import lines, shachain
 from banscan.fast.blocks import EDGE, PLANS, BlockResult, Plan, scan_block
 from banscan.match import Matcher
 from banscan.sources import by_name
@@ -97,6 +98,31 @@ def _work_at(source_name: str, plan_name: str, header: list[bytes], first: int, 
     return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
 
 
+def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
+                  path: str, asset: str, limits: Limits | None, evidence: bool = False) -> BlockResult:
+    """:func:`_work` on block ``k``, at ``offset`` of the inherited file descriptor: read, then
+    hashed and its lines counted after block k − 1's (:class:`banscan.fast.shachain.Chain`, which
+    gives its first line), then scanned."""
+    fd, chain, stop = _STATE["fd"], _STATE["chain"], _STATE.get("stop")
+    assert isinstance(fd, int) and isinstance(chain, shachain.Chain)
+    try:
+        block = os.pread(fd, length, offset)
+    except OSError as e:
+        block, why = b"", f"{e.strerror or e}"
+    else:
+        why = "" if len(block) == length and block.endswith(edge) else "changed while being read"
+    first, state = chain.before(k, stop if isinstance(stop, threading.Event) else None)
+    if why or state is None:
+        chain.put(k, first, None)
+        res = BlockResult(first_line=first)
+        res.fatal = True
+        if why:
+            res.errors.append(f"{path}: cannot read from line {first}: {why}")
+        return res  # (else a block before it stopped the input: this result is never merged)
+    chain.put(k, first + lines.newlines(block), shachain.update(state, block))
+    return _work(source_name, plan_name, [], first, block, path, asset, limits, evidence)
+
+
 def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods()
 
@@ -123,6 +149,7 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
         c.close()
     tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
     stop = threading.Event()
+    _STATE["stop"] = stop  # (a task waiting on another worker gives up when the parent stops)
 
     def receive() -> None:
         try:
@@ -247,22 +274,42 @@ class Pool:
         self.conns, self.procs = [], []
 
 
+PER_WORKER = 2  # tasks in flight per worker (Pool.map's default)
+
+
 def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                blocks: Iterable[tuple[list[bytes], int, bytes]], path: str, asset: str,
                jobs: int, limits: Limits | None = None, evidence: bool = False,
                fd: int | None = None,
-               spans: Iterable[tuple[int, int, int, tuple[bytes, bytes]]] | None = None) -> Iterator[BlockResult]:
+               spans: Iterable[tuple[int, int, int, tuple[bytes, bytes]]] | None = None,
+               cuts: Iterable[tuple[int, int, bytes]] | None = None,
+               advance: Callable[[int], None] | None = None,
+               digest: Callable[[str], None] | None = None) -> Iterator[BlockResult]:
     """The results of :func:`scan_block` over ``blocks``, in order, computed by ``jobs`` workers.
     ``fd``: the regular file the blocks are cut from, from its offset 0 (the workers read them);
     ``spans``: instead of ``blocks``, their places in it (:func:`banscan.fast.blocks.iter_spans`,
-    for a plan without header lines)."""
+    for a plan without header lines); ``cuts``: instead of both, (offset, length, last bytes) of
+    each block (:func:`banscan.fast.blocks.iter_file_cuts`) for workers that also count lines and
+    hash (when :func:`banscan.fast.shachain.available`), the parent reading none of the blocks:
+    then ``advance`` is given each block's length as its result comes, and ``digest`` the file's
+    SHA-256 once every block's result came.  A plan with header lines takes ``blocks``."""
     _ = matcher.engine  # compile before forking
     _ = matcher.unicode_filter
     _STATE["matcher"] = matcher
     _STATE["fd"] = fd
-    firsts: deque[int] = deque()  # the first line of each block given to the workers, not yet merged
+    chain = _STATE["chain"] = shachain.Chain((PER_WORKER + 2) * jobs + 2) if cuts is not None else None
+    # the first line (or for ``cuts``, the length) of each block given to the workers, not yet merged
+    firsts: deque[int] = deque()
+    count = 0  # blocks given
 
     def tasks() -> Iterator[Task]:
+        nonlocal count
+        if cuts is not None and fd is not None:
+            for at, n, edge in cuts:
+                firsts.append(n)
+                count += 1
+                yield "_work_chained", (source.name, plan.name, count - 1, at, n, edge, path, asset, limits, evidence)
+            return
         if spans is not None and fd is not None:
             for first, at, n, edges in spans:
                 firsts.append(first)
@@ -283,15 +330,28 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
     try:
         merged = 0
         try:
-            for res in pool.map(tasks()):
-                firsts.popleft()
+            for res in pool.map(tasks(), PER_WORKER):
+                n = firsts.popleft()
                 merged += 1
+                if chain is not None and advance is not None:
+                    advance(n)
                 yield res
+            if chain is not None and digest is not None:
+                last = chain.peek(count - 1)
+                if count and last is not None and last[1] is not None:
+                    digest(shachain.hexdigest(last[1]))
         except WorkerLost as e:
-            first = firsts[e.index - merged] if 0 <= e.index - merged < len(firsts) else 0
+            if chain is None:
+                first = firsts[e.index - merged] if 0 <= e.index - merged < len(firsts) else 0
+            else:
+                before = chain.peek(e.index - 1)  # (the lost block's state was not handed on further)
+                first = before[0] if before is not None else 0
             res = BlockResult(first_line=first)
             res.errors.append(f"{path}: cannot scan from line {first}: {e}")
             res.fatal = True
             yield res
     finally:
         pool.close()
+        if chain is not None:
+            chain.close()
+            del _STATE["chain"]

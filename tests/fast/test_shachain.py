@@ -1,0 +1,151 @@
+"""The SHA-256 handed from process to process (banscan.fast.shachain): hashlib's digests for any
+split of an input, the hand-over between forked processes in block order, a broken block and a
+stop; and ``banscan scan --jobs`` reporting the file's digest without the parent reading it."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import random
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from banscan.fast import shachain
+
+
+@pytest.fixture(autouse=True)
+def _needs_libcrypto() -> None:
+    # hashlib on this project's supported Pythons links OpenSSL; a Python without it falls back
+    # (tested in test_fast_differential's "parent-hashes" cases)
+    pytest.importorskip("_hashlib")
+    assert shachain.available()
+
+
+def test_any_split_gives_hashlibs_digest() -> None:
+    rnd = random.Random(11)
+    for _ in range(300):
+        data = rnd.randbytes(rnd.choice([0, 1, 55, 56, 63, 64, 65, 127, 128, 1000, 5000]))
+        cuts = sorted(rnd.randrange(0, len(data) + 1) for _ in range(rnd.randrange(0, 6)))
+        state = shachain.initial()
+        for a, b in zip([0] + cuts, cuts + [len(data)]):
+            state = shachain.update(bytes(state), data[a:b])  # (bytes: as copied between processes)
+        assert shachain.hexdigest(state) == hashlib.sha256(data).hexdigest()
+        # the digest does not consume the state: more may follow
+        more = rnd.randbytes(70)
+        assert shachain.hexdigest(shachain.update(state, more)) == hashlib.sha256(data + more).hexdigest()
+
+
+def _hand_on(chain: shachain.Chain, blocks: list[bytes], mine: list[int]) -> None:
+    for k in mine:
+        line, state = chain.before(k)
+        assert state is not None
+        chain.put(k, line + blocks[k].count(b"\n"), shachain.update(state, blocks[k]))
+    os._exit(0)
+
+
+def test_forked_processes_hand_the_state_on_in_block_order() -> None:
+    """Three processes, each with every third block, in a ring of fewer slots than blocks: the
+    last state is the digest of all blocks in order, and the line count is theirs."""
+    rnd = random.Random(3)
+    blocks = [b"".join(rnd.randbytes(rnd.randrange(0, 90)) + b"\n" for _ in range(rnd.randrange(1, 20)))
+              for _ in range(40)]
+    chain = shachain.Chain(5)
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_hand_on, args=(chain, blocks, list(range(i, len(blocks), 3)))) for i in (2, 0, 1)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    got = chain.peek(len(blocks) - 1)
+    assert got is not None and got[1] is not None
+    data = b"".join(blocks)
+    assert got[0] == 1 + data.count(b"\n")
+    assert shachain.hexdigest(got[1]) == hashlib.sha256(data).hexdigest()
+    assert chain.peek(len(blocks) - 1 - 5) is None  # (its slot was used again)
+    chain.close()
+
+
+def test_a_broken_block_is_handed_on_and_a_stop_ends_a_wait() -> None:
+    chain = shachain.Chain(3)
+    assert chain.before(0) == (1, shachain.initial())
+    chain.put(0, 10, None)
+    assert chain.before(1) == (10, None)
+    stop = threading.Event()
+    out: list[Any] = []
+
+    def waits() -> None:
+        try:
+            chain.before(5, stop)
+        except shachain.Stopped as e:
+            out.append(e)
+
+    t = threading.Thread(target=waits)
+    t.start()
+    stop.set()
+    t.join(5)
+    assert not t.is_alive() and isinstance(out[0], shachain.Stopped)
+    chain.close()
+
+
+def test_jobs_scan_reports_the_files_digest_and_the_parent_reads_only_block_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs 2`` on a log of many blocks: the report's sha256 is the file's and the inputs'
+    reports are those of one process; the parent process read about one probe per block (the
+    workers read and hashed the blocks), where without the hand-over it read the whole file."""
+    import json
+
+    from banscan import scan as scan_mod
+    from banscan.fast import blocks as fb
+    from banscan.registry import load
+
+    monkeypatch.setattr(fb, "BLOCK_BYTES", 1 << 16)
+    monkeypatch.setattr(fb, "PROBE", 1 << 10)
+    rows = [{"name": "pack_inventory_programs", "hostIdentifier": f"h{i % 7}", "unixTime": 1795000000 + i,
+             "columns": {"name": "Kaspersky Endpoint Security" if i % 97 == 0 else f"Tool {i}",
+                         "publisher": "AO Kaspersky Lab" if i % 97 == 0 else "Example", "version": "12.3",
+                         "install_location": "C:\\Program Files\\x\\", "identifying_number": ""},
+             "action": "added"} for i in range(20_000)]
+    data = "".join(json.dumps(r) + "\n" for r in rows).encode()
+    p = tmp_path / "osqueryd.results.log"
+    p.write_bytes(data)
+    registry = load()
+
+    parent = os.getpid()
+    read = [0]
+    real_pread, real_readinto = os.pread, scan_mod._HashingReader.readinto
+
+    def pread(fd: int, n: int, off: int) -> bytes:
+        b = real_pread(fd, n, off)
+        if os.getpid() == parent:
+            read[0] += len(b)
+        return b
+
+    def readinto(self: Any, b: Any) -> int:
+        n = real_readinto(self, b)
+        read[0] += n
+        return n
+
+    monkeypatch.setattr(os, "pread", pread)
+    monkeypatch.setattr(scan_mod._HashingReader, "readinto", readinto)
+
+    def run(jobs: int) -> tuple[dict[str, Any], int]:
+        read[0] = 0
+        s = scan_mod.Scanner(registry, jobs=jobs)
+        with p.open("rb") as fh:
+            report, dets = s.scan_stream(fh, str(p), None, None, size=len(data), fd=fh.fileno())
+        assert len(dets) == len(range(0, 20_000, 97))
+        return report.to_dict(), read[0]
+
+    one, _ = run(1)
+    two, parent_read = run(2)
+    assert one == two and two["sha256"] == hashlib.sha256(data).hexdigest()
+    blocks = len(data) // (1 << 16) + 1
+    assert parent_read <= (blocks + 1) * (1 << 10) + (1 << 16) + 64 * 1024  # probes, the last window, the head
+    monkeypatch.setattr(shachain, "available", lambda: False)
+    three, parent_read = run(2)
+    assert three == one and parent_read >= len(data)
