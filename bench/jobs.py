@@ -12,6 +12,12 @@ fairer figure: the extra CPU a parallel scan spends).
     PYTHONPATH=src python bench/jobs.py bench/out/osqueryd-3000000-a.log --runs 3 --jobs 1 2
 
 Target (issue 11): ``--jobs 2`` close to twice as fast as ``--jobs 1`` when two cores are free.
+
+``--halves`` also times, in each round, two one-process scans of the input's two halves (cut at
+the newline nearest the middle, written once beside the input) run at the same time: the best any
+split of the work into two processes can do on this machine at that moment (two processes
+running at once on this machine's two vCPUs are each slower than one alone), with nothing to
+cut, hand over or merge.  The figure to compare ``--jobs 2`` with.
 """
 
 from __future__ import annotations
@@ -34,12 +40,49 @@ def run(path: Path, jobs: int) -> tuple[float, float, int]:
     return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status)
 
 
+def halves(path: Path) -> tuple[Path, Path]:
+    """The two halves of ``path``, cut after the newline nearest its middle (made once)."""
+    one, two = path.with_name(path.stem + "-half1" + path.suffix), path.with_name(path.stem + "-half2" + path.suffix)
+    size = path.stat().st_size
+    if not (one.exists() and two.exists() and one.stat().st_size + two.stat().st_size == size):
+        with path.open("rb") as f:
+            f.seek(size // 2)
+            f.readline()
+            cut = f.tell()
+            f.seek(0)
+            with one.open("wb") as o:
+                left = cut
+                while left:
+                    chunk = f.read(min(left, 1 << 24))
+                    o.write(chunk)
+                    left -= len(chunk)
+            with two.open("wb") as o:
+                while chunk := f.read(1 << 24):
+                    o.write(chunk)
+    return one, two
+
+
+def run_pair(paths: tuple[Path, Path]) -> tuple[float, float]:
+    """Wall time of one-process scans of both ``paths`` at once, and their CPU seconds."""
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "banscan", "scan", "--no-store", "-f", "json", "-o", os.devnull,
+                               str(p)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in paths]
+    cpu = 0.0
+    for p in procs:
+        _, _, ru = os.wait4(p.pid, 0)
+        cpu += ru.ru_utime + ru.ru_stime
+    return time.perf_counter() - t0, cpu
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--halves", action="store_true", help="also time two one-process scans of the halves at once")
     args = ap.parse_args()
+    pair = halves(args.input) if args.halves else None
+    pairs: list[float] = []
     size = args.input.stat().st_size
     print(f"{args.input} ({size / 1e6:.0f} MB), {os.cpu_count()} CPUs")
     walls: dict[int, list[float]] = {j: [] for j in args.jobs}
@@ -52,6 +95,11 @@ def main() -> None:
             cpus[j].append(cpu)
             print(f"run {r + 1} --jobs {j}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  load before {load:4.2f}  exit {code}",
                   flush=True)
+        if pair is not None:
+            load = os.getloadavg()[0]
+            wall, cpu = run_pair(pair)
+            pairs.append(wall)
+            print(f"run {r + 1} halves at once: wall {wall:6.2f} s  cpu {cpu:6.2f} s  load before {load:4.2f}", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     base = args.jobs[0]
     for j in args.jobs:
@@ -61,6 +109,14 @@ def main() -> None:
             line += (f"; speed-up over --jobs {base}: {statistics.median(walls[base]) / w:.2f}x wall, "
                      f"cpu {c / statistics.median(cpus[base]):.2f}x of --jobs {base}'s")
         print(line)
+    if pairs:
+        w = statistics.median(pairs)
+        print(f"two one-process scans of the halves at once: median wall {w:6.2f} s; the most a split into two "
+              f"processes gave here: {statistics.median(walls[base]) / w:.2f}x over --jobs {base}")
+        for j in args.jobs:
+            if j != base:
+                ratios = [a / b for a, b in zip(walls[j], pairs)]
+                print(f"--jobs {j} took {statistics.median(ratios):.2f}x the halves' time (median of the rounds' ratios)")
 
 
 if __name__ == "__main__":

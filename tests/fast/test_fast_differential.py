@@ -524,8 +524,8 @@ def _log_and_middle_block(tmp_path: Path, registry: Registry, seed: int) -> tupl
 
 
 def _worker_entry(monkeypatch: pytest.MonkeyPatch, chained: bool) -> tuple[str, int]:
-    """The worker function that reads a block at its offset, and the place of the offset in its
-    arguments: with ``chained`` the workers hash and count lines block after block
+    """The worker function that reads and scans a block at its offset, and the place of the
+    offset in its arguments: with ``chained`` the workers count lines and hash block after block
     (banscan.fast.shachain); else the parent does, reading the file (forced here)."""
     from banscan.fast import shachain
 

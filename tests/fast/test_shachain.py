@@ -39,48 +39,70 @@ def test_any_split_gives_hashlibs_digest() -> None:
         assert shachain.hexdigest(shachain.update(state, more)) == hashlib.sha256(data + more).hexdigest()
 
 
-def _hand_on(chain: shachain.Chain, blocks: list[bytes], mine: list[int]) -> None:
+def _hand_on(chain: shachain.Chain, blocks: list[bytes], mine: list[int], rnd: random.Random) -> None:
+    """A worker's way: each block's lines counted in order; its hash added when the state before
+    it is there (now, at the next block, or at the end, waiting)."""
+    pending: list[int] = []
+
+    def hash_pending(wait: bool) -> None:
+        while pending:
+            got = chain.state_before(pending[0], wait=wait)
+            if got is None:
+                return
+            assert got[0] is not None
+            chain.put_state(pending[0], shachain.update(got[0], blocks[pending[0]]))
+            pending.pop(0)
+
     for k in mine:
-        line, state = chain.before(k)
-        assert state is not None
-        chain.put(k, line + blocks[k].count(b"\n"), shachain.update(state, blocks[k]))
+        line, read = chain.line_before(k, meanwhile=lambda: hash_pending(False))
+        assert read
+        chain.put_line(k, line + blocks[k].count(b"\n"), True)
+        pending.append(k)
+        hash_pending(wait=rnd.random() < 0.3)
+    hash_pending(wait=True)
     os._exit(0)
 
 
-def test_forked_processes_hand_the_state_on_in_block_order() -> None:
-    """Three processes, each with every third block, in a ring of fewer slots than blocks: the
-    last state is the digest of all blocks in order, and the line count is theirs."""
-    rnd = random.Random(3)
+@pytest.mark.parametrize("seed", range(4))
+def test_forked_processes_hand_lines_and_state_on_in_block_order(seed: int) -> None:
+    """Three processes, each with every third block, in a ring of fewer slots than blocks, some
+    hashing late: the last state is the digest of all blocks in order, and the line count is
+    theirs."""
+    rnd = random.Random(seed)
     blocks = [b"".join(rnd.randbytes(rnd.randrange(0, 90)) + b"\n" for _ in range(rnd.randrange(1, 20)))
               for _ in range(40)]
     chain = shachain.Chain(5)
     ctx = multiprocessing.get_context("fork")
-    procs = [ctx.Process(target=_hand_on, args=(chain, blocks, list(range(i, len(blocks), 3)))) for i in (2, 0, 1)]
+    procs = [ctx.Process(target=_hand_on, args=(chain, blocks, list(range(i, len(blocks), 3)), random.Random(i)))
+             for i in (2, 0, 1)]
     for p in procs:
         p.start()
     for p in procs:
         p.join(30)
         assert p.exitcode == 0
-    got = chain.peek(len(blocks) - 1)
-    assert got is not None and got[1] is not None
+    line = chain.peek_line(len(blocks) - 1)
+    state = chain.state_before(len(blocks), wait=False)
+    assert line is not None and state is not None and state[0] is not None
     data = b"".join(blocks)
-    assert got[0] == 1 + data.count(b"\n")
-    assert shachain.hexdigest(got[1]) == hashlib.sha256(data).hexdigest()
-    assert chain.peek(len(blocks) - 1 - 5) is None  # (its slot was used again)
+    assert line == (1 + data.count(b"\n"), True)
+    assert shachain.hexdigest(state[0]) == hashlib.sha256(data).hexdigest()
+    assert chain.peek_line(len(blocks) - 1 - 5) is None  # (its slot was used again)
     chain.close()
 
 
 def test_a_broken_block_is_handed_on_and_a_stop_ends_a_wait() -> None:
     chain = shachain.Chain(3)
-    assert chain.before(0) == (1, shachain.initial())
-    chain.put(0, 10, None)
-    assert chain.before(1) == (10, None)
+    assert chain.line_before(0) == (1, True) and chain.state_before(0) == (shachain.initial(),)
+    chain.put_line(0, 10, False)
+    chain.put_state(0, None)
+    assert chain.line_before(1) == (10, False) and chain.state_before(1) == (None,)
+    assert chain.state_before(2, wait=False) is None and chain.state_before(2, timeout=0.1) is None
     stop = threading.Event()
     out: list[Any] = []
 
     def waits() -> None:
         try:
-            chain.before(5, stop)
+            chain.line_before(5, stop)
         except shachain.Stopped as e:
             out.append(e)
 
@@ -89,6 +111,9 @@ def test_a_broken_block_is_handed_on_and_a_stop_ends_a_wait() -> None:
     stop.set()
     t.join(5)
     assert not t.is_alive() and isinstance(out[0], shachain.Stopped)
+    chain.stop()
+    with pytest.raises(shachain.Stopped):
+        chain.state_before(7)
     chain.close()
 
 

@@ -100,10 +100,12 @@ def _work_at(source_name: str, plan_name: str, header: list[bytes], first: int, 
 
 def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
                   path: str, asset: str, limits: Limits | None, evidence: bool = False) -> BlockResult:
-    """:func:`_work` on block ``k``, at ``offset`` of the inherited file descriptor: read, then
-    hashed and its lines counted after block k − 1's (:class:`banscan.fast.shachain.Chain`, which
-    gives its first line), then scanned."""
-    fd, chain, stop = _STATE["fd"], _STATE["chain"], _STATE.get("stop")
+    """:func:`_work` on block ``k``, at ``offset`` of the inherited file descriptor: read, its
+    lines counted after block k − 1's (:class:`banscan.fast.shachain.Chain`, which gives its first
+    line), then scanned.  It is hashed after block k − 1 is: here if that state is already there,
+    else before this worker's next block, while it waits for a count, or when it has no block
+    (:func:`_hash_pending`), so that no worker waits for another's hash while it could scan."""
+    fd, chain = _STATE["fd"], _STATE["chain"]
     assert isinstance(fd, int) and isinstance(chain, shachain.Chain)
     try:
         block = os.pread(fd, length, offset)
@@ -111,16 +113,47 @@ def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length:
         block, why = b"", f"{e.strerror or e}"
     else:
         why = "" if len(block) == length and block.endswith(edge) else "changed while being read"
-    first, state = chain.before(k, stop if isinstance(stop, threading.Event) else None)
-    if why or state is None:
-        chain.put(k, first, None)
+    first, read = chain.line_before(k, _stop(), meanwhile=lambda: _hash_pending(wait=False))
+    ok = read and not why
+    chain.put_line(k, first + lines.newlines(block) if ok else first, ok)
+    _PENDING.append((k, block if ok else None))
+    _hash_pending(wait=False)
+    if not ok:
         res = BlockResult(first_line=first)
         res.fatal = True
         if why:
             res.errors.append(f"{path}: cannot read from line {first}: {why}")
         return res  # (else a block before it stopped the input: this result is never merged)
-    chain.put(k, first + lines.newlines(block), shachain.update(state, block))
     return _work(source_name, plan_name, [], first, block, path, asset, limits, evidence)
+
+
+# the blocks this worker read and has not hashed yet, in input order (block number, bytes or None
+# for a block that could not be read); a worker keeps at most MAX_PENDING of them
+_PENDING: deque[tuple[int, bytes | None]] = deque()
+MAX_PENDING = 2
+
+
+def _stop() -> threading.Event | None:
+    stop = _STATE.get("stop")
+    return stop if isinstance(stop, threading.Event) else None
+
+
+def _hash_pending(wait: bool) -> None:
+    """Adds this worker's pending blocks to the hash, in order, while the state before each is
+    there; with ``wait``, all of them (waiting for the blocks before, in other workers), else
+    waiting only while more than MAX_PENDING are kept.  Every wait ends: the lowest block read
+    and not yet hashed has its state before it, and the worker that has it hashes it whatever it
+    waits for (its pending blocks come first in a wait for a state, and a wait for a line count
+    hashes them meanwhile); a worker waits for a new block only with none pending."""
+    chain = _STATE.get("chain")
+    while _PENDING and isinstance(chain, shachain.Chain):
+        k, block = _PENDING[0]
+        got = chain.state_before(k, _stop(), wait=wait or len(_PENDING) > MAX_PENDING)
+        if got is None:
+            return
+        state = got[0]
+        chain.put_state(k, shachain.update(state, block) if state is not None and block is not None else None)
+        _PENDING.popleft()
 
 
 def can_fork() -> bool:
@@ -149,7 +182,7 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
         c.close()
     tasks: queue.SimpleQueue[Task | None] = queue.SimpleQueue()
     stop = threading.Event()
-    _STATE["stop"] = stop  # (a task waiting on another worker gives up when the parent stops)
+    _STATE["stop"] = stop  # (a worker waiting on another gives up when the parent stops)
 
     def receive() -> None:
         try:
@@ -179,6 +212,11 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
             break
         except Exception as e:  # noqa: BLE001 - a result or exception that cannot be pickled
             conn.send((False, RuntimeError(f"{type(e).__name__}: {e}")))
+        if _PENDING and tasks.empty():
+            try:
+                _hash_pending(wait=True)  # (nothing else to do: the hash moves on)
+            except shachain.Stopped:
+                break
     os._exit(0)  # no exit handlers of the parent's (its atexit hooks, its open files' flushes)
 
 
@@ -336,21 +374,27 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                 if chain is not None and advance is not None:
                     advance(n)
                 yield res
-            if chain is not None and digest is not None:
-                last = chain.peek(count - 1)
-                if count and last is not None and last[1] is not None:
-                    digest(shachain.hexdigest(last[1]))
+            if chain is not None and digest is not None and count:
+                # the workers hash their last blocks once they have no more: wait for that while
+                # they live
+                while (last := chain.state_before(count, timeout=0.5)) is None:
+                    if not all(p.is_alive() for p in pool.procs):
+                        break
+                if last is not None and last[0] is not None:
+                    digest(shachain.hexdigest(last[0]))
         except WorkerLost as e:
             if chain is None:
                 first = firsts[e.index - merged] if 0 <= e.index - merged < len(firsts) else 0
             else:
-                before = chain.peek(e.index - 1)  # (the lost block's state was not handed on further)
+                before = chain.peek_line(e.index - 1)  # (the lost block's count was not handed on further)
                 first = before[0] if before is not None else 0
             res = BlockResult(first_line=first)
             res.errors.append(f"{path}: cannot scan from line {first}: {e}")
             res.fatal = True
             yield res
     finally:
+        if chain is not None:
+            chain.stop()  # (a worker waiting on a block that will not come gives up)
         pool.close()
         if chain is not None:
             chain.close()

@@ -4,14 +4,17 @@
 hash objects cannot leave the process that made them, so with hashlib the parent would have to
 read the whole input to hash it: about a third of the CPU time a scan takes, and the same bytes
 the workers read again.  Here the running hash is OpenSSL's own ``SHA256_CTX``, plain bytes
-(eight words of state, the bit count, the partial block): the worker with block *k* takes the
-state after block *k − 1*, adds its block and hands the state on, with the count of lines so
-far, before it scans its block.  The library is the libcrypto hashlib itself uses (the same
+(eight words of state, the bit count, the partial block).  Two hand-overs run from block to
+block: the count of lines so far (block *k* needs it before it is scanned: its first line) and
+the hash state.  The worker with block *k* reads it, counts its lines after block *k − 1*'s count,
+and scans it; it adds the block to the hash state after block *k − 1*'s as soon as that state is
+there (before its next block, or when it has nothing else to do), so that no worker waits for
+another's hash while it could scan.  The library is the libcrypto hashlib itself uses (the same
 code, the same speed); where it cannot be found or does not give hashlib's digests (checked
 once, on a split input), :func:`available` is False and the parent hashes the input as before.
 
 :class:`Chain` is the hand-over: a ring of slots in memory shared with the workers forked after
-it, each slot holding (block number, lines before the next block, state or "broken").
+it.
 """
 
 from __future__ import annotations
@@ -20,12 +23,16 @@ import ctypes
 import hashlib
 import mmap
 import multiprocessing
+import os
 import struct
 import threading
+from collections.abc import Callable
 from typing import Any
 
 STATE_BYTES = 1024  # room for SHA256_CTX (112 bytes in OpenSSL 1.1 and 3), and to spare
-_HEAD = struct.Struct("<qqq")  # block number, line, state given (1) or broken (0)
+# a slot: the block whose lines were counted, the line after it, whether it was read (1) or not;
+# the block whose hash state follows, whether it was given (1) or the block was broken (0)
+_HEAD = struct.Struct("<qqqqq")
 _SLOT = _HEAD.size + STATE_BYTES
 
 _lib: Any = None
@@ -98,50 +105,106 @@ class Stopped(Exception):
 
 
 class Chain:
-    """The hand-over of (lines so far, hash state) from block to block.  Make it before forking
-    the workers.  Block *k* waits in :meth:`before` for block *k − 1*'s :meth:`put`; a slot is
-    used again ``slots`` blocks later, so ``slots`` must exceed the blocks in flight, plus one
-    (the parent reads the slot before a lost block to name its first line)."""
+    """The hand-overs from block to block of the lines so far and of the hash state.  Make it
+    before forking the workers.  Block *k* waits in :meth:`line_before` for block *k − 1*'s
+    :meth:`put_line`, and in :meth:`state_before` for its :meth:`put_state`.  Each hand-over goes
+    in input order, so a slot is never used again before it was read; the parent reads a slot
+    after the fact (the line before a lost block), so ``slots`` must exceed the blocks in flight,
+    plus one.  :meth:`stop` (or the process that made it ending) ends every wait."""
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
-        self.mem = mmap.mmap(-1, slots * _SLOT)  # anonymous and shared with the processes forked later
+        self.owner = os.getpid()
+        # anonymous and shared with the processes forked later: a stop flag, then the slots
+        self.mem = mmap.mmap(-1, 8 + slots * _SLOT)
         for i in range(slots):
-            _HEAD.pack_into(self.mem, i * _SLOT, -2, 0, 0)
+            _HEAD.pack_into(self.mem, self._at(i), -2, 0, 0, -2, 0)
         self.cond = multiprocessing.get_context("fork").Condition()
 
-    def put(self, k: int, line: int, state: bytes | None) -> None:
-        """Block ``k`` is hashed: the next block starts at ``line``; ``state`` None: broken (a
-        block that could not be read: the blocks after it are not scanned)."""
-        at = (k % self.slots) * _SLOT
+    def _at(self, k: int) -> int:
+        return 8 + (k % self.slots) * _SLOT
+
+    def put_line(self, k: int, line: int, read: bool) -> None:
+        """Block ``k``'s lines are counted: the next block starts at ``line``; ``read`` False: it
+        could not be read (the blocks after it are not scanned)."""
+        at = self._at(k)
         with self.cond:
-            if state is not None:
-                self.mem[at + _HEAD.size:at + _SLOT] = state
-            _HEAD.pack_into(self.mem, at, k, line, state is not None)
+            _, _, _, seq, given = _HEAD.unpack_from(self.mem, at)
+            _HEAD.pack_into(self.mem, at, k, line, read, seq, given)
             self.cond.notify_all()
 
-    def peek(self, k: int) -> tuple[int, bytes | None] | None:
-        """(line, state) block ``k`` put, if it did and its slot was not used again; k = −1: the
+    def put_state(self, k: int, state: bytes | None) -> None:
+        """Block ``k`` is hashed (``state``), or could not be (None)."""
+        at = self._at(k)
+        with self.cond:
+            lseq, line, read, _, _ = _HEAD.unpack_from(self.mem, at)
+            if state is not None:
+                self.mem[at + _HEAD.size:at + _SLOT] = state
+            _HEAD.pack_into(self.mem, at, lseq, line, read, k, state is not None)
+            self.cond.notify_all()
+
+    def peek_line(self, k: int) -> tuple[int, bool] | None:
+        """(line, read) block ``k`` put, if it did and its slot was not used again; k = −1: the
         start of the input."""
         if k < 0:
-            return 1, initial()
-        at = (k % self.slots) * _SLOT
-        seq, line, given = _HEAD.unpack_from(self.mem, at)
+            return 1, True
+        seq, line, read, _, _ = _HEAD.unpack_from(self.mem, self._at(k))
+        return (line, bool(read)) if seq == k else None
+
+    def peek_state(self, k: int) -> tuple[bytes | None] | None:
+        """(state,) block ``k`` put (None in it: broken), if it did; k = −1: the initial state."""
+        if k < 0:
+            return (initial(),)
+        at = self._at(k)
+        _, _, _, seq, given = _HEAD.unpack_from(self.mem, at)
         if seq != k:
             return None
-        return line, (self.mem[at + _HEAD.size:at + _SLOT] if given else None)
+        return (self.mem[at + _HEAD.size:at + _SLOT] if given else None,)
 
-    def before(self, k: int, stop: threading.Event | None = None) -> tuple[int, bytes | None]:
-        """(first line, hash state) for block ``k``, once block ``k − 1`` put them (state None:
-        a block before it was broken).  Raises :class:`Stopped` when ``stop`` is set meanwhile."""
-        with self.cond:
-            while True:
-                got = self.peek(k - 1)
+    def line_before(self, k: int, stop: threading.Event | None = None,
+                    meanwhile: Callable[[], object] | None = None) -> tuple[int, bool]:
+        """(first line, whether every block before was read) for block ``k``, once block
+        ``k − 1`` put them.  ``meanwhile`` is called before each wait (and whenever a slot
+        changes): a worker waiting here hashes its pending blocks whose state came, for another
+        worker may wait for that hash before it counts the lines this one waits for.  Raises
+        :class:`Stopped` (see :meth:`_wait`)."""
+        got: tuple[int, bool] = self._wait(lambda: self.peek_line(k - 1), stop, meanwhile=meanwhile)
+        return got
+
+    def state_before(self, k: int, stop: threading.Event | None = None, wait: bool = True,
+                     timeout: float | None = None) -> tuple[bytes | None] | None:
+        """(hash state,) after block ``k − 1`` (None in it: a block before was broken); without
+        ``wait``, None when it is not there yet; with ``timeout``, None when it did not come."""
+        if not wait:
+            return self.peek_state(k - 1)
+        got: tuple[bytes | None] | None = self._wait(lambda: self.peek_state(k - 1), stop, timeout)
+        return got
+
+    def _wait(self, get: Callable[[], Any], stop: threading.Event | None, timeout: float | None = None,
+              meanwhile: Callable[[], object] | None = None) -> Any:
+        """``get()`` once it is not None.  Raises :class:`Stopped` when the chain is stopped, its
+        maker has ended, or ``stop`` is set meanwhile; None after ``timeout`` seconds."""
+        waited = 0.0
+        step = 0.05 if timeout is not None else 0.2
+        while True:
+            if meanwhile is not None:
+                meanwhile()  # (not holding the lock: it may hash)
+            with self.cond:  # (the check and the wait under one hold: no wake-up is missed)
+                got = get()
                 if got is not None:
                     return got
-                if stop is not None and stop.is_set():
-                    raise Stopped(f"stopped before block {k}")
-                self.cond.wait(0.2)
+                if (self.mem[0] or (stop is not None and stop.is_set())
+                        or (os.getpid() != self.owner and os.getppid() != self.owner)):
+                    raise Stopped("the scan stopped")
+                if timeout is not None and waited >= timeout:
+                    return None
+                self.cond.wait(step)
+                waited += step
+
+    def stop(self) -> None:
+        with self.cond:
+            self.mem[0] = 1
+            self.cond.notify_all()
 
     def close(self) -> None:
         self.mem.close()
