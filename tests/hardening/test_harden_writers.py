@@ -102,3 +102,24 @@ def test_scrub_keeps_an_evidence_collector_and_still_replaces_lone_surrogates() 
     dirty = {"inputs": ["a\udc80"], "evidence": ev}
     out = scrub(dirty)
     assert out["inputs"] == ["a\ufffd"] and out["evidence"] is ev
+
+
+def test_json_writer_is_the_scrubbed_dump_in_one_pass(reg, poisoned):
+    """The JSON writer dumps the result's dict in one orjson pass when every string is encodable
+    and scrubs it first otherwise: the text is what scrubbing every time gave, for a clean
+    result, a poisoned one, and a dict orjson refuses for another reason (an integer beyond 64
+    bits)."""
+    from banscan.fast.jsonout import dump, dumps_encodable
+
+    clean = run(ScanRequest(inputs=(str(shared_sample("windows/uninstall-keys-export-csv.csv")),),
+                            profiles=("us-federal-contractor",), asset="pc1"), reg)
+    for result in (clean, poisoned):
+        buf, old = io.StringIO(), io.StringIO()
+        report.by_name("json").write(result, reg, buf, {})
+        dump(scrub(result.to_dict()), old)
+        assert buf.getvalue() == old.getvalue()
+    huge = {"n": 1 << 70, "s": "x" + BAD}
+    old = io.StringIO()
+    dump(scrub(huge), old)
+    assert dumps_encodable(huge) + "\n" == old.getvalue() and dumps_encodable(huge, indent=False) == json.dumps(
+        scrub(huge), ensure_ascii=False)

@@ -76,9 +76,9 @@ def save_last_report(result: ScanResult) -> None:
 
     try:
         with output_to(LAST_REPORT, "last report", mode=0o600) as fh:
-            from banscan.fast.jsonout import dumps
+            from banscan.fast.jsonout import dumps_encodable
 
-            fh.write(dumps(scrub(result.to_dict()), indent=False))
+            fh.write(dumps_encodable(result.to_dict(), indent=False))
     except BanscanError:
         pass  # the cache is a convenience for 'banscan explain'
 

@@ -19,3 +19,18 @@ def dumps(obj: Any, indent: bool = True) -> str:
 
 def dump(obj: Any, out: TextIO, indent: bool = True) -> None:
     out.write(dumps(obj, indent) + "\n")
+
+
+def dumps_encodable(obj: Any, indent: bool = True) -> str:
+    """``dumps(scrub(obj))`` (banscan.textsafe.scrub: every string made encodable), in one orjson
+    pass where orjson takes ``obj`` as it is: it refuses lone surrogates, so then every string is
+    encodable and scrub would have given ``obj`` itself.  Anything orjson refuses goes the long
+    way, scrubbed first."""
+    try:
+        import orjson
+
+        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if indent else 0).decode("utf-8")
+    except (ImportError, TypeError, ValueError):
+        from banscan.textsafe import scrub
+
+        return dumps(scrub(obj), indent)

@@ -6,7 +6,6 @@ from typing import Any, TextIO
 
 from banscan.registry import Registry
 from banscan.scan import ScanResult
-from banscan.textsafe import scrub
 
 
 class JsonReporter:
@@ -16,6 +15,6 @@ class JsonReporter:
     suffix = ".json"
 
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
-        from banscan.fast.jsonout import dump
+        from banscan.fast.jsonout import dumps_encodable
 
-        dump(scrub(result.to_dict()), out)  # one serialiser call, one write
+        out.write(dumps_encodable(result.to_dict()) + "\n")  # one serialiser call, one write
