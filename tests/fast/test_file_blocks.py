@@ -10,6 +10,7 @@ import io
 import json
 import os
 import random
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,16 @@ def test_a_line_longer_than_many_windows_is_read_a_bounded_number_of_times(tmp_p
     monkeypatch.setattr(fb, "PROBE", 16)
     p = tmp_path / "long.log"
     p.write_bytes(b"x" * 20_000 + b"\nshort\n" + b"y" * 20_000)
+    got = _check(p, 100)
+    assert [len(b) for _, b in got] == [20_001 + 6, 20_000]
+    for cut in (fb.iter_file_blocks, fb.iter_file_cuts):
+        n, read = _bytes_read(monkeypatch, p, cut, 100)  # type: ignore[arg-type]
+        assert n == 2 and read <= 3 * p.stat().st_size
+
+
+def _bytes_read(monkeypatch: pytest.MonkeyPatch, path: Path, cut: Callable[[int, int], Iterator[object]],
+                size: int) -> tuple[int, int]:
+    """The blocks ``cut`` gives for ``path`` in windows of ``size``, and the bytes it preads."""
     read = [0]
     real = os.pread
 
@@ -134,17 +145,14 @@ def test_a_line_longer_than_many_windows_is_read_a_bounded_number_of_times(tmp_p
         read[0] += len(b)
         return b
 
-    monkeypatch.setattr(fb.os, "pread", pread)
-    got = _check(p, 100)
-    assert [len(b) for _, b in got] == [20_001 + 6, 20_000]
-    for cut in (fb.iter_file_blocks, fb.iter_file_cuts):
-        read[0] = 0
-        fd = os.open(p, os.O_RDONLY)
+    with monkeypatch.context() as m:
+        m.setattr(fb.os, "pread", pread)
+        fd = os.open(path, os.O_RDONLY)
         try:
-            assert len(list(cut(fd, 100))) == 2  # type: ignore[operator]
+            n = len(list(cut(fd, size)))
         finally:
             os.close(fd)
-        assert read[0] <= 3 * p.stat().st_size
+    return n, read[0]
 
 
 def test_file_cuts_read_only_the_end_of_each_window(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,21 +161,8 @@ def test_file_cuts_read_only_the_end_of_each_window(tmp_path: Path, monkeypatch:
     monkeypatch.setattr(fb, "PROBE", 16)
     p = tmp_path / "f.log"
     p.write_bytes(b"".join(b"line %05d\n" % i for i in range(10_000)))
-    read = [0]
-    real = os.pread
-
-    def pread(fd: int, n: int, off: int) -> bytes:
-        b = real(fd, n, off)
-        read[0] += len(b)
-        return b
-
-    monkeypatch.setattr(fb.os, "pread", pread)
     _check(p, 1000)
-    read[0] = 0
-    fd = os.open(p, os.O_RDONLY)
-    try:
-        cuts = list(fb.iter_file_cuts(fd, 1000))
-    finally:
-        os.close(fd)
-    assert len(cuts) == 110
-    assert read[0] <= 110 * 16 + 1000
+    n, read = _bytes_read(monkeypatch, p, fb.iter_file_cuts, 1000)
+    assert n == 110 and read <= 110 * 16 + 1000
+    n, read = _bytes_read(monkeypatch, p, fb.iter_file_blocks, 1000)
+    assert n == 110 and read >= p.stat().st_size  # (the blocks themselves: the measure sees reads)
