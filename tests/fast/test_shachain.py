@@ -174,3 +174,20 @@ def test_jobs_scan_reports_the_files_digest_and_the_parent_reads_only_block_ends
     monkeypatch.setattr(shachain, "available", lambda: False)
     three, parent_read = run(2)
     assert three == one and parent_read >= len(data)
+
+
+def test_no_hand_over_where_no_shared_lock_can_be_made(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox without shared memory for semaphores: the hand-over is off (the parent hashes),
+    not a failed scan."""
+    import multiprocessing.context
+
+    def refuse(self: Any, *a: Any, **k: Any) -> Any:
+        raise OSError(38, "Function not implemented")
+
+    monkeypatch.setattr(shachain, "_checked", False)
+    monkeypatch.setattr(shachain, "_lib", None)
+    monkeypatch.setattr(multiprocessing.context.BaseContext, "Lock", refuse)
+    assert not shachain.available()
+    monkeypatch.undo()
+    monkeypatch.setattr(shachain, "_checked", False)
+    assert shachain.available()

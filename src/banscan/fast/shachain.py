@@ -55,8 +55,9 @@ def _load() -> Any:
 
 
 def available() -> bool:
-    """Whether the state can be handed on: libcrypto found, and a digest made of a state copied
-    between uneven parts of an input is hashlib's."""
+    """Whether the state can be handed on: libcrypto found, a digest made of a state copied
+    between uneven parts of an input is hashlib's, and the process can make the shared lock the
+    hand-over waits on (some sandboxes have no shared memory for semaphores)."""
     global _lib, _checked
     with _lock:
         if not _checked:
@@ -70,7 +71,8 @@ def available() -> bool:
                     for a, b in ((0, 1), (1, 63), (63, 64), (64, 1000), (1000, len(data))):
                         state = update(bytes(state), data[a:b])
                     ok = hexdigest(state) == hashlib.sha256(data).hexdigest() == hexdigest(update(initial(), data))
-                except (OSError, ValueError, ctypes.ArgumentError):
+                    multiprocessing.get_context("fork").Lock()
+                except (OSError, ValueError, ImportError, ctypes.ArgumentError):
                     ok = False
                 if not ok:
                     _lib = None
