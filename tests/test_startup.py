@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from banscan import report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -243,3 +245,71 @@ def test_the_scan_command_s_annotations_are_objects_not_strings() -> None:
     params = inspect.signature(scan).parameters
     assert {"inputs", "no_store", "jobs", "output"} <= set(params)
     assert not [p.name for p in params.values() if isinstance(p.annotation, str)]
+
+
+def _command(tmp_path: Path, *argv: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BANSCAN_CACHE_DIR": str(tmp_path / "cache"),
+           "XDG_CACHE_HOME": str(tmp_path / "xdg"), "BANSCAN_DB": str(tmp_path / "db.sqlite")}
+    return subprocess.run([sys.executable, "-m", "banscan", *argv], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=300, input=stdin)
+
+
+def test_a_scan_that_ends_without_teardown_loses_nothing(tmp_path: Path) -> None:
+    """``banscan scan`` ends its process without the interpreter's teardown (banscan.cli.entry):
+    a large report written to a pipe arrives whole, the exit codes are the scan's (1: detections,
+    0: none, 2: an input error, with its message), and a stored scan's database and the last
+    report kept for 'banscan explain' are complete."""
+    log = tmp_path / "many.log"
+    log.write_text("".join(LINE.replace('"h"', f'"h{i}"') for i in range(3000)))
+    p = _command(tmp_path, "scan", "--no-store", "-f", "json", str(log))
+    assert p.returncode == 1, p.stderr
+    report = json.loads(p.stdout)
+    assert len(report["detections"]) == 3000 and len(p.stdout) > 1_000_000
+    clean = tmp_path / "clean.log"
+    clean.write_text(LINE.replace("Kaspersky Endpoint Security for Windows", "Notepad++").replace(
+        "AO Kaspersky Lab", "Don Ho"))
+    assert _command(tmp_path, "scan", "--no-store", "-f", "json", str(clean)).returncode == 0
+    bad = _command(tmp_path, "scan", "--no-store", "-f", "json", str(tmp_path / "missing.log"))
+    assert bad.returncode == 2 and "missing.log" in bad.stderr
+    stored = _command(tmp_path, "scan", "-f", "json", "-o", str(tmp_path / "r.json"), str(log))
+    assert stored.returncode == 1, stored.stderr
+    assert json.loads((tmp_path / "r.json").read_text())["detections"]
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "db.sqlite") as db:
+        assert db.execute("select count(*) from scans").fetchone()[0] == 1
+        assert db.execute("select count(*) from scan_assets").fetchone()[0] == 3000  # (one host per line)
+        assert db.execute("select count(*) from products_seen").fetchone()[0] == 3000
+    kept = list((tmp_path / "xdg").rglob("last-report.json"))
+    assert kept and len(json.loads(kept[0].read_text())["detections"]) == 3000
+
+
+def test_entry_ends_as_usual_when_a_thread_or_a_child_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The short exit is only taken once nothing else runs; a command other than scan, or a
+    thread still alive, exits the usual way (SystemExit with the command's code)."""
+    import threading
+
+    import banscan.cli as cli
+
+    ended: list[int] = []
+    monkeypatch.setattr(cli.os, "_exit", ended.append)  # (recorded; the usual exit follows it here)
+    monkeypatch.setattr(cli, "main", lambda: sys.exit(1))
+    monkeypatch.setattr(sys, "argv", ["banscan", "scan", "x"])
+    with pytest.raises(SystemExit):
+        cli.entry()
+    assert ended == [1]
+    ended.clear()
+    stop = threading.Event()
+    t = threading.Thread(target=stop.wait)
+    t.start()
+    try:
+        with pytest.raises(SystemExit) as e:
+            cli.entry()
+        assert e.value.code == 1 and not ended
+    finally:
+        stop.set()
+        t.join()
+    monkeypatch.setattr(sys, "argv", ["banscan", "report", "x"])
+    with pytest.raises(SystemExit):
+        cli.entry()
+    assert not ended

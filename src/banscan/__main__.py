@@ -1,3 +1,3 @@
-from banscan.cli import main
+from banscan.cli import entry
 
-main()
+entry()

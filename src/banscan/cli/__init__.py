@@ -169,3 +169,36 @@ def main(argv: list[str] | None = None) -> None:
             with contextlib.suppress(Exception):
                 typer.echo(term_lines(line) if _is(e, "NoArgsIsHelp") else term(line), err=True)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def entry() -> None:
+    """The ``banscan`` command (and ``python -m banscan``): :func:`main`, then, after a scan, the
+    process ends without the interpreter's teardown.  Tearing it down frees every object one by
+    one (the compiled registry, the detections) and took about 0.13 s of every scan, a third of a
+    small one's time.  Only once the scan is over and nothing else runs: its outputs written and
+    closed (the report, the store, whose connections are closed when it is), the exit handlers
+    run, the standard streams flushed, no other thread and no child process alive; else the
+    usual exit."""
+    try:
+        main()
+        code: str | int | None = 0
+    except SystemExit as e:
+        code = e.code
+    if sys.argv[1:2] == ["scan"] and isinstance(code, int) and _alone():
+        import atexit
+
+        atexit._run_exitfuncs()
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def _alone() -> bool:
+    import threading
+
+    if threading.active_count() > 1:
+        return False
+    mp = sys.modules.get("multiprocessing")
+    return mp is None or not mp.active_children()
