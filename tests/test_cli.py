@@ -212,3 +212,14 @@ def test_jobs_on_a_stored_scan_finds_what_no_store_finds(cache: dict[str, str]) 
     assert plain.returncode == stored.returncode
     ids = lambda r: sorted(d["id"] for d in json.loads(r.stdout)["detections"])  # noqa: E731
     assert ids(plain) == ids(stored)
+
+
+def test_output_dash_is_standard_output(tmp_path: Path, cache: dict[str, str]) -> None:
+    """``-o -`` writes the report to stdout, as most commands read it, not to a file named "-"."""
+    log = tmp_path / "osqueryd.results.log"
+    log.write_text('{"name":"pack_inventory_programs","hostIdentifier":"h","unixTime":1,"columns":{"name":'
+                   '"Kaspersky Endpoint Security for Windows","publisher":"AO Kaspersky Lab",'
+                   '"install_location":"","identifying_number":""},"action":"added"}\n')
+    p = banscan("scan", "--no-store", "-f", "json", "-o", "-", str(log), env=cache, cwd=tmp_path)
+    assert p.returncode == 1, p.stderr
+    assert json.loads(p.stdout)["detections"] and not (tmp_path / "-").exists()

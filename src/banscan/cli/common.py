@@ -35,7 +35,7 @@ ProfileOpt = Annotated[
 ConfigOpt = Annotated[str | None, typer.Option("--config", metavar="FILE",
                                                help="Configuration file (default: ./banscan.toml).")]
 FormatOpt = Annotated[str | None, typer.Option("--format", "-f", help="Output format.")]
-OutOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")]
+OutOpt = Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout ('-': stdout).")]
 
 
 def settings(db: str | None = None, profiles: list[str] | None = None, registry: list[str] | None = None,
@@ -56,7 +56,7 @@ class OutputError(BanscanError):
 
 def check_output(path: Path | None, what: str = "-o") -> None:
     """Refuse an output path that can never be written, before any work is done."""
-    if path is None:
+    if path is None or str(path) == "-":
         return
     if path.is_dir():
         raise OutputError(f"{what}: {term(path)}: is a directory (give the name of the file to write)")
@@ -69,8 +69,9 @@ def output_to(path: Path | None, what: str = "-o", mode: int | None = None) -> I
     """A text stream for ``path`` (stdout when None), written atomically: a temporary file beside
     the target, renamed over it only once everything is written, so a failed write never
     truncates or half-writes an existing file.  Devices and pipes (``/dev/null``, ``/dev/stdout``,
-    a FIFO) are written directly.  Unencodable characters (lone surrogates) become U+FFFD/'?'."""
-    if path is None:
+    a FIFO) are written directly.  Unencodable characters (lone surrogates) become U+FFFD/'?'.
+    ``-`` is stdout too, as for most commands (not a file named "-")."""
+    if path is None or str(path) == "-":
         yield sys.stdout
         try:
             sys.stdout.flush()
@@ -122,7 +123,7 @@ def reporter_for(fmt: str | None, output: Path | None) -> Any:
     usable (its optional dependencies installed) before anything is scanned or written."""
     from banscan import report as reports
 
-    fmt = fmt or ("table" if sys.stdout.isatty() and output is None else "json")
+    fmt = fmt or ("table" if sys.stdout.isatty() and (output is None or str(output) == "-") else "json")
     try:
         reporter = reports.by_name(fmt)
     except KeyError:

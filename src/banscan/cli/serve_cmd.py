@@ -94,7 +94,7 @@ def _write(text: str, output: Path | None) -> None:
     "signature of the family. Generated from the registry (bundled plus --registry overlays)."))
 def export_pack(
     interval: Annotated[int, typer.Option("--interval", min=10, help="Seconds between runs of each query.")] = 3600,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout ('-': stdout).")] = None,
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -107,7 +107,7 @@ def export_pack(
     "Fleet policies (YAML, Fleet's GitOps policies format): one per vendor family and platform, passing "
     "when no product of the family is installed. Generated from the registry."))
 def export_fleet(
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout ('-': stdout).")] = None,
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
