@@ -287,6 +287,7 @@ def test_a_scan_that_ends_without_teardown_loses_nothing(tmp_path: Path) -> None
 def test_entry_ends_as_usual_when_a_thread_or_a_child_still_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     """The short exit is only taken once nothing else runs; a command other than scan, or a
     thread still alive, exits the usual way (SystemExit with the command's code)."""
+    import multiprocessing
     import threading
 
     import banscan.cli as cli
@@ -295,10 +296,17 @@ def test_entry_ends_as_usual_when_a_thread_or_a_child_still_runs(monkeypatch: py
     monkeypatch.setattr(cli.os, "_exit", ended.append)  # (recorded; the usual exit follows it here)
     monkeypatch.setattr(cli, "main", lambda: sys.exit(1))
     monkeypatch.setattr(sys, "argv", ["banscan", "scan", "x"])
-    with pytest.raises(SystemExit):
-        cli.entry()
-    assert ended == [1]
-    ended.clear()
+    with monkeypatch.context() as m:  # nothing else runs (as in a scan's own process; not in pytest's)
+        m.setattr(threading, "active_count", lambda: 1)
+        m.setattr(multiprocessing, "active_children", lambda: [])
+        with pytest.raises(SystemExit):
+            cli.entry()
+        assert ended == [1]
+        ended.clear()
+        m.setattr(multiprocessing, "active_children", lambda: [object()])
+        with pytest.raises(SystemExit):
+            cli.entry()
+        assert not ended
     stop = threading.Event()
     t = threading.Thread(target=stop.wait)
     t.start()
@@ -310,6 +318,7 @@ def test_entry_ends_as_usual_when_a_thread_or_a_child_still_runs(monkeypatch: py
         stop.set()
         t.join()
     monkeypatch.setattr(sys, "argv", ["banscan", "report", "x"])
+    monkeypatch.setattr(threading, "active_count", lambda: 1)
     with pytest.raises(SystemExit):
         cli.entry()
     assert not ended
