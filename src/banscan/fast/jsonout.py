@@ -7,12 +7,16 @@ import json
 from typing import Any, TextIO
 
 
+def _orjson(obj: Any, indent: bool) -> str:
+    """One orjson call; ImportError, TypeError or ValueError where it cannot."""
+    import orjson
+
+    return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if indent else 0).decode("utf-8")
+
+
 def dumps(obj: Any, indent: bool = True) -> str:
     try:
-        import orjson
-
-        opt = orjson.OPT_INDENT_2 if indent else 0
-        return orjson.dumps(obj, option=opt).decode("utf-8")
+        return _orjson(obj, indent)
     except (ImportError, TypeError, ValueError):
         return json.dumps(obj, indent=2 if indent else None, ensure_ascii=False)
 
@@ -27,9 +31,7 @@ def dumps_encodable(obj: Any, indent: bool = True) -> str:
     encodable and scrub would have given ``obj`` itself.  Anything orjson refuses goes the long
     way, scrubbed first."""
     try:
-        import orjson
-
-        return orjson.dumps(obj, option=orjson.OPT_INDENT_2 if indent else 0).decode("utf-8")
+        return _orjson(obj, indent)
     except (ImportError, TypeError, ValueError):
         from banscan.textsafe import scrub
 

@@ -82,20 +82,32 @@ def _work_at(source_name: str, plan_name: str, header: list[bytes], first: int, 
              edges: tuple[bytes, bytes], path: str, asset: str, limits: Limits | None,
              evidence: bool = False) -> BlockResult:
     """:func:`_work` on the block at ``offset`` of the inherited file descriptor."""
+    block, why = _pread(offset, length, lambda b: (b[:EDGE], b[-EDGE:]) == edges)
+    if why:
+        return _unreadable(path, first, why)
+    return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
+
+
+def _pread(offset: int, length: int, intact: Callable[[bytes], bool]) -> tuple[bytes, str]:
+    """The block at ``offset`` of the inherited file descriptor, and why it cannot be scanned
+    ("" when it can): the read failed, or it is not ``length`` bytes that are ``intact`` (the file
+    changed since the parent cut it)."""
     fd = _STATE["fd"]
     assert isinstance(fd, int)
     try:
         block = os.pread(fd, length, offset)
     except OSError as e:
-        block, why = b"", f"{e.strerror or e}"
-    else:
-        why = "" if len(block) == length and (block[:EDGE], block[-EDGE:]) == edges else "changed while being read"
-    if why:
-        res = BlockResult(first_line=first)
-        res.errors.append(f"{path}: cannot read from line {first}: {why}")
-        res.fatal = True
-        return res
-    return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
+        return b"", f"{e.strerror or e}"
+    return block, "" if len(block) == length and intact(block) else "changed while being read"
+
+
+def _unreadable(path: str, first: int, why: str) -> BlockResult:
+    """The result of a block that could not be read: an error naming its first line, which stops
+    the input."""
+    res = BlockResult(first_line=first)
+    res.errors.append(f"{path}: cannot read from line {first}: {why}")
+    res.fatal = True
+    return res
 
 
 def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
@@ -105,25 +117,18 @@ def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length:
     line), then scanned.  It is hashed after block k − 1 is: here if that state is already there,
     else before this worker's next block, while it waits for a count, or when it has no block
     (:func:`_hash_pending`), so that no worker waits for another's hash while it could scan."""
-    fd, chain = _STATE["fd"], _STATE["chain"]
-    assert isinstance(fd, int) and isinstance(chain, shachain.Chain)
-    try:
-        block = os.pread(fd, length, offset)
-    except OSError as e:
-        block, why = b"", f"{e.strerror or e}"
-    else:
-        why = "" if len(block) == length and block.endswith(edge) else "changed while being read"
+    chain = _STATE["chain"]
+    assert isinstance(chain, shachain.Chain)
+    block, why = _pread(offset, length, lambda b: b.endswith(edge))
     first, read = chain.line_before(k, _stop(), meanwhile=lambda: _hash_pending(wait=False))
     ok = read and not why
     chain.put_line(k, first + lines.newlines(block) if ok else first, ok)
     _PENDING.append((k, block if ok else None))
     _hash_pending(wait=False)
-    if not ok:
-        res = BlockResult(first_line=first)
-        res.fatal = True
-        if why:
-            res.errors.append(f"{path}: cannot read from line {first}: {why}")
-        return res  # (else a block before it stopped the input: this result is never merged)
+    if why:
+        return _unreadable(path, first, why)
+    if not ok:  # (a block before it stopped the input: this result is never merged)
+        return BlockResult(first_line=first, fatal=True)
     return _work(source_name, plan_name, [], first, block, path, asset, limits, evidence)
 
 
