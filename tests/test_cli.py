@@ -215,7 +215,8 @@ def test_jobs_on_a_stored_scan_finds_what_no_store_finds(cache: dict[str, str]) 
 
 
 def test_output_dash_is_standard_output(tmp_path: Path, cache: dict[str, str]) -> None:
-    """``-o -`` writes the report to stdout, as most commands read it, not to a file named "-"."""
+    """``-o -`` writes to stdout (a scan's report, an export), as most commands read it, not to a
+    file named "-"."""
     log = tmp_path / "osqueryd.results.log"
     log.write_text('{"name":"pack_inventory_programs","hostIdentifier":"h","unixTime":1,"columns":{"name":'
                    '"Kaspersky Endpoint Security for Windows","publisher":"AO Kaspersky Lab",'
@@ -223,3 +224,6 @@ def test_output_dash_is_standard_output(tmp_path: Path, cache: dict[str, str]) -
     p = banscan("scan", "--no-store", "-f", "json", "-o", "-", str(log), env=cache, cwd=tmp_path)
     assert p.returncode == 1, p.stderr
     assert json.loads(p.stdout)["detections"] and not (tmp_path / "-").exists()
+    p = banscan("export", "osquery-pack", "-o", "-", env=cache, cwd=tmp_path)
+    assert p.returncode == 0, p.stderr
+    assert json.loads(p.stdout)["queries"] and not (tmp_path / "-").exists()

@@ -54,9 +54,14 @@ class OutputError(BanscanError):
     """The report or another output file cannot be written."""
 
 
+def is_stdout(path: Path | None) -> bool:
+    """No output file, or ``-``: standard output, as for most commands (not a file named "-")."""
+    return path is None or str(path) == "-"
+
+
 def check_output(path: Path | None, what: str = "-o") -> None:
     """Refuse an output path that can never be written, before any work is done."""
-    if path is None or str(path) == "-":
+    if path is None or is_stdout(path):
         return
     if path.is_dir():
         raise OutputError(f"{what}: {term(path)}: is a directory (give the name of the file to write)")
@@ -70,8 +75,8 @@ def output_to(path: Path | None, what: str = "-o", mode: int | None = None) -> I
     the target, renamed over it only once everything is written, so a failed write never
     truncates or half-writes an existing file.  Devices and pipes (``/dev/null``, ``/dev/stdout``,
     a FIFO) are written directly.  Unencodable characters (lone surrogates) become U+FFFD/'?'.
-    ``-`` is stdout too, as for most commands (not a file named "-")."""
-    if path is None or str(path) == "-":
+    ``-`` is stdout too (:func:`is_stdout`)."""
+    if path is None or is_stdout(path):
         yield sys.stdout
         try:
             sys.stdout.flush()
@@ -123,7 +128,7 @@ def reporter_for(fmt: str | None, output: Path | None) -> Any:
     usable (its optional dependencies installed) before anything is scanned or written."""
     from banscan import report as reports
 
-    fmt = fmt or ("table" if sys.stdout.isatty() and (output is None or str(output) == "-") else "json")
+    fmt = fmt or ("table" if sys.stdout.isatty() and is_stdout(output) else "json")
     try:
         reporter = reports.by_name(fmt)
     except KeyError:

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from banscan.cli.common import ConfigOpt, DbOpt, ProfileOpt, RegistryOpt, registry_from, settings
+from banscan.cli.common import (
+    ConfigOpt,
+    DbOpt,
+    OutOpt,
+    ProfileOpt,
+    RegistryOpt,
+    output_to,
+    registry_from,
+    settings,
+)
 from banscan.errors import ConfigError
 
 token_app = typer.Typer(name="token", help="API tokens for 'banscan serve' (scopes: ingest, read, decide, admin).",
@@ -81,11 +90,8 @@ export_app = typer.Typer(name="export", help="Export the registry's product sign
 
 
 def _write(text: str, output: Path | None) -> None:
-    if output is None:
-        typer.echo(text, nl=False)
-        return
-    output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(text, encoding="utf-8")
+    with output_to(output) as out:
+        out.write(text)
 
 
 @export_app.command("osquery-pack", help=(
@@ -94,7 +100,7 @@ def _write(text: str, output: Path | None) -> None:
     "signature of the family. Generated from the registry (bundled plus --registry overlays)."))
 def export_pack(
     interval: Annotated[int, typer.Option("--interval", min=10, help="Seconds between runs of each query.")] = 3600,
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout ('-': stdout).")] = None,
+    output: OutOpt = None,
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
@@ -107,7 +113,7 @@ def export_pack(
     "Fleet policies (YAML, Fleet's GitOps policies format): one per vendor family and platform, passing "
     "when no product of the family is installed. Generated from the registry."))
 def export_fleet(
-    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE", help="Write to FILE instead of stdout ('-': stdout).")] = None,
+    output: OutOpt = None,
     registry: RegistryOpt = None,
     config: ConfigOpt = None,
 ) -> None:
