@@ -17,7 +17,11 @@ Target (issue 11): ``--jobs 2`` close to twice as fast as ``--jobs 1`` when two 
 the newline nearest the middle, written once beside the input) run at the same time: the best any
 split of the work into two processes can do on this machine at that moment (two processes
 running at once on this machine's two vCPUs are each slower than one alone), with nothing to
-cut, hand over or merge.  The figure to compare ``--jobs 2`` with.
+cut, hand over or merge.  The figure to compare ``--jobs 2`` with.  ``--grep`` adds the same
+comparison for grep (one grep over the input, then one over each half at once): what two processes
+of compiled code gain on the machine at that moment.
+
+Each run's line also gives the tree's system time and page faults (from wait4).
 """
 
 from __future__ import annotations
@@ -31,13 +35,16 @@ import time
 from pathlib import Path
 
 
-def run(path: Path, jobs: int) -> tuple[float, float, int]:
+def run(path: Path, jobs: int) -> tuple[float, float, float, int, int]:
+    """Wall time, CPU seconds (user + system) and system seconds of the process tree, its page
+    faults (minor and major), and the exit code."""
     cmd = [sys.executable, "-m", "banscan", "scan", "--no-store", "-f", "json", "-o", os.devnull,
            "--jobs", str(jobs), str(path)]
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
-    return time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status)
+    return (time.perf_counter() - t0, ru.ru_utime + ru.ru_stime, ru.ru_stime, ru.ru_minflt + ru.ru_majflt,
+            os.waitstatus_to_exitcode(status))
 
 
 def halves(path: Path) -> tuple[Path, Path]:
@@ -74,14 +81,34 @@ def run_pair(paths: tuple[Path, Path]) -> tuple[float, float]:
     return time.perf_counter() - t0, cpu
 
 
+def run_grep(paths: list[Path]) -> float:
+    """Wall time of ``grep -a -i -F -c -f vendor-names`` over each of ``paths``, all at once (its
+    output to a pipe: GNU grep stops at the first match when it writes to /dev/null)."""
+    from throughput import VENDOR_NAMES  # (bench/ is this script's directory)
+
+    pat = Path(__file__).parent / "out" / "vendor-names.txt"
+    pat.parent.mkdir(exist_ok=True)
+    pat.write_text("\n".join(VENDOR_NAMES) + "\n")
+    t0 = time.perf_counter()
+    procs = [subprocess.Popen(["grep", "-a", "-i", "-F", "-c", "-f", str(pat), str(p)], stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL) for p in paths]
+    for p in procs:
+        p.communicate()
+    return time.perf_counter() - t0
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("input", type=Path)
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--halves", action="store_true", help="also time two one-process scans of the halves at once")
+    ap.add_argument("--grep", action="store_true",
+                    help="with --halves: also time grep over the input, and over its halves at once (the "
+                         "machine's own speed-up for two processes of compiled code)")
     args = ap.parse_args()
     pair = halves(args.input) if args.halves else None
+    greps: list[tuple[float, float]] = []
     pairs: list[float] = []
     size = args.input.stat().st_size
     print(f"{args.input} ({size / 1e6:.0f} MB), {os.cpu_count()} CPUs")
@@ -90,16 +117,20 @@ def main() -> None:
     for r in range(args.runs):
         for j in args.jobs:
             load = os.getloadavg()[0]
-            wall, cpu, code = run(args.input, j)
+            wall, cpu, sys_cpu, faults, code = run(args.input, j)
             walls[j].append(wall)
             cpus[j].append(cpu)
-            print(f"run {r + 1} --jobs {j}: wall {wall:6.2f} s  cpu {cpu:6.2f} s  load before {load:4.2f}  exit {code}",
-                  flush=True)
+            print(f"run {r + 1} --jobs {j}: wall {wall:6.2f} s  cpu {cpu:6.2f} s (system {sys_cpu:5.2f} s, "
+                  f"{faults:7d} page faults)  load before {load:4.2f}  exit {code}", flush=True)
         if pair is not None:
             load = os.getloadavg()[0]
             wall, cpu = run_pair(pair)
             pairs.append(wall)
             print(f"run {r + 1} halves at once: wall {wall:6.2f} s  cpu {cpu:6.2f} s  load before {load:4.2f}", flush=True)
+            if args.grep:
+                g1, g2 = run_grep([args.input]), run_grep(list(pair))
+                greps.append((g1, g2))
+                print(f"run {r + 1} grep: whole {g1:5.2f} s, halves at once {g2:5.2f} s ({g1 / g2:.2f}x)", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     base = args.jobs[0]
     for j in args.jobs:
@@ -117,6 +148,9 @@ def main() -> None:
             if j != base:
                 ratios = [a / b for a, b in zip(walls[j], pairs)]
                 print(f"--jobs {j} took {statistics.median(ratios):.2f}x the halves' time (median of the rounds' ratios)")
+    if greps:
+        print(f"grep over the halves at once: {statistics.median(a / b for a, b in greps):.2f}x as fast as over the "
+              f"whole (median of the rounds)")
 
 
 if __name__ == "__main__":

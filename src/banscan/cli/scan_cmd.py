@@ -137,6 +137,9 @@ def register(app: typer.Typer) -> None:
         if sys.stderr.isatty():
             from banscan.progress import RichProgress
             progress = RichProgress()
+        from banscan.fast.malloc import keep_for
+
+        keep_for(request.inputs)  # a large input's block buffers reused, not faulted in afresh
         try:
             result = scrub(run(request, reg, progress, jobs=jobs))  # one encodable result for the store and the report
         finally:
