@@ -96,3 +96,39 @@ def test_an_uncovered_registry_is_a_coverage_gap_not_a_clean_asset(store_url: st
     # after a rescan under the new registry, the log's product is found
     code, out_s, err = cli(capsys, "scan", str(log), "--registry", str(overlay), "--db", store_url, "-f", "json")
     assert any(d["asset"] == "host-z" for d in json.loads(out_s)["detections"]), err
+
+
+def test_stored_scan_makes_its_report_once_and_it_is_the_results(store_url: str, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str],
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stored scan's JSON report (standard output), the copy kept for ``banscan explain`` and
+    the store's are the one dict the store made: equal to ``result.to_dict()`` as the reporter
+    gets the result, findings' lifecycle statuses included, first scan and second."""
+    import banscan.cli.scan_cmd as scan_cmd
+    from banscan.report.json_report import JsonReporter
+
+    last = tmp_path / "cache" / "last-report.json"
+    last.parent.mkdir()
+    monkeypatch.setattr(scan_cmd, "LAST_REPORT", last)
+    given: list[tuple[Any, dict[str, Any]]] = []
+    write = JsonReporter.write
+
+    def checked(self: JsonReporter, result: Any, registry: Any, out: Any, options: dict[str, Any]) -> None:
+        given.append((options.get("report"), result.to_dict()))
+        write(self, result, registry, out, options)
+
+    monkeypatch.setattr(JsonReporter, "write", checked)
+    log = _log(tmp_path / "osqueryd.results.log")
+    for round_ in (1, 2):
+        code, out, err = cli(capsys, "scan", str(log), "--db", store_url, "-f", "json", "--profile", "us-federal-agency")
+        assert code == 1, err
+        report, fresh = given[-1]
+        assert report is not None and report == fresh and "scan_id" not in report
+        assert report["findings"] and all(f["status"] for f in report["findings"]), round_
+        assert json.loads(out) == fresh
+        assert json.loads(last.read_text()) == fresh
+        with open_store(store_url) as store:
+            kept = store.latest_result()
+        assert kept is not None and kept.to_dict()["detections"] == fresh["detections"]
+    code, out, err = cli(capsys, "scan", str(log), "--no-store", "-f", "json")
+    assert code == 1 and given[-1][0] is None  # (no store: the reporter makes it)

@@ -69,16 +69,17 @@ def exit_code(result: ScanResult, fail_on: str) -> int:
     return EXIT_OK
 
 
-def save_last_report(result: ScanResult) -> None:
-    """Keep the report for 'banscan explain': private to the user (mode 0600), written atomically.
-    Only called when the user let the scan be stored (not with --no-store)."""
+def save_last_report(report: dict[str, Any]) -> None:
+    """Keep the report (``ScanResult.to_dict()``) for 'banscan explain': private to the user
+    (mode 0600), written atomically.  Only called when the user let the scan be stored (not with
+    --no-store)."""
     from banscan.cli.common import output_to
 
     try:
         with output_to(LAST_REPORT, "last report", mode=0o600) as fh:
             from banscan.fast.jsonout import dumps_encodable
 
-            fh.write(dumps_encodable(result.to_dict(), indent=False))
+            fh.write(dumps_encodable(report, indent=False))
     except BanscanError:
         pass  # the cache is a convenience for 'banscan explain'
 
@@ -145,17 +146,21 @@ def register(app: typer.Typer) -> None:
         finally:
             if progress is not None:
                 progress.close()
+        report: dict[str, Any] | None = None  # result.to_dict(), made once for the cache and the reporter
         if not no_store:
             from banscan.store import open_store
 
             with open_store(s.db) as store:
-                store.record(result, reg)  # sets the findings' lifecycle statuses the report shows
-            save_last_report(result)
+                # sets the findings' lifecycle statuses the report shows, and stores the report
+                _scan_id, stored = store.record_report(result, reg)
+            report = {k: v for k, v in stored.items() if k != "scan_id"}
+            report["registry"] = dict(result.registry)
+            save_last_report(report)
         for i in result.inputs:
             for e in i.errors:
                 echo_err(f"banscan: {e}")
         with output_to(output) as out:
-            reporter.write(result, reg, out, {"settings": s, "far": s.far})
+            reporter.write(result, reg, out, {"settings": s, "far": s.far, "report": report})
         code = exit_code(result, s.fail_on)
         raise typer.Exit(code)
 

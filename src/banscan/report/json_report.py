@@ -17,4 +17,6 @@ class JsonReporter:
     def write(self, result: ScanResult, registry: Registry, out: TextIO, options: dict[str, Any]) -> None:
         from banscan.fast.jsonout import dumps_encodable
 
-        out.write(dumps_encodable(result.to_dict()) + "\n")  # one serialiser call, one write
+        # options["report"]: result.to_dict(), when the caller made it already (a stored scan)
+        report = options.get("report")
+        out.write(dumps_encodable(report if report is not None else result.to_dict()) + "\n")  # one call, one write

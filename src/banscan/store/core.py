@@ -238,9 +238,17 @@ class Store:
     # ---- recording
     def record(self, result: ScanResult, registry: Any = None, *, kind: str = "scan",
                based_on: Iterable[int] = (), note: str | None = None, lifecycle: bool = True) -> int:
+        """:meth:`record_report`'s scan id."""
+        return self.record_report(result, registry, kind=kind, based_on=based_on, note=note, lifecycle=lifecycle)[0]
+
+    def record_report(self, result: ScanResult, registry: Any = None, *, kind: str = "scan",
+                      based_on: Iterable[int] = (), note: str | None = None,
+                      lifecycle: bool = True) -> tuple[int, dict[str, Any]]:
         """Record a scan (or a re-evaluation) in one transaction and update the findings lifecycle.
 
-        Sets ``status`` on ``result.findings`` to their lifecycle status.  Returns the scan id.
+        Sets ``status`` on ``result.findings`` to their lifecycle status.  Returns the scan id and
+        the report stored with it: ``result.to_dict()`` made once those statuses were set, its
+        ``registry`` the registry's meta, and ``scan_id`` added (the caller may reuse it, not change it).
         ``lifecycle=False`` records the scan and its findings without touching the lifecycle
         (a re-evaluation for another date).
 
@@ -255,7 +263,7 @@ class Store:
         reg_meta = registry.meta() if registry is not None else dict(result.registry)
         based = list(based_on)
 
-        def _tx(conn: Connection) -> int:
+        def _tx(conn: Connection) -> tuple[int, dict[str, Any]]:
             if result.profiles and hasattr(registry, "restrictions"):
                 self._apply_first_seen(conn, result, registry)
             return self._record(conn, result, reg_meta, kind, based, note, lifecycle)
@@ -263,7 +271,7 @@ class Store:
         return db.write(self.engine, _tx)
 
     def _record(self, conn: Connection, result: ScanResult, reg_meta: dict[str, str], kind: str,
-                based_on: list[int], note: str | None, lifecycle: bool) -> int:
+                based_on: list[int], note: str | None, lifecycle: bool) -> tuple[int, dict[str, Any]]:
         now = self.now()
         today = self.today()
         scan_id = conn.execute(scans.insert().values(  # type: ignore[index]
@@ -310,7 +318,7 @@ class Store:
         text = _j(report)
         conn.execute(update(scans).where(scans.c.id == scan_id).values(report=text))
         self._store_report_parts(conn, scan_id, report, exact_floats="NaN" not in text and "Infinity" not in text)
-        return int(scan_id)
+        return int(scan_id), report
 
     @staticmethod
     def _store_report_parts(conn: Connection, scan_id: int, report: dict[str, Any], exact_floats: bool) -> None:
