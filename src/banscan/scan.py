@@ -337,15 +337,18 @@ class Scanner:
                 from banscan.fast import shachain
 
                 # workers read a regular file's blocks themselves: the parent only cuts them
-                # (reading the end of each), and the workers count the lines and hash, block
-                # after block; or, where the hash state cannot be handed on, the parent hashes
-                # and counts, reading the file
-                cuts = spans = None
-                if fd is not None and not plan.has_headers:
-                    if hashing is not None and shachain.available():
-                        cuts = fb.iter_file_cuts(fd)
+                # (reading the end of each, or for a plan with header lines each block, to find
+                # them), and the workers count the lines and hash, block after block; or, where
+                # the hash state cannot be handed on, the parent hashes and counts, reading the file
+                cuts: Iterator[tuple[int, int, bytes, list[bytes]]] | None = None
+                spans = None
+                if fd is not None and hashing is not None and shachain.available():
+                    if plan.has_headers:
+                        cuts = fb.iter_file_cuts_with_headers(fd, plan)
                     else:
-                        spans = fb.iter_spans(stream)
+                        cuts = ((at, n, edge, []) for at, n, edge in fb.iter_file_cuts(fd))
+                elif fd is not None and not plan.has_headers:
+                    spans = fb.iter_spans(stream)
 
                 def advance(n: int) -> None:
                     if hashing is not None:

@@ -191,3 +191,69 @@ def test_no_hand_over_where_no_shared_lock_can_be_made(monkeypatch: pytest.Monke
     monkeypatch.undo()
     monkeypatch.setattr(shachain, "_checked", False)
     assert shachain.available()
+
+
+def _zeek_logs(sections: int, rows: int) -> bytes:
+    """Zeek dns logs concatenated as a log shipper writes them: each section its own header, the
+    columns in another order from one section to the next (a block must read its rows with the
+    header in force where it starts)."""
+    fields = ["ts", "uid", "id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p", "proto", "query", "qtype_name",
+              "rcode_name", "answers"]
+    out: list[str] = []
+    for s in range(sections):
+        cols = fields[:2] + (fields[2:] if s % 2 == 0 else list(reversed(fields[2:])))
+        out.append("#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tdns\n"
+                   f"#open\t2026-11-{s + 1:02d}-00-00-00\n#fields\t" + "\t".join(cols) + "\n")
+        for i in range(rows):
+            q = "update.kaspersky.com" if i % 89 == 0 else ("vod.tiktokcdn.com" if i % 97 == 0 else f"host{i}.example.org")
+            v = {"ts": f"{1795000000 + s * rows + i}.0", "uid": f"C{s}x{i}", "id.orig_h": f"10.0.{s}.{i % 9}",
+                 "id.orig_p": "5353", "id.resp_h": "10.0.0.53", "id.resp_p": "53", "proto": "udp", "query": q,
+                 "qtype_name": "A", "rcode_name": "NOERROR", "answers": "-"}
+            out.append("\t".join(v[c] for c in cols) + "\n")
+        out.append(f"#close\t2026-11-{s + 1:02d}-23-59-59\n")
+    return "".join(out).encode()
+
+
+def test_jobs_scan_of_concatenated_zeek_logs_hands_the_hash_on(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``--jobs 2`` on Zeek logs (a plan with header lines) of many blocks, their header coming
+    again and changing mid-file: the inputs' reports and the detections are those of one
+    process, the sha256 the file's; the parent read the blocks (to find the header lines) but did
+    not hash them: its hashing reader read only the head."""
+    from banscan import scan as scan_mod
+    from banscan.fast import blocks as fb
+    from banscan.registry import load
+
+    monkeypatch.setattr(fb, "BLOCK_BYTES", 1 << 14)
+    monkeypatch.setattr(fb, "PROBE", 1 << 9)
+    data = _zeek_logs(6, 700)
+    p = tmp_path / "dns.log"
+    p.write_bytes(data)
+    registry = load()
+    hashed = [0]
+    real_readinto = scan_mod._HashingReader.readinto
+
+    def readinto(self: Any, b: Any) -> int:
+        n = real_readinto(self, b)
+        hashed[0] += n
+        return n
+
+    monkeypatch.setattr(scan_mod._HashingReader, "readinto", readinto)
+
+    def run(jobs: int) -> tuple[dict[str, Any], list[dict[str, Any]], int]:
+        hashed[0] = 0
+        s = scan_mod.Scanner(registry, jobs=jobs)
+        with p.open("rb") as fh:
+            report, dets = s.scan_stream(fh, str(p), None, None, size=len(data), fd=fh.fileno())
+        return report.to_dict(), sorted((d.to_dict() for d in dets), key=lambda d: d["id"]), hashed[0]
+
+    one, dets1, _ = run(1)
+    two, dets2, parent_hashed = run(2)
+    assert len(data) // (1 << 14) > 20  # many blocks, each section over several
+    assert {d["family"] for d in dets1} == {"kaspersky", "bytedance"}
+    assert len(dets1) == len({(s, i // 89) for s in range(6) for i in range(0, 700, 89)}) + len(
+        {(s, i) for s in range(6) for i in range(0, 700, 97) if i % 89})
+    assert two == one and dets2 == dets1 and two["sha256"] == hashlib.sha256(data).hexdigest()
+    assert parent_hashed <= 64 * 1024  # the head the source was recognised by
+    monkeypatch.setattr(shachain, "available", lambda: False)
+    three, dets3, parent_hashed = run(2)
+    assert three == one and dets3 == dets1 and parent_hashed >= len(data)

@@ -204,6 +204,20 @@ def iter_file_cuts(fd: int, size: int | None = None) -> Iterator[tuple[int, int,
         yield off, n, edge
 
 
+def iter_file_cuts_with_headers(fd: int, plan: Plan, size: int | None = None
+                                ) -> Iterator[tuple[int, int, bytes, list[bytes]]]:
+    """(offset, length, last bytes, header lines before it) of the blocks :func:`iter_file_blocks`
+    gives, for a plan with header lines (a Zeek log: its header may come again anywhere in a file
+    of concatenated logs) and a reader of each block that is not this process: each block is read
+    here, to find its header lines, but not hashed or counted (the header lines are those
+    :func:`blocks_with_headers` gives with the block)."""
+    header: list[bytes] = []
+    for off, n, block, edge in _file_cuts(fd, size, True):
+        assert block is not None
+        yield off, n, edge, list(header)
+        header = _after_headers(plan, header, block)
+
+
 def _file_cuts(fd: int, size: int | None, read: bool) -> Iterator[tuple[int, int, bytes | None, bytes]]:
     """(offset, length, block, its last EDGE bytes) of each block of :func:`iter_file_blocks`;
     without ``read``, the block is None where only the probe was read."""
@@ -730,9 +744,14 @@ def blocks_with_headers(plan: Plan, blocks: Iterable[tuple[int, bytes]]
     header: list[bytes] = []
     for first, block in blocks:
         yield list(header), first, block
-        more = plan.header_lines(block)
-        if more:
-            header.extend(h if h.endswith(b"\n") else h + b"\n" for h in more)
-            # keep only the latest header set
-            last = max((i for i, h in enumerate(header) if h.startswith(b"#separator")), default=0)
-            header = header[last:]
+        header = _after_headers(plan, header, block)
+
+
+def _after_headers(plan: Plan, header: list[bytes], block: bytes) -> list[bytes]:
+    """The header lines in force after ``block``, given ``header`` before it: the latest set."""
+    more = plan.header_lines(block)
+    if not more:
+        return header
+    header = header + [h if h.endswith(b"\n") else h + b"\n" for h in more]
+    last = max((i for i, h in enumerate(header) if h.startswith(b"#separator")), default=0)
+    return header[last:]

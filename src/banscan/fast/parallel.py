@@ -111,8 +111,10 @@ def _unreadable(path: str, first: int, why: str) -> BlockResult:
 
 
 def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
-                  path: str, asset: str, limits: Limits | None, evidence: bool = False) -> BlockResult:
-    """:func:`_work` on block ``k``, at ``offset`` of the inherited file descriptor: read, its
+                  header: list[bytes], path: str, asset: str, limits: Limits | None,
+                  evidence: bool = False) -> BlockResult:
+    """:func:`_work` on block ``k`` (``header``: the header lines before it, for a plan that has
+    them), at ``offset`` of the inherited file descriptor: read, its
     lines counted after block k − 1's (:class:`banscan.fast.shachain.Chain`, which gives its first
     line), then scanned.  It is hashed after block k − 1 is: here if that state is already there,
     else before this worker's next block, while it waits for a count, or when it has no block
@@ -129,7 +131,7 @@ def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length:
         return _unreadable(path, first, why)
     if not ok:  # (a block before it stopped the input: this result is never merged)
         return BlockResult(first_line=first, fatal=True)
-    return _work(source_name, plan_name, [], first, block, path, asset, limits, evidence)
+    return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
 
 
 # the blocks this worker read and has not hashed yet, in input order (block number, bytes or None
@@ -325,17 +327,19 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
                jobs: int, limits: Limits | None = None, evidence: bool = False,
                fd: int | None = None,
                spans: Iterable[tuple[int, int, int, tuple[bytes, bytes]]] | None = None,
-               cuts: Iterable[tuple[int, int, bytes]] | None = None,
+               cuts: Iterable[tuple[int, int, bytes, list[bytes]]] | None = None,
                advance: Callable[[int], None] | None = None,
                digest: Callable[[str], None] | None = None) -> Iterator[BlockResult]:
     """The results of :func:`scan_block` over ``blocks``, in order, computed by ``jobs`` workers.
     ``fd``: the regular file the blocks are cut from, from its offset 0 (the workers read them);
     ``spans``: instead of ``blocks``, their places in it (:func:`banscan.fast.blocks.iter_spans`,
-    for a plan without header lines); ``cuts``: instead of both, (offset, length, last bytes) of
-    each block (:func:`banscan.fast.blocks.iter_file_cuts`) for workers that also count lines and
-    hash (when :func:`banscan.fast.shachain.available`), the parent reading none of the blocks:
-    then ``advance`` is given each block's length as its result comes, and ``digest`` the file's
-    SHA-256 once every block's result came.  A plan with header lines takes ``blocks``."""
+    for a plan without header lines); ``cuts``: instead of both, (offset, length, last bytes, header
+    lines before it) of each block (:func:`banscan.fast.blocks.iter_file_cuts`, or
+    :func:`~banscan.fast.blocks.iter_file_cuts_with_headers` for a plan with header lines, which
+    reads each block but does not hash or count it) for workers that also count lines and hash
+    (when :func:`banscan.fast.shachain.available`): then ``advance`` is given each block's length
+    as its result comes, and ``digest`` the file's SHA-256 once every block's result came.  A
+    plan with header lines takes ``blocks`` or ``cuts``."""
     _ = matcher.engine  # compile before forking
     _ = matcher.unicode_filter
     _STATE["matcher"] = matcher
@@ -348,10 +352,11 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
     def tasks() -> Iterator[Task]:
         nonlocal count
         if cuts is not None and fd is not None:
-            for at, n, edge in cuts:
+            for at, n, edge, header in cuts:
                 firsts.append(n)
                 count += 1
-                yield "_work_chained", (source.name, plan.name, count - 1, at, n, edge, path, asset, limits, evidence)
+                yield "_work_chained", (source.name, plan.name, count - 1, at, n, edge, header, path, asset, limits,
+                                        evidence)
             return
         if spans is not None and fd is not None:
             for first, at, n, edges in spans:
