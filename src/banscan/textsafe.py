@@ -75,6 +75,12 @@ def scrub(obj: T) -> T:
     return _scrub(obj)  # type: ignore[no-any-return]
 
 
+def all_encodable(obj: Any) -> bool:
+    """True when every string in ``obj`` is encodable (False also when that cannot be told in one
+    C-level pass: then :func:`scrub` tells)."""
+    return _all_encodable(obj)
+
+
 def _sequence(x: Any) -> list[Any] | None:
     if isinstance(x, set | frozenset):
         return list(x)

@@ -123,3 +123,34 @@ def test_json_writer_is_the_scrubbed_dump_in_one_pass(reg, poisoned):
     dump(scrub(huge), old)
     assert dumps_encodable(huge) + "\n" == old.getvalue() and dumps_encodable(huge, indent=False) == json.dumps(
         scrub(huge), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("hosts", [("pc-a", "pc-b"), ("pc-" + BAD, "pc-\ue000x"), ("pc-\ue000x", "pc-b" + BAD)])
+def test_no_store_json_report_is_the_scrubbed_results(reg, tmp_path, capsys, monkeypatch, hosts):
+    """``scan --no-store -f json`` checks the report's dict and scrubs the result only where a
+    string is not encodable: its report is the one made from the scrubbed result, for a clean
+    result and for results whose hosts hold a lone surrogate (the readers replace them, so the
+    scan's result is made so here: the scrubbed name, with U+FFFD, sorts after "pc-\\ue000x",
+    the raw one before, and the report's assets show which was sorted)."""
+    from hardkit import cli
+
+    import banscan.cli.scan_cmd as scan_cmd
+    from banscan.scan import ScanResult
+
+    log = tmp_path / "osqueryd.results.log"
+    rows = [{"name": "pack_inventory_programs", "hostIdentifier": f"host-{i}", "unixTime": 1700000000 + i,
+             "columns": {"name": "Kaspersky Endpoint Security for Windows", "publisher": "AO Kaspersky Lab",
+                         "version": "12.3", "install_location": "C:\\Apps"}, "action": "added"}
+            for i in range(2)]
+    log.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    text = json.dumps(run(ScanRequest(inputs=(str(log),), keep_evidence=False), reg).to_dict())
+    for i, h in enumerate(hosts):
+        text = text.replace(f"host-{i}", json.dumps(h)[1:-1])
+    result = ScanResult.from_dict(json.loads(text))
+    assert (result.input_errors, len(result.detections)) == (False, 2)
+    monkeypatch.setattr(scan_cmd, "run", lambda *a, **k: result)
+    code, out, err = cli(capsys, "scan", "--no-store", "-f", "json", str(log))
+    assert code == 1, err
+    got = json.loads(out)
+    assert got == json.loads(json.dumps(scrub(result).to_dict()))
+    assert [a["asset"] for a in got["assets"]] == sorted(h.replace(BAD, "\ufffd") for h in hosts)

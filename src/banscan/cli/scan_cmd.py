@@ -33,7 +33,7 @@ from banscan.model import Confidence, Requirement
 from banscan.scan import ScanRequest, ScanResult, run
 from banscan.sources import names as source_names
 from banscan.sources.limits import Limits
-from banscan.textsafe import scrub, term
+from banscan.textsafe import all_encodable, scrub, term
 
 LAST_REPORT = Path(platformdirs.user_cache_dir("banscan", appauthor=False)) / "last-report.json"
 _OPEN = ("open", "planned")
@@ -142,11 +142,21 @@ def register(app: typer.Typer) -> None:
 
         keep_for(request.inputs)  # a large input's block buffers reused, not faulted in afresh
         try:
-            result = scrub(run(request, reg, progress, jobs=jobs))  # one encodable result for the store and the report
+            result = run(request, reg, progress, jobs=jobs)
         finally:
             if progress is not None:
                 progress.close()
         report: dict[str, Any] | None = None  # result.to_dict(), made once for the cache and the reporter
+        if no_store and reporter.name == "json":
+            # the JSON report alone: its dict is checked (one pass over plain dicts), and the
+            # result scrubbed only where a string in it is not encodable, the report then made
+            # from the scrubbed result (as every other way does)
+            report = result.to_dict()
+            if not all_encodable(report):
+                result = scrub(result)
+                report = result.to_dict()
+        else:
+            result = scrub(result)  # one encodable result for the store and the report
         if not no_store:
             from banscan.store import open_store
 
