@@ -9,6 +9,7 @@ import multiprocessing
 import os
 import random
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,67 @@ def test_a_broken_block_is_handed_on_and_a_stop_ends_a_wait() -> None:
     chain.stop()
     with pytest.raises(shachain.Stopped):
         chain.state_before(7)
+    chain.close()
+
+
+def test_a_worker_killed_while_it_waits_or_holds_the_lock_stops_no_one() -> None:
+    """A worker killed (SIGKILL: out of memory, a signal) while it waits for a hand-over, or while
+    it holds the chain's lock: the other processes' hand-overs go on, or end with the scan's
+    stop, instead of waiting for it for ever."""
+    import signal
+
+    ctx = multiprocessing.get_context("fork")
+    chain = shachain.Chain(4)
+
+    def waits() -> None:
+        try:
+            chain.line_before(3)  # (block 2 never comes)
+        except shachain.Stopped:
+            pass
+        os._exit(0)
+
+    waiter = ctx.Process(target=waits)
+    waiter.start()
+    time.sleep(0.2)  # (it waits)
+    os.kill(waiter.pid, signal.SIGKILL)
+    waiter.join(5)
+
+    def hands_on() -> None:
+        chain.put_line(0, 5, True)
+        chain.put_state(0, shachain.update(shachain.initial(), b"abc"))
+        assert chain.line_before(1) == (5, True)
+        os._exit(0)
+
+    other = ctx.Process(target=hands_on)
+    other.start()
+    other.join(10)
+    assert other.exitcode == 0  # (a shared condition variable: its notify waited for the dead sleeper)
+    assert chain.line_before(1) == (5, True)
+
+    def holds() -> None:
+        chain.lock.acquire()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    holder = ctx.Process(target=holds)
+    holder.start()
+    holder.join(5)
+    out: list[Any] = []
+
+    def blocked() -> None:
+        try:
+            chain.put_line(1, 9, True)
+        except shachain.Stopped as e:
+            out.append(e)
+
+    t = threading.Thread(target=blocked)
+    t.start()
+    t.join(0.3)
+    assert t.is_alive()  # the lock is held by the dead process
+    chain.stop()
+    t.join(5)
+    assert not t.is_alive() and isinstance(out[0], shachain.Stopped)
+    with pytest.raises(shachain.Stopped):
+        chain.state_before(2, timeout=0.2)
     chain.close()
 
 

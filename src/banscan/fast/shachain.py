@@ -6,10 +6,11 @@ read the whole input to hash it: about a third of the CPU time a scan takes, and
 the workers read again.  Here the running hash is OpenSSL's own ``SHA256_CTX``, plain bytes
 (eight words of state, the bit count, the partial block).  Two hand-overs run from block to
 block: the count of lines so far (block *k* needs it before it is scanned: its first line) and
-the hash state.  The worker with block *k* reads it, counts its lines after block *k − 1*'s count,
-and scans it; it adds the block to the hash state after block *k − 1*'s as soon as that state is
-there (before its next block, or when it has nothing else to do), so that no worker waits for
-another's hash while it could scan.  The library is the libcrypto hashlib itself uses (the same
+the hash state.  The worker with block *k* reads it and counts its lines after block *k − 1*'s
+count as soon as the block is given to it (in the thread that receives its tasks, ahead of the
+blocks it is scanning), and scans it in turn; it adds the block to the hash state after block
+*k − 1*'s as soon as that state is there (before its next block, or when it has nothing else to
+do), so that no worker waits for another's hash while it could scan.  The library is the libcrypto hashlib itself uses (the same
 code, the same speed); where it cannot be found or does not give hashlib's digests (checked
 once, on a split input), :func:`available` is False and the parent hashes the input as before.
 
@@ -26,7 +27,9 @@ import multiprocessing
 import os
 import struct
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 STATE_BYTES = 1024  # room for SHA256_CTX (112 bytes in OpenSSL 1.1 and 3), and to spare
@@ -106,13 +109,24 @@ class Stopped(Exception):
     """The scan stopped while this worker waited for the block before its own."""
 
 
+# a wait for a hand-over looks again after this many seconds, doubling up to the second figure
+POLL = (0.0002, 0.002)
+
+
 class Chain:
     """The hand-overs from block to block of the lines so far and of the hash state.  Make it
     before forking the workers.  Block *k* waits in :meth:`line_before` for block *k − 1*'s
     :meth:`put_line`, and in :meth:`state_before` for its :meth:`put_state`.  Each hand-over goes
     in input order, so a slot is never used again before it was read; the parent reads a slot
     after the fact (the line before a lost block), so ``slots`` must exceed the blocks in flight,
-    plus one.  :meth:`stop` (or the process that made it ending) ends every wait."""
+    plus one.  :meth:`stop` (or the process that made it ending) ends every wait.
+
+    A slot is read and written under one lock shared by the processes, held for a few
+    microseconds; a wait looks again every :data:`POLL` seconds, without holding it.  No process
+    waits on another's wake-up call: a worker killed while it waited (out of memory, a signal)
+    leaves nothing the others wait for (with a shared condition variable, a notify waits for
+    every sleeper to wake, the dead one too), and one killed while it held the lock is given up on
+    once the scan stops (every wait for the lock also looks at the stop flag)."""
 
     def __init__(self, slots: int) -> None:
         self.slots = slots
@@ -121,7 +135,22 @@ class Chain:
         self.mem = mmap.mmap(-1, 8 + slots * _SLOT)
         for i in range(slots):
             _HEAD.pack_into(self.mem, self._at(i), -2, 0, 0, -2, 0)
-        self.cond = multiprocessing.get_context("fork").Condition()
+        self.lock = multiprocessing.get_context("fork").Lock()
+
+    @contextmanager
+    def _held(self, stop: threading.Event | None = None) -> Iterator[None]:
+        while not self.lock.acquire(True, 0.05):
+            self._check(stop)
+        try:
+            yield
+        finally:
+            self.lock.release()
+
+    def _check(self, stop: threading.Event | None) -> None:
+        """Raises :class:`Stopped` when the chain is stopped, its maker has ended, or ``stop`` is set."""
+        if (self.mem[0] or (stop is not None and stop.is_set())
+                or (os.getpid() != self.owner and os.getppid() != self.owner)):
+            raise Stopped("the scan stopped")
 
     def _at(self, k: int) -> int:
         return 8 + (k % self.slots) * _SLOT
@@ -130,20 +159,18 @@ class Chain:
         """Block ``k``'s lines are counted: the next block starts at ``line``; ``read`` False: it
         could not be read (the blocks after it are not scanned)."""
         at = self._at(k)
-        with self.cond:
+        with self._held():
             _, _, _, seq, given = _HEAD.unpack_from(self.mem, at)
             _HEAD.pack_into(self.mem, at, k, line, read, seq, given)
-            self.cond.notify_all()
 
     def put_state(self, k: int, state: bytes | None) -> None:
         """Block ``k`` is hashed (``state``), or could not be (None)."""
         at = self._at(k)
-        with self.cond:
+        with self._held():
             lseq, line, read, _, _ = _HEAD.unpack_from(self.mem, at)
             if state is not None:
                 self.mem[at + _HEAD.size:at + _SLOT] = state
             _HEAD.pack_into(self.mem, at, lseq, line, read, k, state is not None)
-            self.cond.notify_all()
 
     def peek_line(self, k: int) -> tuple[int, bool] | None:
         """(line, read) block ``k`` put, if it did and its slot was not used again; k = −1: the
@@ -166,10 +193,8 @@ class Chain:
     def line_before(self, k: int, stop: threading.Event | None = None,
                     meanwhile: Callable[[], object] | None = None) -> tuple[int, bool]:
         """(first line, whether every block before was read) for block ``k``, once block
-        ``k − 1`` put them.  ``meanwhile`` is called before each wait (and whenever a slot
-        changes): a worker waiting here hashes its pending blocks whose state came, for another
-        worker may wait for that hash before it counts the lines this one waits for.  Raises
-        :class:`Stopped` (see :meth:`_wait`)."""
+        ``k − 1`` put them.  ``meanwhile`` is called before each look.  Raises :class:`Stopped`
+        (see :meth:`_check`)."""
         got: tuple[int, bool] = self._wait(lambda: self.peek_line(k - 1), stop, meanwhile=meanwhile)
         return got
 
@@ -184,29 +209,26 @@ class Chain:
 
     def _wait(self, get: Callable[[], Any], stop: threading.Event | None, timeout: float | None = None,
               meanwhile: Callable[[], object] | None = None) -> Any:
-        """``get()`` once it is not None.  Raises :class:`Stopped` when the chain is stopped, its
-        maker has ended, or ``stop`` is set meanwhile; None after ``timeout`` seconds."""
-        waited = 0.0
-        step = 0.05 if timeout is not None else 0.2
+        """``get()`` (read under the lock) once it is not None.  Raises :class:`Stopped` (see
+        :meth:`_check`); None after ``timeout`` seconds."""
+        start = time.monotonic()
+        pause = POLL[0]
         while True:
             if meanwhile is not None:
                 meanwhile()  # (not holding the lock: it may hash)
-            with self.cond:  # (the check and the wait under one hold: no wake-up is missed)
+            with self._held(stop):
                 got = get()
-                if got is not None:
-                    return got
-                if (self.mem[0] or (stop is not None and stop.is_set())
-                        or (os.getpid() != self.owner and os.getppid() != self.owner)):
-                    raise Stopped("the scan stopped")
-                if timeout is not None and waited >= timeout:
-                    return None
-                self.cond.wait(step)
-                waited += step
+            if got is not None:
+                return got
+            self._check(stop)
+            if timeout is not None and time.monotonic() - start >= timeout:
+                return None
+            time.sleep(pause)
+            pause = min(pause * 2, POLL[1])
 
     def stop(self) -> None:
-        with self.cond:
-            self.mem[0] = 1
-            self.cond.notify_all()
+        """Ends every wait (each looks at the flag between its looks at the slots)."""
+        self.mem[0] = 1
 
     def close(self) -> None:
         self.mem.close()
