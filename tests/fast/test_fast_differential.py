@@ -523,15 +523,17 @@ def _log_and_middle_block(tmp_path: Path, registry: Registry, seed: int) -> tupl
     return osq, (first, offset, length)
 
 
-def _worker_entry(monkeypatch: pytest.MonkeyPatch, chained: bool) -> tuple[str, int]:
-    """The worker function that reads and scans a block at its offset, and the place of the
-    offset in its arguments: with ``chained`` the workers count lines and hash block after block
-    (banscan.fast.shachain); else the parent does, reading the file (forced here)."""
+def _worker_entry(monkeypatch: pytest.MonkeyPatch, chained: bool, reads: bool) -> tuple[str, int]:
+    """The worker function that reads (``reads``) or scans a block at its offset, and the place
+    of the offset in its arguments: with ``chained`` the workers count lines and hash block after
+    block (banscan.fast.shachain), reading a block as its task comes and scanning it in turn;
+    else the parent does, reading the file (forced here), and a worker reads and scans a block
+    in one function."""
     from banscan.fast import shachain
 
     if chained:
         assert shachain.available()  # (this machine's Python links OpenSSL's libcrypto)
-        return "_work_chained", 3
+        return ("_read_chained" if reads else "_scan_chained"), 3
     monkeypatch.setattr(shachain, "available", lambda: False)
     return "_work_at", 4
 
@@ -547,7 +549,7 @@ def test_jobs_worker_that_dies_is_an_error_naming_the_block(tmp_path: Path, regi
     import banscan.fast.parallel as par
 
     osq, victim = _log_and_middle_block(tmp_path, registry, 6)
-    name, at = _worker_entry(monkeypatch, chained)
+    name, at = _worker_entry(monkeypatch, chained, reads=False)
     real = getattr(par, name)
 
     def dies(*args: Any) -> fb.BlockResult:
@@ -572,7 +574,7 @@ def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry:
     import banscan.fast.parallel as par
 
     osq, cut = _log_and_middle_block(tmp_path, registry, 7)
-    name, at = _worker_entry(monkeypatch, chained)
+    name, at = _worker_entry(monkeypatch, chained, reads=True)
     real = getattr(par, name)
 
     def truncating(*args: Any) -> fb.BlockResult:

@@ -110,21 +110,34 @@ def _unreadable(path: str, first: int, why: str) -> BlockResult:
     return res
 
 
-def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
+def _read_chained(source_name: str, plan_name: str, k: int, offset: int, length: int, edge: bytes,
                   header: list[bytes], path: str, asset: str, limits: Limits | None,
-                  evidence: bool = False) -> BlockResult:
-    """:func:`_work` on block ``k`` (``header``: the header lines before it, for a plan that has
-    them), at ``offset`` of the inherited file descriptor: read, its
-    lines counted after block k − 1's (:class:`banscan.fast.shachain.Chain`, which gives its first
-    line), then scanned.  It is hashed after block k − 1 is: here if that state is already there,
-    else before this worker's next block, while it waits for a count, or when it has no block
-    (:func:`_hash_pending`), so that no worker waits for another's hash while it could scan."""
+                  evidence: bool = False) -> tuple[Any, ...]:
+    """The first half of a ``cuts`` task, done by the worker's receiving thread as the task comes
+    in, ahead of the blocks it is still scanning: block ``k`` (``header``: the header lines before
+    it, for a plan that has them) read at ``offset`` of the inherited file descriptor, its first
+    line waited for (:class:`banscan.fast.shachain.Chain`: block k − 1's count), and its own count
+    handed on at once.  So no worker waits, before a block, for another to finish scanning the
+    block before it: the counts run ahead of the scans, as far as the tasks sent.  Returns the
+    arguments of :func:`_scan_chained`, the second half, which the worker's main thread runs in
+    turn.  A wait here ends: the lowest block not counted has its count before it, and the worker
+    that has it counts it whatever its main thread does (the counts depend on nothing else)."""
     chain = _STATE["chain"]
     assert isinstance(chain, shachain.Chain)
     block, why = _pread(offset, length, lambda b: b.endswith(edge))
-    first, read = chain.line_before(k, _stop(), meanwhile=lambda: _hash_pending(wait=False))
+    first, read = chain.line_before(k, _stop())
     ok = read and not why
     chain.put_line(k, first + lines.newlines(block) if ok else first, ok)
+    return source_name, plan_name, k, offset, block, why, ok, first, header, path, asset, limits, evidence
+
+
+def _scan_chained(source_name: str, plan_name: str, k: int, offset: int, block: bytes, why: str, ok: bool,
+                  first: int, header: list[bytes], path: str, asset: str, limits: Limits | None,
+                  evidence: bool = False) -> BlockResult:
+    """:func:`_work` on block ``k`` (at ``offset``), read and counted by :func:`_read_chained`.
+    It is hashed after block k − 1 is: here if that state is already there, else before this
+    worker's next block, or when it has no block (:func:`_hash_pending`), so that no worker waits
+    for another's hash while it could scan."""
     _PENDING.append((k, block if ok else None))
     _hash_pending(wait=False)
     if why:
@@ -134,10 +147,17 @@ def _work_chained(source_name: str, plan_name: str, k: int, offset: int, length:
     return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
 
 
+_READ_AHEAD = {"_read_chained": "_scan_chained"}  # a task done in two halves: (receiving thread, main thread)
+
+
 # the blocks this worker read and has not hashed yet, in input order (block number, bytes or None
 # for a block that could not be read); a worker keeps at most MAX_PENDING of them
 _PENDING: deque[tuple[int, bytes | None]] = deque()
 MAX_PENDING = 2
+
+
+def _raise(e: Exception) -> None:
+    raise e
 
 
 def _stop() -> threading.Event | None:
@@ -150,8 +170,9 @@ def _hash_pending(wait: bool) -> None:
     there; with ``wait``, all of them (waiting for the blocks before, in other workers), else
     waiting only while more than MAX_PENDING are kept.  Every wait ends: the lowest block read
     and not yet hashed has its state before it, and the worker that has it hashes it whatever it
-    waits for (its pending blocks come first in a wait for a state, and a wait for a line count
-    hashes them meanwhile); a worker waits for a new block only with none pending."""
+    waits for (its pending blocks come first in a wait for a state; its main thread never waits
+    for a line count, which its receiving thread waits for); a worker waits for a new block only
+    with none pending."""
     chain = _STATE.get("chain")
     while _PENDING and isinstance(chain, shachain.Chain):
         k, block = _PENDING[0]
@@ -197,6 +218,15 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
                 t = conn.recv()
                 if t is None:
                     break
+                name, args = t
+                then = _READ_AHEAD.get(name)
+                if then is not None:  # its first half here, now (see _read_chained)
+                    try:
+                        t = (then, globals()[name](*args))
+                    except shachain.Stopped:
+                        break
+                    except Exception as e:  # noqa: BLE001 - sent back as the task's result, in turn
+                        t = ("_raise", (e,))
                 tasks.put(t)
         except (EOFError, OSError):
             pass
@@ -355,7 +385,7 @@ def map_blocks(matcher: Matcher, source: Source, plan: Plan,
             for at, n, edge, header in cuts:
                 firsts.append(n)
                 count += 1
-                yield "_work_chained", (source.name, plan.name, count - 1, at, n, edge, header, path, asset, limits,
+                yield "_read_chained", (source.name, plan.name, count - 1, at, n, edge, header, path, asset, limits,
                                         evidence)
             return
         if spans is not None and fd is not None:
