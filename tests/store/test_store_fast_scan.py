@@ -103,7 +103,8 @@ def test_stored_scan_makes_its_report_once_and_it_is_the_results(store_url: str,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The stored scan's JSON report (standard output), the copy kept for ``banscan explain`` and
     the store's are the one dict the store made: equal to ``result.to_dict()`` as the reporter
-    gets the result, findings' lifecycle statuses included, first scan and second."""
+    gets the result, findings' lifecycle statuses included, first scan and second; with
+    ``--no-store`` the command's own, equal to it too."""
     import banscan.cli.scan_cmd as scan_cmd
     from banscan.report.json_report import JsonReporter
 
@@ -131,4 +132,5 @@ def test_stored_scan_makes_its_report_once_and_it_is_the_results(store_url: str,
             kept = store.latest_result()
         assert kept is not None and kept.to_dict()["detections"] == fresh["detections"]
     code, out, err = cli(capsys, "scan", str(log), "--no-store", "-f", "json")
-    assert code == 1 and given[-1][0] is None  # (no store: the reporter makes it)
+    report, fresh = given[-1]
+    assert code == 1 and report == fresh and json.loads(out) == fresh  # (made by the command, not the store)
