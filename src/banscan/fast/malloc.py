@@ -20,7 +20,6 @@ the user set either threshold through glibc's environment variables.
 
 from __future__ import annotations
 
-import ctypes
 import os
 import stat
 from collections.abc import Iterable
@@ -45,6 +44,8 @@ def keep_block_buffers() -> bool:
     tunables = os.environ.get("GLIBC_TUNABLES", "")
     if not glibc() or any(os.environ.get(k) for k in _ENV) or any(t in tunables for t in _TUNABLES):
         return False
+    import ctypes  # (here: a scan of a small input does not need it)
+
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
