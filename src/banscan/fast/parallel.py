@@ -147,9 +147,6 @@ def _scan_chained(source_name: str, plan_name: str, k: int, offset: int, block: 
     return _work(source_name, plan_name, header, first, block, path, asset, limits, evidence)
 
 
-_READ_AHEAD = {"_read_chained": "_scan_chained"}  # a task done in two halves: (receiving thread, main thread)
-
-
 # the blocks this worker read and has not hashed yet, in input order (block number, bytes or None
 # for a block that could not be read); a worker keeps at most MAX_PENDING of them
 _PENDING: deque[tuple[int, bytes | None]] = deque()
@@ -219,10 +216,9 @@ def _serve(conn: Connection, inherited: list[Connection]) -> None:
                 if t is None:
                     break
                 name, args = t
-                then = _READ_AHEAD.get(name)
-                if then is not None:  # its first half here, now (see _read_chained)
+                if name == "_read_chained":  # its first half here, now; the second in turn
                     try:
-                        t = (then, globals()[name](*args))
+                        t = ("_scan_chained", _read_chained(*args))
                     except shachain.Stopped:
                         break
                     except Exception as e:  # noqa: BLE001 - sent back as the task's result, in turn
