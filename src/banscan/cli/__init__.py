@@ -175,10 +175,10 @@ def entry() -> None:
     """The ``banscan`` command (and ``python -m banscan``): :func:`main`, then, after a scan, the
     process ends without the interpreter's teardown.  Tearing it down frees every object one by
     one (the compiled registry, the detections): about 0.03 s of a one-line scan and 0.05 s of a
-    300,000-row one (bench/throughput.py's (b) log; medians of 12 alternated runs).  Only once the scan is over and nothing else runs: its outputs written and
-    closed (the report, the store, whose connections are closed when it is), the exit handlers
-    run, the standard streams flushed, no other thread and no child process alive; else the
-    usual exit."""
+    300,000-row one (bench/throughput.py's (b) log; medians of 12 alternated runs).  Only once the
+    scan is over and nothing else runs: its outputs written and closed (the report, the store,
+    whose connections are closed when it is), the exit handlers run, the standard streams
+    flushed, no other thread and no child process alive; else the usual exit."""
     try:
         main()
         code: str | int | None = 0

@@ -14,8 +14,9 @@ with ``--jobs 2``, 65,000 faults and 0.15-0.2 s in one process.
 ``mallopt(3)`` documents: allocations below 32 MiB (its largest mmap threshold on 64-bit systems)
 come from the heap, and the heap keeps up to 256 MiB of free top.  The price is some peak memory:
 on that log 172 MiB instead of 157 (large objects freed out of order leave the heap holding more
-at its peak; what it keeps stays until the command ends, which for ``banscan scan`` is soon).  Nothing is set where the allocator is not glibc's, or where
-the user set either threshold through glibc's environment variables.
+at its peak; what it keeps stays until the command ends, which for ``banscan scan`` is soon).
+Nothing is set where the allocator is not glibc's, or where the user set either threshold through
+glibc's environment variables.
 """
 
 from __future__ import annotations
