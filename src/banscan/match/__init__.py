@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from banscan.keys import detection_id
 from banscan.match import kinds
@@ -38,7 +38,9 @@ from banscan.model import (
     Relation,
 )
 from banscan.registry import ROLE_RELATION, Registry
-from banscan.registry.schema import Entity
+
+if TYPE_CHECKING:
+    from banscan.registry.schema import Entity
 
 __all__ = ["Matcher", "Hit", "LIBRARY_ECOSYSTEMS", "compile_kinds"]
 

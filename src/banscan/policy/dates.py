@@ -15,8 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Container
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from banscan.registry.schema import Obligation, Restriction
+if TYPE_CHECKING:
+    from banscan.registry.schema import Obligation, Restriction
+
 
 _ONE = dt.timedelta(days=1)
 US_FEDERAL = "US"

@@ -46,7 +46,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from banscan.keys import finding_id
 from banscan.model import Detection, Finding, Relation, Requirement
@@ -58,7 +58,9 @@ from banscan.policy.dates import (
     window_deadline,
 )
 from banscan.registry import Registry
-from banscan.registry.schema import Entity, Obligation, ProductOperator, Profile, Restriction
+
+if TYPE_CHECKING:
+    from banscan.registry.schema import Entity, Obligation, ProductOperator, Profile, Restriction
 
 __all__ = [
     "PolicyResult",

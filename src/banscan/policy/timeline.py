@@ -9,12 +9,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from banscan.policy.dates import obligation_due, obligation_start, restriction_effective
 from banscan.policy.engine import binding_tags
 from banscan.registry import Registry
-from banscan.registry.schema import LegalForce, Profile, Restriction
+from banscan.registry.records import LegalForce
+
+if TYPE_CHECKING:
+    from banscan.registry.schema import Profile, Restriction
 
 FORCE_COLOURS = {
     LegalForce.BINDING_LAW.value: "#b2182b",

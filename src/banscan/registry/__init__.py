@@ -15,26 +15,24 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from banscan.errors import ProfileError, RegistryError
-from banscan.registry.loader import (
-    DATA_DIR,
-    RawRegistry,
-    check_references,
-    digest,
-    load_overlay,
-    load_tree,
-)
-from banscan.registry.schema import (
-    DomainTable,
-    Entity,
-    Family,
-    NegativeSignature,
-    OuiAssignment,
-    PenTable,
-    Product,
-    Profile,
-    Restriction,
-    Signature,
-)
+from banscan.registry.records import freeze
+
+if TYPE_CHECKING:  # the loader and the pydantic schema are imported by load(): a warm start needs neither
+    from banscan.registry.loader import RawRegistry
+    from banscan.registry.schema import (
+        DomainTable,
+        Entity,
+        Family,
+        NegativeSignature,
+        OuiAssignment,
+        PenTable,
+        Product,
+        Profile,
+        Restriction,
+        Signature,
+    )
+
+DATA_DIR = Path(__file__).parent / "data"
 
 __all__ = ["Registry", "load", "DATA_DIR", "CompiledSignature"]
 
@@ -165,6 +163,8 @@ class Registry:
 
 
 def _compile(fam: Family, s: Signature | NegativeSignature, idx: int, negative: bool) -> CompiledSignature:
+    from banscan.registry.schema import NegativeSignature
+
     if isinstance(s, NegativeSignature):
         sid = s.id or f"{fam.id}.not-{s.kind}.{idx}"
         return CompiledSignature(
@@ -266,6 +266,14 @@ def organisation_signatures(fam: Family) -> list[CompiledSignature]:
 
 def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> Registry:
     """Load the bundled registry (or ``data_dir``) plus overlays; raise RegistryError listing every problem."""
+    from banscan.registry.loader import (
+        RawRegistry,
+        check_references,
+        digest,
+        load_overlay,
+        load_tree,
+    )
+
     raw = RawRegistry()
     errors: list[str] = []
     if data_dir is None:
@@ -303,16 +311,17 @@ def load(overlays: Iterable[str | Path] = (), data_dir: Path | None = None) -> R
     return Registry(
         version=raw.version,
         sha256=digest(raw.files),
-        families=raw.families,
-        restrictions=raw.restrictions,
-        profiles=raw.profiles,
-        oui=list(raw.oui.assignments) if raw.oui else [],
+        # as records (banscan.registry.records): what the compiled cache holds and a scan reads
+        families=freeze(raw.families),
+        restrictions=freeze(raw.restrictions),
+        profiles=freeze(raw.profiles),
+        oui=freeze(list(raw.oui.assignments)) if raw.oui else [],
         oui_source=raw.oui.source if raw.oui else None,
         oui_date=raw.oui.data_date if raw.oui else None,
         signatures=sigs,
         sources_by_file=raw.origin,
-        domains=raw.domains,
-        pen=raw.pen,
+        domains=freeze(raw.domains),
+        pen=freeze(raw.pen),
     )
 
 

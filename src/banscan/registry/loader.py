@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel, ValidationError
 
 from banscan.errors import RegistryError
+from banscan.registry import DATA_DIR  # noqa: F401 - also importable from here, as before
 from banscan.registry.schema import (
     DomainTable,
     Family,
@@ -36,7 +37,6 @@ else:
 
     yaml = _Yaml()
 
-DATA_DIR = Path(__file__).parent / "data"
 
 
 @cache

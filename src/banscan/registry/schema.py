@@ -20,10 +20,20 @@ existing family, each naming its ``family``) and ``version``.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from banscan.registry.records import (
+    Category,
+    EntityMethods,
+    FactConfidence,
+    LegalForce,
+    PeriodMethods,
+    ProductMethods,
+    ProductOperatorMethods,
+    ProfileMethods,
+)
 
 Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$", min_length=2, max_length=80)]
 Sources = Annotated[list[Annotated[str, Field(min_length=3)]], Field(min_length=1)]
@@ -31,66 +41,6 @@ Sources = Annotated[list[Annotated[str, Field(min_length=3)]], Field(min_length=
 
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-
-class Category(str, Enum):
-    SECURITY_SOFTWARE = "security-software"
-    TELECOM_EQUIPMENT = "telecom-equipment"
-    TELECOM_SERVICE = "telecom-service"
-    VIDEO_SURVEILLANCE = "video-surveillance"
-    RADIO = "radio"
-    MOBILE_DEVICE = "mobile-device"
-    COMPUTER = "computer"  # PCs, laptops, servers, storage
-    APP = "app"  # end-user application (desktop or mobile)
-    AI_SERVICE = "ai-service"
-    SDK = "sdk"  # library / SDK embedded in other software
-    CLOUD_SERVICE = "cloud-service"
-    DRONE = "drone"
-    POWER_EQUIPMENT = "power-equipment"  # UPS, inverters
-    COMPONENT = "component"  # chips, modules
-    SOFTWARE = "software"  # other software
-    OTHER = "other"
-
-
-class LegalForce(str, Enum):
-    BINDING_LAW = "binding-law"
-    BINDING_REGULATION = "binding-regulation"
-    BINDING_DIRECTIVE = "binding-directive"
-    PROCUREMENT_RULE = "procurement-rule"
-    BINDING_LICENCE_CONDITION = "binding-licence-condition"
-    GOVERNMENT_DECISION = "government-decision"
-    ADVISORY = "advisory"
-    NON_BINDING_RESOLUTION = "non-binding-resolution"
-    EXPORT_CONTROL = "export-control"
-    BILL = "bill"
-    REGULATOR_COORDINATED_SUSPENSION = "regulator-coordinated-suspension"  # a provider's own pause agreed with a regulator
-    NEVER_IN_FORCE = "never-in-force"  # enacted but blocked (e.g. enjoined by a court) before it took effect
-    CONTEXT = "context"  # recorded for context; it binds no user (e.g. an order addressed to the vendor itself)
-
-    @property
-    def binding(self) -> bool:
-        return self not in (LegalForce.ADVISORY, LegalForce.NON_BINDING_RESOLUTION,
-                            LegalForce.EXPORT_CONTROL, LegalForce.BILL,
-                            LegalForce.REGULATOR_COORDINATED_SUSPENSION, LegalForce.NEVER_IN_FORCE, LegalForce.CONTEXT)
-
-    @property
-    def binds_anyone(self) -> bool:
-        """False for instruments that give no finding at all, not even an advisory one."""
-        return self not in (LegalForce.NEVER_IN_FORCE, LegalForce.CONTEXT)
-
-    @property
-    def why_nothing_binds(self) -> str | None:
-        """For instruments that bind no one: why, in words."""
-        if self is LegalForce.NEVER_IN_FORCE:
-            return "never in force: it was blocked before it took effect, so it binds no one"
-        if self is LegalForce.CONTEXT:
-            return "recorded as context: it binds no user of the products"
-        return None
-
-
-class FactConfidence(str, Enum):
-    CONFIRMED = "confirmed"
-    CORROBORATED = "corroborated"
 
 
 RelationName = Literal["product", "oem", "former-affiliate", "service-client"]
@@ -108,7 +58,7 @@ class Alias(Strict):
     sources: Sources
 
 
-class Period(Strict):
+class Period(PeriodMethods, Strict):
     """One stretch of time during which the family controlled an entity.
 
     ``from`` is the first day of control, ``to`` the day control ended (exclusive: on ``to`` the
@@ -128,11 +78,8 @@ class Period(Strict):
             raise ValueError("'to' must be after 'from'")
         return self
 
-    def contains(self, day: dt.date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
 
-
-class Entity(Strict):
+class Entity(EntityMethods, Strict):
     """A legal entity or brand inside a family, with the dates it belonged to it.
 
     ``from``/``to`` give one period of control (``to`` exclusive).  An entity that left and came
@@ -168,23 +115,8 @@ class Entity(Strict):
                 raise ValueError("periods overlap")
         return self
 
-    def spans(self) -> list[tuple[dt.date | None, dt.date | None]]:
-        """The periods of control as (from, to) pairs, oldest first; [(None, None)] when undated."""
-        if self.periods:
-            return sorted(((p.from_, p.to) for p in self.periods), key=lambda s: s[0] or dt.date.min)
-        return [(self.from_, self.to)]
 
-    def member_on(self, day: dt.date) -> bool:
-        """True when the family controlled the entity on ``day``."""
-        return any((f is None or f <= day) and (t is None or day < t) for f, t in self.spans())
-
-    def left_on(self, day: dt.date) -> dt.date | None:
-        """The day control ended most recently before or on ``day`` (None if it never ended by then)."""
-        ends = [t for _, t in self.spans() if t is not None and t <= day]
-        return max(ends) if ends else None
-
-
-class ProductOperator(Strict):
+class ProductOperator(ProductOperatorMethods, Strict):
     """Who operates a product in some jurisdictions over a period, when that is not simply its family.
 
     A product can change hands while its vendor does not (the US TikTok app has been operated by the
@@ -205,16 +137,6 @@ class ProductOperator(Strict):
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
-    def applies(self, jurisdiction: str, on: dt.date) -> bool:
-        """Whether this entry describes the product in ``jurisdiction`` on ``on``."""
-        if self.from_ is not None and on < self.from_:
-            return False
-        if self.to is not None and on >= self.to:
-            return False
-        if not self.jurisdictions:
-            return True
-        return any(jurisdiction == j or jurisdiction.startswith(j + "-") for j in self.jurisdictions)
-
 
 class Mark(Strict):
     """A brand mark: a name that identifies the family, or one of its entities or products, on its own
@@ -231,7 +153,7 @@ class Mark(Strict):
     sources: Sources
 
 
-class Product(Strict):
+class Product(ProductMethods, Strict):
     id: Id
     name: str
     category: Category
@@ -240,12 +162,6 @@ class Product(Strict):
     note: str | None = None
     sources: Sources
 
-    def operator(self, jurisdiction: str, on: dt.date) -> ProductOperator | None:
-        """The operator entry in force for ``jurisdiction`` on ``on`` (the most specific one), if any."""
-        found = [o for o in self.operators if o.applies(jurisdiction, on)]
-        if not found:
-            return None
-        return max(found, key=lambda o: (max((len(j) for j in o.jurisdictions), default=0), o.from_ or dt.date.min))
 
 
 SignatureKind = Literal[
@@ -421,17 +337,13 @@ class Restriction(Strict):
 # --------------------------------------------------------------------------- profiles
 
 
-class Profile(Strict):
+class Profile(ProfileMethods, Strict):
     id: Id
     name: str
     description: str
     jurisdictions: list[str] = []
     tags: list[Id] = []  # restriction ``binds`` tags this profile answers to (its own id is implied)
     sources: list[str] = []
-
-    @property
-    def all_tags(self) -> set[str]:
-        return {self.id, *self.tags}
 
 
 # --------------------------------------------------------------------------- IEEE assignments

@@ -39,7 +39,7 @@ def version_key(version: str) -> tuple[tuple[int, object], ...]:
 
 
 def bundled_version() -> str:
-    from banscan.registry.loader import DATA_DIR
+    from banscan.registry import DATA_DIR
 
     try:
         import yaml
