@@ -151,22 +151,35 @@ def _now() -> str:
 
 
 class _HashingReader(io.RawIOBase):
-    """Passes reads through, hashing the bytes and reporting progress."""
+    """Passes reads through, hashing the bytes and reporting progress.
+
+    Progress is reported once per byte of the input: bytes reported by :meth:`show` (blocks read
+    from the file by other means) are not reported again when this reader reads them (when a
+    scan stopped early and the rest of the input is hashed through it, from its start)."""
 
     def __init__(self, raw: BinaryIO, progress: Progress, task: object) -> None:
         self.raw = raw
         self.sha = hashlib.sha256()
         self.progress = progress
         self.task = task
+        self.read_bytes = 0  # read through this reader
+        self.shown = 0  # reported as progress, by this reader or through show()
 
     def readable(self) -> bool:
         return True
+
+    def show(self, n: int) -> None:
+        """Report ``n`` more bytes of the input as read."""
+        self.shown += n
+        self.progress.advance(self.task, n)
 
     def readinto(self, b: Any) -> int:
         n = self.raw.readinto(b)  # type: ignore[attr-defined]
         if n:
             self.sha.update(memoryview(b)[:n])
-            self.progress.advance(self.task, n)
+            self.read_bytes += n
+            if self.read_bytes > self.shown:
+                self.show(self.read_bytes - self.shown)
         return n or 0
 
 
@@ -179,7 +192,7 @@ def _file_blocks_hashed(fd: int, hashing: _HashingReader, report: InputReport) -
     sha = hashlib.sha256()
     for first, block in iter_file_blocks(fd):
         sha.update(block)
-        hashing.progress.advance(hashing.task, len(block))
+        hashing.show(len(block))
         yield first, block
     report.sha256 = sha.hexdigest()
 
@@ -352,7 +365,7 @@ class Scanner:
 
                 def advance(n: int) -> None:
                     if hashing is not None:
-                        hashing.progress.advance(hashing.task, n)
+                        hashing.show(n)
 
                 def set_digest(hexdigest: str) -> None:
                     report.sha256 = hexdigest

@@ -166,3 +166,55 @@ def test_file_cuts_read_only_the_end_of_each_window(tmp_path: Path, monkeypatch:
     assert n == 110 and read <= 110 * 16 + 1000
     n, read = _bytes_read(monkeypatch, p, fb.iter_file_blocks, 1000)
     assert n == 110 and read >= p.stat().st_size  # (the blocks themselves: the measure sees reads)
+
+
+class _Counted:
+    """A progress display that adds up what it is told was read."""
+
+    def __init__(self) -> None:
+        self.total = 0
+
+    def start(self, name: str, total: int | None) -> str:
+        return name
+
+    def advance(self, task: object, n: int) -> None:
+        self.total += n
+
+    def finish(self, task: object) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+@pytest.mark.parametrize("truncated", [False, True])
+@pytest.mark.parametrize("handed_on", [True, False])
+def test_progress_counts_each_byte_of_the_input_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                     jobs: int, truncated: bool, handed_on: bool) -> None:
+    """Across several blocks, in one process or with --jobs, with the hash state handed between
+    workers or not: the progress shown adds up to the file's size, also when the scan stops at a
+    truncated last line (the rest of the input is then hashed again from its start)."""
+    import datetime as dt
+
+    from banscan.fast import shachain
+    from banscan.registry import load
+    from banscan.scan import ScanRequest, run
+
+    monkeypatch.setattr(fb, "BLOCK_BYTES", 1 << 16)
+    if not handed_on:
+        monkeypatch.setattr(shachain, "available", lambda: False)
+    line = ('{"name":"pack_inventory_programs","hostIdentifier":"h%d","unixTime":1,"columns":{"name":"%s",'
+            '"publisher":"%s","install_location":"","identifying_number":""},"action":"added"}\n')
+    data = "".join(line % (i % 9, "Kaspersky Endpoint Security" if i % 97 == 0 else f"Tool {i}",
+                           "AO Kaspersky Lab" if i % 97 == 0 else "Example") for i in range(3000))
+    if truncated:
+        data += (line % (1, "Kaspersky Endpoint Security", "AO Kaspersky Lab"))[:70]
+    p = tmp_path / "osqueryd.results.log"
+    p.write_text(data)
+    shown = _Counted()
+    r = run(ScanRequest(inputs=(str(p),), as_of=dt.date(2026, 11, 1)), load(), shown, jobs=jobs)
+    i = r.inputs[0]
+    assert len(r.detections) == 31 and bool(i.errors) == truncated, i.errors
+    assert i.sha256 == hashlib.sha256(data.encode()).hexdigest()
+    assert shown.total == p.stat().st_size
