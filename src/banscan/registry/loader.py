@@ -38,7 +38,6 @@ else:
     yaml = _Yaml()
 
 
-
 @cache
 def _line_loader() -> Any:
     class _LineLoader(yaml.SafeLoader):
