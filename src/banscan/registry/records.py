@@ -16,6 +16,10 @@ import datetime as dt
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
+if TYPE_CHECKING:  # (the models, for the mixins' types only)
+    from banscan.registry.schema import Period as PeriodModel
+    from banscan.registry.schema import ProductOperator as ProductOperatorModel
+
 
 class Category(str, Enum):
     SECURITY_SOFTWARE = "security-software"
@@ -94,11 +98,9 @@ class PeriodMethods:
 class EntityMethods:
     __slots__ = ()
     if TYPE_CHECKING:
-        from banscan.registry.schema import Period
-
         from_: dt.date | None
         to: dt.date | None
-        periods: list[Period]
+        periods: list[PeriodModel]
 
     def spans(self) -> list[tuple[dt.date | None, dt.date | None]]:
         """The periods of control as (from, to) pairs, oldest first; [(None, None)] when undated."""
@@ -137,11 +139,9 @@ class ProductOperatorMethods:
 class ProductMethods:
     __slots__ = ()
     if TYPE_CHECKING:
-        from banscan.registry.schema import ProductOperator
+        operators: list[ProductOperatorModel]
 
-        operators: list[ProductOperator]
-
-    def operator(self, jurisdiction: str, on: dt.date) -> Any:
+    def operator(self, jurisdiction: str, on: dt.date) -> ProductOperatorModel | None:
         """The operator entry in force for ``jurisdiction`` on ``on`` (the most specific one), if any."""
         found = [o for o in self.operators if o.applies(jurisdiction, on)]
         if not found:
