@@ -12,7 +12,8 @@
    the default ``banscan scan`` (stored in a fresh SQLite database; the row below it).
 3. The same for a Zeek dns.log made by bench/gen_dns_log.py (``--dns``, default 1,000,000 lines).
 4. ``--jobs 2`` on the largest (a) log: the speed-up over ``--jobs 1``.
-5. Start-up: ``banscan scan`` of a one-line input with a warm registry cache, and the import alone.
+5. Start-up: ``banscan scan`` of a one-line input with a warm registry cache (``--no-store``, then
+   the default stored scan into an existing SQLite database), and the import alone.
 
     python bench/throughput.py                        # 300k and 3M rows, 1M-line dns.log
     python bench/throughput.py --rows 300000 --dns 0  # quicker
