@@ -85,21 +85,28 @@ class FactConfidence(str, Enum):
 # Each mixin holds the methods of one model; the pydantic model and its record both inherit it.
 
 
-class PeriodMethods:
+def _within(start: dt.date | None, end: dt.date | None, day: dt.date) -> bool:
+    """``day`` falls in [``start``, ``end``): from its first day, before its end (None: open)."""
+    return (start is None or start <= day) and (end is None or day < end)
+
+
+class _Dated:
     __slots__ = ()
     if TYPE_CHECKING:
         from_: dt.date | None
         to: dt.date | None
+
+
+class PeriodMethods(_Dated):
+    __slots__ = ()
 
     def contains(self, day: dt.date) -> bool:
-        return (self.from_ is None or self.from_ <= day) and (self.to is None or day < self.to)
+        return _within(self.from_, self.to, day)
 
 
-class EntityMethods:
+class EntityMethods(_Dated):
     __slots__ = ()
     if TYPE_CHECKING:
-        from_: dt.date | None
-        to: dt.date | None
         periods: list[PeriodModel]
 
     def spans(self) -> list[tuple[dt.date | None, dt.date | None]]:
@@ -110,7 +117,7 @@ class EntityMethods:
 
     def member_on(self, day: dt.date) -> bool:
         """True when the family controlled the entity on ``day``."""
-        return any((f is None or f <= day) and (t is None or day < t) for f, t in self.spans())
+        return any(_within(f, t, day) for f, t in self.spans())
 
     def left_on(self, day: dt.date) -> dt.date | None:
         """The day control ended most recently before or on ``day`` (None if it never ended by then)."""
@@ -118,18 +125,14 @@ class EntityMethods:
         return max(ends) if ends else None
 
 
-class ProductOperatorMethods:
+class ProductOperatorMethods(_Dated):
     __slots__ = ()
     if TYPE_CHECKING:
-        from_: dt.date | None
-        to: dt.date | None
         jurisdictions: list[str]
 
     def applies(self, jurisdiction: str, on: dt.date) -> bool:
         """Whether this entry describes the product in ``jurisdiction`` on ``on``."""
-        if self.from_ is not None and on < self.from_:
-            return False
-        if self.to is not None and on >= self.to:
+        if not _within(self.from_, self.to, on):
             return False
         if not self.jurisdictions:
             return True
@@ -165,7 +168,7 @@ class ProfileMethods:
 
 def _dump(v: Any, json_mode: bool, by_alias: bool, exclude_none: bool) -> Any:
     if isinstance(v, Record):
-        return v.model_dump(mode="json" if json_mode else "python", by_alias=by_alias, exclude_none=exclude_none)
+        return v._dump_fields(json_mode, by_alias, exclude_none)
     if isinstance(v, list):
         return [_dump(x, json_mode, by_alias, exclude_none) for x in v]
     if isinstance(v, tuple):
@@ -211,7 +214,9 @@ class Record:
         (``mode`` "python" or "json", ``by_alias``, ``exclude_none``)."""
         if mode not in ("python", "json"):
             raise ValueError(f"mode must be 'python' or 'json', not {mode!r}")
-        json_mode = mode == "json"
+        return self._dump_fields(mode == "json", by_alias, exclude_none)
+
+    def _dump_fields(self, json_mode: bool, by_alias: bool, exclude_none: bool) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for k, v in self.__dict__.items():
             if exclude_none and v is None:
@@ -325,9 +330,7 @@ def freeze(obj: Any) -> Any:
     cls = type(obj)
     if hasattr(cls, "__pydantic_fields__"):
         rec = RECORDS[cls.__name__]  # KeyError: a model without a record (tests check there is none)
-        out = rec.__new__(rec)
-        out.__dict__.update({k: freeze(v) for k, v in obj.__dict__.items()})
-        return out
+        return rec(**{k: freeze(v) for k, v in obj.__dict__.items()})
     if cls is list:
         return [freeze(x) for x in obj]
     if cls is tuple:
