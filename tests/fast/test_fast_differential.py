@@ -2,8 +2,8 @@
 as every line through the reader and the plain matcher (off); ``--jobs 4`` the same as
 ``--jobs 1``; both engines mark the same lines.
 
-Inputs: every sample under ../shared/samples, and generated osqueryd results logs and Zeek
-dns.logs built from every signature value of the bundled registry with random case, separators,
+Inputs: every sample under ../shared/samples, and generated osqueryd results logs, Zeek
+dns.logs and DNS server query logs (BIND, dnsmasq) built from every signature value of the bundled registry with random case, separators,
 Unicode forms, JSON escapes and near-miss neighbours.
 """
 
@@ -218,6 +218,34 @@ def zeek_dns_log(path: Path, values: dict[str, list[str]], rnd: random.Random, r
         fh.write("#close\t2026-11-23-10-00-00\n")
 
 
+def dns_query_log(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int) -> None:
+    """BIND query log and dnsmasq log-queries lines, among the other lines dnsmasq writes, blank
+    lines, CRLF endings, fullwidth (non-ASCII) names and a line with a control byte."""
+    doms = values.get("domain", []) + ["ztest.com", "tiktoken.dev", "clark.edu", "aztec.example", "example.org"]
+    clients = ["10.0.0.1", "10.0.0.2", "fe80::1", "192.168.1.10"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for i in range(rows):
+            q = ("www." if rnd.random() < 0.5 else "") + "".join(
+                c.upper() if rnd.random() < 0.3 else c for c in rnd.choice(doms))
+            if rnd.random() < 0.05:
+                q = "".join(_FULLWIDTH.get(c, c) for c in q)
+            c = rnd.choice(clients)
+            r = rnd.random()
+            if r < 0.4:
+                line = (f"01-May-2026 10:00:{i % 60:02d}.003 queries: info: client @0x7f3a2c0a8b60 {c}#{1024 + i} "
+                        f"({q}): query: {q} IN A +E(0)K (10.0.0.53)")
+            elif r < 0.8:
+                line = f"May  1 10:00:00 dnsmasq[1234]: query[{rnd.choice(['A', 'AAAA', 'HTTPS'])}] {q} from {c}"
+            elif r < 0.9:
+                line = f"May  1 10:00:00 dnsmasq[1234]: forwarded {q} to 10.0.0.53"
+            elif r < 0.95:
+                line = f"May  1 10:00:00 dnsmasq[1234]: reply {q} is 1.2.3.4"
+            else:
+                line = rnd.choice(["", "  ", f"client 10.0.0.7#53: query: {q} IN A", "query\x0b from 10.0.0.8",
+                                   f"{q} from {c}"])
+            fh.write(line + rnd.choice(["\n", "\n", "\r\n"]))
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_fast_equals_slow(tmp_path: Path, registry: Registry, seed: int) -> None:
@@ -225,16 +253,20 @@ def test_generated_fast_equals_slow(tmp_path: Path, registry: Registry, seed: in
     values = signature_values(registry)
     osq = tmp_path / f"osq-{seed}.log"
     dns = tmp_path / f"dns-{seed}.log"
+    queries = tmp_path / f"queries-{seed}.log"
     osquery_log(osq, values, rnd, 400)
     zeek_dns_log(dns, values, rnd, 300)
-    fast = scan(registry, [str(osq), str(dns)])
-    slow = scan(registry, [str(osq), str(dns)], fast=False)
+    dns_query_log(queries, values, rnd, 300)
+    paths = [str(osq), str(dns), str(queries)]
+    fast = scan(registry, paths)
+    assert [i.format for i in fast.inputs] == ["osquery", "zeek", "dns-query-log"]
+    slow = scan(registry, paths, fast=False)
     assert key(fast) == key(slow)
     assert [i.observations for i in fast.inputs] == [i.observations for i in slow.inputs]
     assert [i.assets for i in fast.inputs] == [i.assets for i in slow.inputs]
-    lines = scan(registry, [str(osq), str(dns)], blocks=False)
+    lines = scan(registry, paths, blocks=False)
     assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs]
-    four = scan(registry, [str(osq), str(dns)], jobs=4)
+    four = scan(registry, paths, jobs=4)
     assert key(four) == key(fast)
     assert [i.to_dict() for i in four.inputs] == [i.to_dict() for i in fast.inputs]
 
@@ -263,6 +295,14 @@ def test_generated_detects_something(tmp_path: Path, registry: Registry) -> None
     r = scan(registry, [str(osq)])
     assert len(r.detections) > 50
     assert r.inputs[0].observations == 400 + 0  # every line is counted, none lost
+    queries = tmp_path / "queries.log"
+    dns_query_log(queries, values, rnd, 400)
+    r = scan(registry, [str(queries)])
+    assert len(r.detections) > 20
+    # every line but the blank ones is counted; the queries cover their clients
+    text = queries.read_text(encoding="utf-8")
+    assert r.inputs[0].observations == sum(1 for ln in text.split("\n") if ln.strip())
+    assert {"10.0.0.1", "fe80::1"} <= set(r.inputs[0].assets)
 
 
 def test_values_cut_inside_a_word_fast_equals_slow(tmp_path: Path, registry: Registry) -> None:

@@ -36,6 +36,37 @@ tsv_line = st.one_of(
     st.sampled_from(["", "\r", "#fields\tts", "#close", "a\tb\r"]),
 )
 
+# DNS query log lines: the BIND and dnsmasq forms built from parts, each part right or a near miss
+# (a blank missing or doubled or a tab, "@0x" without hex or a blank after it, no address or port,
+# an unclosed parenthesis, a view name with colons, a second "client" or "dnsmasq", log-queries=extra,
+# a trailing carriage return, a control byte, a character beyond ASCII), and pieces joined at random
+def _form(parts: list[list[str]]) -> st.SearchStrategy[str]:
+    """Lines joined from parts: each part's first choice is right, the others are near misses;
+    none, one or two parts are near misses."""
+    return st.lists(st.integers(0, len(parts) - 1), max_size=2).flatmap(
+        lambda bad: st.tuples(*(st.sampled_from(p[1:]) if i in bad and len(p) > 1 else st.just(p[0])
+                                for i, p in enumerate(parts))).map("".join))
+
+
+_WS = [" ", "\t", "  ", "", " \t"]
+bind_line = _form([
+    ["01-May-2024 00:00:00.003 queries: info: ", "", "my", "client x "], ["client"], _WS,
+    ["@0x7f3a2c0a8b60 ", "", "@0x ", "@0xZZ ", "@0x7f3a", "@0x1\t"], ["10.4.148.85", "fe80::1", "", "10.0.0.1 "],
+    ["#", "", "#x"], ["11982", "", "1a"], [" (en.wikipedia.org)", "", " (a", " ()", "(a)"], [":", "", ")"], _WS,
+    ["", "view internal: ", "view a:b: ", "view : ", "view x ", "view\tv:\t", "viewx: "],
+    ["query:", "query", "queries:"], _WS, ["en.wikipedia.org", "x\u00e9", "a."], _WS, ["IN", ""], _WS,
+    ["A", "AAAA", ""], [" +E(0)K (10.0.0.53)", "", " client", "\r", "\x0b", " "],
+])
+dnsmasq_line = _form([
+    ["May  1 00:00:00 ", "", "client ", "x"], ["dnsmasq"], ["[1234]", "", "[]", "[x]", "[12"], [":", ""], _WS,
+    ["", "12 ", "10.0.0.1/5353 "], ["query[", "query", "forwarded "], ["A", "", "A A", "HTTPS"], ["]", ""], _WS,
+    ["b.example", "", "dnsmasq.example", "fe80::1"], _WS, ["from", "to", "fromm"], _WS,
+    ["10.0.0.2", "fe80::2", "", "x", "10.0.0.2x"], ["", " ", "\t", " extra", "\r", "\u00e9"],
+])
+DNS_PIECES = ["client", "client ", "@0x7f3a ", "10.0.0.1", "#53", " (a.example)", ": query: a.example IN A",
+              "query", "query[A] ", "dnsmasq[12]: ", " from ", "\tfrom\t", "x.example", " ", "\t", "\r"]
+dns_line = st.one_of(bind_line, dnsmasq_line, st.lists(st.sampled_from(DNS_PIECES), max_size=8).map("".join),
+                     st.sampled_from(["", "  ", "\t", "\r", "May  1 dnsmasq[1]: forwarded b.example to 8.8.8.8"]))
 
 def _block(ls: list[str], end: str) -> bytes:
     return ("\n".join(ls) + end).encode("utf-8")
@@ -127,6 +158,52 @@ def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int, pi
     skip = _skip(block, pick)
     assert native.tsv_column(block, index) == lines.tsv_column_py(block, index)
     assert native.tsv_column(block, index, skip) == lines.tsv_column_py(block, index, skip)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(dns_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.lists(st.booleans(), max_size=12))
+def test_dns_clients_native_equals_python(ls: list[str], end: str, pick: list[bool]) -> None:
+    block = _block(ls, end)
+    skip = _skip(block, pick)
+    assert native.dns_clients(block) == lines.dns_clients_py(block)
+    assert native.dns_clients(block, skip) == lines.dns_clients_py(block, skip)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(dns_line)
+def test_dns_line_judged_as_the_reader_matches(text: str) -> None:
+    """A line the block scanner judges itself covers the client the reader's own patterns find
+    (BIND, then dnsmasq), or none when they match nothing."""
+    from banscan.sources.dnslog import BIND, DNSMASQ
+
+    line = text.encode("utf-8").rstrip(b"\r")
+    if not lines._PRINTABLE.fullmatch(line) or not line.strip(b" \t"):
+        assert native.dns_clients(line) in (None, (0, set(), []))
+        return
+    kind, client = lines.dns_line_py(line)
+    if kind == 2:
+        return
+    m = BIND.search(text) or DNSMASQ.search(text)
+    assert (client.decode() if client else None) == (m.group("ip") if m else None)
+    assert (kind == 1) == (m is not None)
+
+
+def test_dns_clients_count_lines_and_the_clients_of_queries() -> None:
+    block = (b"01-May-2024 queries: info: client @0x7f3a 10.0.0.1#53 (a.example): query: a.example IN A +E(0)K\n"
+             b"May  1 dnsmasq[1]: query[A] b.example from 10.0.0.2\r\n"
+             b"May  1 dnsmasq[1]: forwarded b.example to 8.8.8.8\n"
+             b"May  1 dnsmasq[1]: reply b.example is 1.2.3.4 from 10.0.0.3\n"  # (no "query": covers nothing)
+             b" \t\n"
+             b"client 10.0.0.4#53: view internal: query: c IN A\n"
+             b"May  1 dnsmasq[1]: 12 10.0.0.5/53 query[A] d.example from 10.0.0.5\n"  # (log-queries=extra)
+             b"dnsmasq: query[A] clients.example from 10.0.0.6\n"  # (BIND matches from no "client")
+             b"client x client 10.0.0.7#53: query: e IN A")  # (BIND may match from the second)
+    last = block.index(b"client x client")
+    want = (7, {b"10.0.0.1", b"10.0.0.2", b"10.0.0.4", b"10.0.0.5", b"10.0.0.6"}, [last])
+    assert native.dns_clients(block) == lines.dns_clients_py(block) == want
+    # a line with a control byte or beyond ASCII: the reader reads the block
+    for bad in (block + b"\nquery\x0b from 10.0.0.5", block.replace(b"a.example", "\u00e9.example".encode())):
+        assert native.dns_clients(bad) is None and lines.dns_clients_py(bad) is None
 
 
 @settings(max_examples=300, deadline=None)

@@ -11,6 +11,10 @@
  *                                            each query name and host is made once)
  *   tsv_column(block, index, skip=None)   -> (rows, set of the column's values) or None (a blank,
  *                                            header or short line)
+ *   dns_clients(block, skip=None)         -> (lines, set of client addresses, [start offsets of the
+ *                                            lines left to the reader]) of DNS query log lines (BIND,
+ *                                            dnsmasq), or None (a line with a control byte or one
+ *                                            beyond ASCII)
  * `skip`: a sorted list of the start offsets of lines left out (the candidate lines).
  */
 #define PY_SSIZE_T_CLEAN
@@ -623,6 +627,387 @@ static PyObject *tsv_column(PyObject *self, PyObject *args) {
     return res;
 }
 
+/* DNS server query logs (banscan/sources/dnslog.py): what its reader makes of a line that its
+   prefilter rules out.  A line (its trailing carriage returns dropped) that is not blank (spaces and
+   tabs) is counted; it covers its client when the reader's BIND or dnsmasq query pattern matches
+   it (BIND first).  Only lines of printable ASCII and tabs are judged (the patterns then read
+   whitespace as space and tab); a line where a pattern might match from a later "client" or
+   "dnsmasq" than the first is left to the reader (returned among `more`). */
+static int is_blank_char(char c) { return c == ' ' || c == '\t'; }
+
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
+
+static int is_hex(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+static int is_addr_char(char c) { return is_hex(c) || c == ':' || c == '.'; }
+
+static const char *skip_blank(const char *p, const char *e) {
+    while (p < e && is_blank_char(*p))
+        p++;
+    return p;
+}
+
+static const char *skip_word(const char *p, const char *e) {
+    while (p < e && !is_blank_char(*p))
+        p++;
+    return p;
+}
+
+/* the first occurrence of lit (n >= 2 bytes) in [p, end), or NULL: where SSE2 is there, 16 places
+   a step, those where both the first and the last byte of lit stand compared in full */
+static const char *find_lit(const char *p, const char *end, const char *lit, size_t n) {
+    if ((size_t)(end - p) < n)
+        return NULL;
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+    const __m128i first = _mm_set1_epi8(lit[0]), last = _mm_set1_epi8(lit[n - 1]);
+    const char *final = end - n; /* the last place lit may start */
+    if (final - p >= 15) {
+        const char *q = p;
+        unsigned keep = 0xffff;
+        for (;;) {
+            __m128i a = _mm_loadu_si128((const __m128i *)q);
+            __m128i b = _mm_loadu_si128((const __m128i *)(q + n - 1));
+            unsigned m = keep & (unsigned)_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first),
+                                                                          _mm_cmpeq_epi8(b, last)));
+            while (m) {
+                int i = __builtin_ctz(m);
+                if (memcmp(q + i + 1, lit + 1, n - 2) == 0)
+                    return q + i;
+                m &= m - 1;
+            }
+            if (q + 15 >= final)
+                return NULL;
+            if (final - (q + 16) >= 15) {
+                q += 16;
+            } else { /* the last places: the 16 ending at final, less those already seen */
+                keep = 0xffffu & ~((1u << (q + 16 - (final - 15))) - 1);
+                q = final - 15;
+            }
+        }
+    }
+#endif
+    for (; (size_t)(end - p) >= n; p++)
+        if (*p == lit[0] && memcmp(p, lit, n) == 0)
+            return p;
+    return NULL;
+}
+
+/* 1 when [p, e) holds only tabs and printable ASCII (16 bytes a step where SSE2 is there: a byte
+   below 0x20 as a signed number is a control byte or one of 0x80 and above) */
+static int printable(const char *p, const char *e) {
+#if defined(__SSE2__)
+    const __m128i low = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7f), tab = _mm_set1_epi8('\t');
+    for (; e - p >= 16; p += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)p);
+        __m128i bad = _mm_or_si128(_mm_andnot_si128(_mm_cmpeq_epi8(v, tab), _mm_cmplt_epi8(v, low)),
+                                   _mm_cmpeq_epi8(v, del));
+        if (_mm_movemask_epi8(bad))
+            return 0;
+    }
+#endif
+    for (; p < e; p++) {
+        unsigned char b = (unsigned char)*p;
+        if ((b < 0x20 && b != '\t') || b > 0x7e)
+            return 0;
+    }
+    return 1;
+}
+
+/* BIND, from after "client": \s+(?:@0x[0-9a-fA-F]+\s+)?(?P<ip>[0-9A-Fa-f:.]+)#\d+(?:\s+\([^)]*\))?:\s+
+   (?:view\s+\S+:\s+)?query:\s+(?P<name>\S+)\s+(?P<class>\S+)\s+(?P<type>\S+) : 1 with the address,
+   else 0 (each part has one way to match: no backtracking finds another) */
+static int bind_query(const char *q, const char *e, const char **ip, const char **ip_end) {
+    const char *w = skip_blank(q, e);
+    if (w == q)
+        return 0;
+    if (e - w >= 3 && w[0] == '@' && w[1] == '0' && w[2] == 'x') {
+        const char *h = w + 3;
+        while (h < e && is_hex(*h))
+            h++;
+        const char *s = skip_blank(h, e);
+        if (h > w + 3 && s > h)
+            w = s;
+    }
+    const char *a = w;
+    while (a < e && is_addr_char(*a))
+        a++;
+    if (a == w || a >= e || *a != '#')
+        return 0;
+    const char *d = a + 1;
+    while (d < e && is_digit(*d))
+        d++;
+    if (d == a + 1)
+        return 0;
+    const char *x;
+    if (d < e && *d == ':') {
+        x = d + 1;
+    } else { /* \s+\([^)]*\): */
+        const char *s = skip_blank(d, e);
+        if (s == d || s >= e || *s != '(')
+            return 0;
+        const char *r = memchr(s, ')', (size_t)(e - s));
+        if (r == NULL || r + 1 >= e || r[1] != ':')
+            return 0;
+        x = r + 2;
+    }
+    const char *s = skip_blank(x, e);
+    if (s == x)
+        return 0;
+    if (e - s >= 4 && memcmp(s, "view", 4) == 0) { /* view\s+\S+:\s+ (or nothing matches) */
+        const char *v = skip_blank(s + 4, e);
+        const char *t = skip_word(v, e);
+        const char *n = skip_blank(t, e);
+        if (v == s + 4 || t - v < 2 || t[-1] != ':' || n == t)
+            return 0;
+        s = n;
+    }
+    if (e - s < 6 || memcmp(s, "query:", 6) != 0)
+        return 0;
+    const char *n = s + 6;
+    for (int i = 0; i < 3; i++) { /* \s+\S+ : the name, class and type */
+        const char *w2 = skip_blank(n, e), *t = skip_word(w2, e);
+        if (w2 == n || t == w2)
+            return 0;
+        n = t;
+    }
+    *ip = w;
+    *ip_end = a;
+    return 1;
+}
+
+/* dnsmasq, from after "dnsmasq": (?:\[\d+\])?:\s+(?:\d+\s+)?(?:[0-9A-Fa-f:.]+/\d+\s+)?query\[(?P<type>[^\]]+)\]
+   \s+(?P<name>\S+)\s+from\s+(?P<ip>[0-9A-Fa-f:.]+) : 1 with the address, else 0 (the two optional parts,
+   log-queries=extra's serial and address/port, match in one way or not at all) */
+static int dnsmasq_query(const char *q, const char *e, const char **ip, const char **ip_end) {
+    if (q < e && *q == '[') {
+        const char *d = q + 1;
+        while (d < e && is_digit(*d))
+            d++;
+        if (d == q + 1 || d >= e || *d != ']')
+            return 0;
+        q = d + 1;
+    }
+    if (q >= e || *q != ':')
+        return 0;
+    const char *s = skip_blank(q + 1, e);
+    if (s == q + 1)
+        return 0;
+    const char *d = s;
+    while (d < e && is_digit(*d))
+        d++;
+    const char *w = skip_blank(d, e);
+    if (d > s && w > d)
+        s = w; /* \d+\s+ */
+    const char *a = s;
+    while (a < e && is_addr_char(*a))
+        a++;
+    if (a > s && a < e && *a == '/') { /* [0-9A-Fa-f:.]+/\d+\s+ */
+        d = a + 1;
+        while (d < e && is_digit(*d))
+            d++;
+        w = skip_blank(d, e);
+        if (d > a + 1 && w > d)
+            s = w;
+    }
+    if (e - s < 6 || memcmp(s, "query[", 6) != 0)
+        return 0;
+    const char *r = memchr(s + 6, ']', (size_t)(e - s - 6));
+    if (r == NULL || r == s + 6)
+        return 0;
+    const char *nw = skip_blank(r + 1, e), *n = skip_word(nw, e), *f = skip_blank(n, e);
+    if (nw == r + 1 || n == nw || f == n || e - f < 4 || memcmp(f, "from", 4) != 0)
+        return 0;
+    const char *g = skip_blank(f + 4, e);
+    a = g;
+    while (a < e && is_addr_char(*a))
+        a++;
+    if (g == f + 4 || a == g)
+        return 0;
+    *ip = g;
+    *ip_end = a;
+    return 1;
+}
+
+/* 0: the line covers nothing; 1: it covers [*ip, *ip_end); 2: the reader must judge it.  A pattern
+   that matches from the first "client" (BIND) or "dnsmasq" is the leftmost match; one that does not
+   may match from a later one (then the reader judges the line). */
+static int dns_line(const char *p, const char *e, const char **ip, const char **ip_end) {
+    if (find_lit(p, e, "query", 5) == NULL)
+        return 0; /* (both patterns need it) */
+    const char *c = find_lit(p, e, "client", 6);
+    if (c != NULL) {
+        if (bind_query(c + 6, e, ip, ip_end))
+            return 1;
+        if (find_lit(c + 1, e, "client", 6) != NULL)
+            return 2;
+    }
+    const char *d = find_lit(p, e, "dnsmasq", 7); /* (BIND matches nowhere) */
+    if (d == NULL)
+        return 0;
+    if (dnsmasq_query(d + 7, e, ip, ip_end))
+        return 1;
+    return find_lit(d + 1, e, "dnsmasq", 7) != NULL ? 2 : 0;
+}
+
+/* The distinct client addresses of a block, each copied into its entry (comparing with the block's
+   own bytes would read a line far back, out of cache, for nearly every line); one longer than an
+   entry holds goes to a Spans table instead. */
+#define ADDR_MAX 46
+typedef struct {
+    uint64_t h;
+    int n; /* 0: empty */
+    char key[ADDR_MAX];
+} Addr;
+
+typedef struct {
+    Addr *ents;
+    Py_ssize_t used, cap; /* cap: a power of two, at most half full */
+} Addrs;
+
+static int addrs_init(Addrs *t) {
+    t->used = 0;
+    t->cap = 256;
+    t->ents = PyMem_Calloc((size_t)t->cap, sizeof(Addr));
+    if (t->ents == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* a hash of [p, p + n): two overlapping words for 8 to 16 bytes (an IPv4 address), else span_hash */
+static uint64_t addr_hash(const char *p, Py_ssize_t n) {
+    if (n < 8 || n > 16)
+        return span_hash(p, n);
+    uint64_t a, b;
+    memcpy(&a, p, 8);
+    memcpy(&b, p + n - 8, 8);
+    uint64_t h = (a * 0x9e3779b97f4a7c15ULL) ^ (b * 0xff51afd7ed558ccdULL) ^ (uint64_t)n;
+    return h ^ (h >> 29);
+}
+
+/* add [p, p + n) (n <= ADDR_MAX): 0, or -1 (memory error set) */
+static int addrs_add(Addrs *t, const char *p, Py_ssize_t n) {
+    uint64_t h = addr_hash(p, n);
+    size_t mask = (size_t)t->cap - 1, j = (size_t)h & mask;
+    for (; t->ents[j].n; j = (j + 1) & mask)
+        if (t->ents[j].h == h && t->ents[j].n == n && memcmp(t->ents[j].key, p, (size_t)n) == 0)
+            return 0;
+    if (2 * (t->used + 1) > t->cap) { /* grow, and place every entry again */
+        Py_ssize_t cap = t->cap * 2;
+        Addr *ents = PyMem_Calloc((size_t)cap, sizeof(Addr));
+        if (ents == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i < t->cap; i++) {
+            if (!t->ents[i].n)
+                continue;
+            size_t k = (size_t)t->ents[i].h & (size_t)(cap - 1);
+            while (ents[k].n)
+                k = (k + 1) & (size_t)(cap - 1);
+            ents[k] = t->ents[i];
+        }
+        PyMem_Free(t->ents);
+        t->ents = ents;
+        t->cap = cap;
+        mask = (size_t)cap - 1;
+        for (j = (size_t)h & mask; t->ents[j].n; j = (j + 1) & mask)
+            ;
+    }
+    t->ents[j].h = h;
+    t->ents[j].n = (int)n;
+    memcpy(t->ents[j].key, p, (size_t)n);
+    t->used++;
+    return 0;
+}
+
+static PyObject *dns_clients(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *skiplist = Py_None;
+    Skip k;
+    Spans seen; /* (the addresses too long for an Addr) */
+    Addrs addrs;
+    if (!PyArg_ParseTuple(args, "y*|O", &buf, &skiplist))
+        return NULL;
+    if (skip_init(&k, skiplist) < 0 || spans_init(&seen) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    if (addrs_init(&addrs) < 0) {
+        spans_free(&seen);
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const char *start = buf.buf, *p = start, *end = p + buf.len, *ln, *e;
+    Py_ssize_t lines = 0;
+    const char *last = NULL;
+    Py_ssize_t last_len = -1;
+    PyObject *res = NULL, *values = NULL, *more = PyList_New(0);
+    int got;
+    if (more == NULL)
+        goto done;
+    while ((got = next_line(&k, start, &p, end, &ln, &e)) != 0) {
+        if (got < 0)
+            goto done;
+        const char *line = ln;
+        while (e > ln && e[-1] == '\r')
+            e--;
+        if (!printable(ln, e)) {
+            res = Py_None;
+            Py_INCREF(res);
+            goto done;
+        }
+        if (skip_blank(ln, e) == e)
+            continue; /* blank */
+        const char *ip, *ip_end;
+        int kind = dns_line(ln, e, &ip, &ip_end);
+        if (kind == 2) {
+            PyObject *off = PyLong_FromSsize_t(line - start);
+            if (off == NULL || PyList_Append(more, off) < 0) {
+                Py_XDECREF(off);
+                goto done;
+            }
+            Py_DECREF(off);
+            continue;
+        }
+        lines++;
+        if (kind == 0)
+            continue;
+        if (last != NULL && last_len == ip_end - ip && memcmp(last, ip, (size_t)last_len) == 0)
+            continue; /* the client of the line before */
+        if ((ip_end - ip <= ADDR_MAX ? addrs_add(&addrs, ip, ip_end - ip) : spans_add(&seen, ip, ip_end - ip)) < 0)
+            goto done;
+        last = ip;
+        last_len = ip_end - ip;
+    }
+    values = PySet_New(NULL);
+    if (values == NULL)
+        goto done;
+    for (Py_ssize_t i = 0; i < seen.used + addrs.cap; i++) {
+        PyObject *v;
+        if (i < seen.used)
+            v = PyBytes_FromStringAndSize(seen.ents[i].p, seen.ents[i].n);
+        else if (addrs.ents[i - seen.used].n)
+            v = PyBytes_FromStringAndSize(addrs.ents[i - seen.used].key, addrs.ents[i - seen.used].n);
+        else
+            continue;
+        if (v == NULL || PySet_Add(values, v) < 0) {
+            Py_XDECREF(v);
+            goto done;
+        }
+        Py_DECREF(v);
+    }
+    res = Py_BuildValue("(nOO)", lines, values, more);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(more);
+    PyMem_Free(addrs.ents);
+    spans_free(&seen);
+    PyBuffer_Release(&buf);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"newlines", newlines, METH_VARARGS, "newlines(b, start=0, end=len(b)): as b.count(b'\\n', start, end)."},
     {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
@@ -632,6 +1017,8 @@ static PyMethodDef methods[] = {
      "A memo for osquery_events(block, skip, memo): the query names and hosts of spans seen before."},
     {"tsv_column", tsv_column, METH_VARARGS,
      "(rows, set of values of the tab-separated column) when every line has it, else None."},
+    {"dns_clients", dns_clients, METH_VARARGS,
+     "(lines, set of client addresses, [lines left to the reader]) of DNS query log lines, else None."},
     {NULL, NULL, 0, NULL},
 };
 

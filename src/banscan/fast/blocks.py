@@ -29,7 +29,7 @@ from typing import Any, BinaryIO
 from banscan.evidence import EvidenceCollector
 from banscan.fast import lines
 from banscan.match import Matcher
-from banscan.model import Detection, EvidenceClass, Locator, Observation, Problem
+from banscan.model import Detection, EvidenceClass, F, Locator, Observation, Problem
 from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
 from banscan.sources.encoding import clean_observation, clean_problem, clean_text
 from banscan.sources.limits import LimitExceeded, Limits
@@ -539,7 +539,33 @@ def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
     return kind, idx, unset
 
 
-PLANS: dict[str, type[Plan]] = {"osquery": OsqueryPlan, "zeek": ZeekTsvPlan}
+class DnsQueryLogPlan(Plan):
+    """DNS server query logs (BIND ``queries``, dnsmasq ``log-queries``): one query a line, no
+    header.  A line that is not a candidate is counted, and covers its client, as the reader
+    would (:func:`banscan.fast.lines.dns_clients`), or is left to the reader when it is of
+    another form."""
+
+    name = "dns-query-log"
+
+    def accepts(self, head: bytes) -> bool:
+        return True  # (the reader claimed the input: every line of it is read alike)
+
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
+        got = lines.dns_clients(block, skip)
+        if got is None:
+            return False  # a line with a control byte: the reader reads the block
+        n, clients, more = got
+        if clients:
+            ctx.counted(EvidenceClass.NETWORK_TRAFFIC.value, {c.decode("ascii") for c in clients})
+        ctx.observations += n
+        ctx.read_also.extend(more)  # lines of other forms, which the reader reads
+        return True
+
+    def fields(self, header: list[bytes]) -> frozenset[str] | None:
+        return frozenset({F.DOMAIN, "qtype"})  # what the reader's observations carry
+
+
+PLANS: dict[str, type[Plan]] = {"osquery": OsqueryPlan, "zeek": ZeekTsvPlan, "dns-query-log": DnsQueryLogPlan}
 
 
 def plan_for(source: Source, head: bytes) -> Plan | None:
@@ -603,6 +629,8 @@ class BlockContext(ReadContext):
     them, by evidence class (see :attr:`BlockResult.classes`)."""
 
     classes: dict[str, set[str]] = field(default_factory=dict)
+    # start offsets of lines that are not candidates which the format's count leaves to the reader
+    read_also: list[int] = field(default_factory=list)
 
     def counted(self, cls: str, assets: set[str]) -> None:
         """Rows of evidence class ``cls`` were counted on ``assets`` (a set of the caller's, which
@@ -667,9 +695,11 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     # the other lines are counted where they are (no copy of the block without the candidates)
     counted = state is not None and plan.count(block, starts, state, ctx)
     if counted:
-        # every line fed is a candidate the engine already marked (or a header): no second test
+        # every line fed is a candidate the engine already marked or a header, or a line the count
+        # left to the reader (it holds no anchor: read in full, it matches nothing): no second test
         ctx.prefilter = _always
-    if counted:
+        if ctx.read_also:
+            spans = list(_lines_of(block, sorted(set(starts).union(ctx.read_also))))
         line, prev = first_line, 0
         for s, e in spans:
             line += lines.newlines(block, prev, s)

@@ -117,6 +117,69 @@ def tsv_column_py(block: bytes, index: int, skip: list[int] | None = None) -> tu
     return n, set(values)
 
 
+_PRINTABLE = re.compile(rb"[\t\x20-\x7e]*")
+# the reader's BIND and dnsmasq query patterns (banscan.sources.dnslog) from after "client" and after
+# "dnsmasq", over printable ASCII (where their whitespace is a space or a tab)
+_BIND_AFTER = re.compile(rb"[ \t]+(?:@0x[0-9a-fA-F]+[ \t]+)?([0-9A-Fa-f:.]+)#\d+(?:[ \t]+\([^)]*\))?:[ \t]+"
+                         rb"(?:view[ \t]+[^ \t]+:[ \t]+)?query:[ \t]+[^ \t]+[ \t]+[^ \t]+[ \t]+[^ \t]+")
+_DNSMASQ_AFTER = re.compile(rb"(?:\[\d+\])?:[ \t]+(?:\d+[ \t]+)?(?:[0-9A-Fa-f:.]+/\d+[ \t]+)?"
+                            rb"query\[[^\]]+\][ \t]+[^ \t]+[ \t]+from[ \t]+([0-9A-Fa-f:.]+)")
+
+
+def dns_line_py(line: bytes) -> tuple[int, bytes | None]:
+    """How the block scanner judges a DNS query log line of printable ASCII that its prefilter
+    rules out: (1, client) when the reader's query pattern matches it (BIND before dnsmasq, as
+    the reader tries them), (0, None) when none does, (2, None) when it leaves the line to the
+    reader: a pattern that does not match from the first "client" (BIND) or "dnsmasq" may match
+    from a later one."""
+    if b"query" not in line:
+        return 0, None  # (both patterns need it)
+    c = line.find(b"client")
+    if c >= 0:
+        m = _BIND_AFTER.match(line, c + 6)
+        if m:
+            return 1, m.group(1)
+        if line.find(b"client", c + 1) >= 0:
+            return 2, None
+    d = line.find(b"dnsmasq")  # (BIND matches nowhere)
+    if d < 0:
+        return 0, None
+    m = _DNSMASQ_AFTER.match(line, d + 7)
+    if m:
+        return 1, m.group(1)
+    return (2, None) if line.find(b"dnsmasq", d + 1) >= 0 else (0, None)
+
+
+def dns_clients_py(block: bytes, skip: list[int] | None = None) -> tuple[int, set[bytes], list[int]] | None:
+    """For the lines of ``block`` but those starting at the offsets of ``skip``: (the lines
+    counted, the set of clients they cover, the start offsets of the lines left to the reader) as
+    :func:`dns_line_py` judges them; blank lines (spaces and tabs) are neither counted nor left.
+    None when a line (without its trailing carriage returns) holds a byte that is neither a tab
+    nor printable ASCII."""
+    skipped = set(skip or ())
+    n = 0
+    clients: set[bytes] = set()
+    more: list[int] = []
+    start = 0
+    for raw in block.split(b"\n"):
+        at, start = start, start + len(raw) + 1
+        if at >= len(block) or at in skipped:
+            continue  # (after the last newline: no line)
+        line = raw.rstrip(b"\r")
+        if not _PRINTABLE.fullmatch(line):
+            return None
+        if not line.strip(b" \t"):
+            continue
+        kind, client = dns_line_py(line)
+        if kind == 2:
+            more.append(at)
+            continue
+        n += 1
+        if client is not None:
+            clients.add(client)
+    return n, clients, more
+
+
 def _native() -> Any:
     if os.environ.get("BANSCAN_PURE_PYTHON"):
         return None
@@ -125,7 +188,8 @@ def _native() -> Any:
     except ImportError:
         return None
     # a module built from another version of the source (a stale build in place): not used
-    if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column")):
+    if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column",
+                                          "dns_clients")):
         return None
     return _lines
 
@@ -149,4 +213,5 @@ _SPAN_MEMO: Any = None
 osquery_events: Callable[..., dict[bytes, tuple[int, set[str]]] | None] = (
     _osquery_events_native if _C else osquery_events_py)
 tsv_column: Callable[..., tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
+dns_clients: Callable[..., tuple[int, set[bytes], list[int]] | None] = _C.dns_clients if _C else dns_clients_py
 NATIVE = _C is not None
