@@ -1,17 +1,23 @@
-"""Generate an N-line Zeek dns.log (TSV, Zeek 6 columns) for throughput benchmarks.
+"""Generate N DNS queries as a Zeek dns.log (TSV, Zeek 6 columns) for throughput benchmarks, or
+(``--format``) as a Zeek JSON dns.log, a BIND 9 query log or dnsmasq ``log-queries`` lines.
 
 About 0.5 % of the queries are for domains of restricted vendors (Kaspersky, Huawei, ZTE,
 Hikvision, ByteDance/TikTok, DeepSeek; names from the project's signature research), the rest
-for ordinary names.  The output is the same for the same ``--lines`` and ``--seed``.
+for ordinary names.  The queries are the same for the same ``--lines`` and ``--seed`` in every
+format.  The dnsmasq log also has the ``forwarded`` and ``reply`` lines dnsmasq writes, for every
+third query (so it has more lines than queries).
 
     python bench/gen_dns_log.py --lines 1000000 -o /tmp/dns.log
+    python bench/gen_dns_log.py --lines 1000000 --format bind -o /tmp/queries.log
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import sys
+import time
 
 RESTRICTED = [
     "dc1.ksn.kaspersky-labs.com", "ksn-cinfo-geo.kaspersky-labs.com", "products.s.kaspersky-labs.com",
@@ -49,13 +55,15 @@ HEADER = (
     "\tstring\tcount\tstring\tbool\tbool\tbool\tbool\tcount\tvector[string]\tvector[interval]\tbool\n"
 )
 _UID = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+FORMATS = ("zeek", "zeek-json", "bind", "dnsmasq")
 
 
-def generate(lines: int, seed: int, out) -> int:
+def generate(lines: int, seed: int, out, fmt: str = "zeek") -> int:
     rnd = random.Random(seed)
     clients = [f"10.{rnd.randrange(1, 40)}.{rnd.randrange(0, 255)}.{rnd.randrange(2, 254)}" for _ in range(2000)]
     resolvers = ["10.0.0.53", "10.0.0.54"]
-    out.write(HEADER)
+    if fmt == "zeek":
+        out.write(HEADER)
     ts = 1714521600.0
     n_restricted = 0
     buf = []
@@ -77,16 +85,39 @@ def generate(lines: int, seed: int, out) -> int:
             rtt = f"{rnd.random() / 20:.6f}"
         else:
             ans, ttl, rc, rcn, rtt = "-", "-", 3, "NXDOMAIN", f"{rnd.random() / 20:.6f}"
-        buf.append(
-            f"{ts:.6f}\t{uid}\t{rnd.choice(clients)}\t{rnd.randrange(1024, 65535)}\t{rnd.choice(resolvers)}\t53"
-            f"\tudp\t{rnd.randrange(65536)}\t{rtt}\t{q}\t1\tC_INTERNET\t{qt}\t{qn}\t{rc}\t{rcn}\tF\tF\tT\tT\t0"
-            f"\t{ans}\t{ttl}\tF\n"
-        )
+        client, port, resolver, trans = rnd.choice(clients), rnd.randrange(1024, 65535), rnd.choice(resolvers), \
+            rnd.randrange(65536)
+        if fmt == "zeek":
+            buf.append(
+                f"{ts:.6f}\t{uid}\t{client}\t{port}\t{resolver}\t53\tudp\t{trans}\t{rtt}\t{q}\t1\tC_INTERNET\t{qt}"
+                f"\t{qn}\t{rc}\t{rcn}\tF\tF\tT\tT\t0\t{ans}\t{ttl}\tF\n"
+            )
+        elif fmt == "zeek-json":  # as Zeek's JSON writer: unset fields left out, vectors as arrays
+            rec = {"ts": round(ts, 6), "uid": uid, "id.orig_h": client, "id.orig_p": port, "id.resp_h": resolver,
+                   "id.resp_p": 53, "proto": "udp", "trans_id": trans, "rtt": float(rtt), "query": q, "qclass": 1,
+                   "qclass_name": "C_INTERNET", "qtype": qt, "qtype_name": qn, "rcode": rc, "rcode_name": rcn,
+                   "AA": False, "TC": False, "RD": True, "RA": True, "Z": 0}
+            if ans != "-":
+                rec["answers"], rec["TTLs"] = [ans], [float(ttl)]
+            rec["rejected"] = False
+            buf.append(json.dumps(rec, separators=(",", ":")) + "\n")
+        else:
+            clock = time.strftime("%H:%M:%S", time.gmtime(ts))
+            if fmt == "bind":
+                buf.append(f"01-May-2024 {clock}.{int(ts * 1000) % 1000:03d} queries: info: client @0x7f3a2c0a8b60 "
+                           f"{client}#{port} ({q}): query: {q} IN {qn} +E(0)K ({resolver})\n")
+            else:
+                buf.append(f"May  1 {clock} dnsmasq[1234]: query[{qn}] {q} from {client}\n")
+                if trans % 3 == 0:
+                    buf.append(f"May  1 {clock} dnsmasq[1234]: forwarded {q} to {resolver}\n")
+                    buf.append(f"May  1 {clock} dnsmasq[1234]: reply {q} is "
+                               f"{ans if ans != '-' else 'NXDOMAIN'}\n")
         if len(buf) >= 10000:
             out.write("".join(buf))
             buf.clear()
     out.write("".join(buf))
-    out.write("#close\t2024-05-01-23-59-59\n")
+    if fmt == "zeek":
+        out.write("#close\t2024-05-01-23-59-59\n")
     return n_restricted
 
 
@@ -95,13 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", "-n", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=20240501)
     ap.add_argument("--output", "-o", default="-")
+    ap.add_argument("--format", choices=FORMATS, default="zeek")
     a = ap.parse_args(argv)
     if a.output == "-":
-        n = generate(a.lines, a.seed, sys.stdout)
+        n = generate(a.lines, a.seed, sys.stdout, a.format)
     else:
         with open(a.output, "w", encoding="utf-8", newline="\n") as fh:
-            n = generate(a.lines, a.seed, fh)
-    print(f"{a.lines} lines, {n} restricted-vendor queries", file=sys.stderr)
+            n = generate(a.lines, a.seed, fh, a.format)
+    print(f"{a.lines} queries ({a.format}), {n} restricted-vendor queries", file=sys.stderr)
     return 0
 
 

@@ -10,7 +10,9 @@
    MB/s, wall time and that process's peak RSS (from wait4), and the ratio of its time to
    ``grep -i -F -f vendor-names`` over the same file, timed in the same run; then the same for
    the default ``banscan scan`` (stored in a fresh SQLite database; the row below it).
-3. The same for a Zeek dns.log made by bench/gen_dns_log.py (``--dns``, default 1,000,000 lines).
+3. The same for a Zeek dns.log made by bench/gen_dns_log.py (``--dns``, default 1,000,000 queries),
+   and for the same queries as a Zeek JSON log, a BIND query log and dnsmasq log-queries lines
+   (``--dns-formats``; the issue's target is for the Zeek dns.log, the others are shown beside it).
 4. ``--jobs 2`` on the largest (a) log: the speed-up over ``--jobs 1``.
 5. Start-up: ``banscan scan`` of a one-line input with a warm registry cache (``--no-store``, then
    the default stored scan into an existing SQLite database), and the import alone.
@@ -165,6 +167,10 @@ def stored_cmd(path: Path, *extra: str) -> list[str]:
             *extra, str(path)]
 
 
+DNS_LABELS = {"zeek": "zeek dns.log", "zeek-json": "zeek dns.log, JSON", "bind": "BIND query log",
+              "dnsmasq": "dnsmasq query log"}
+
+
 def grep_time(path: Path) -> float:
     pat = OUT / "vendor-names.txt"
     pat.write_text("\n".join(VENDOR_NAMES) + "\n")
@@ -235,7 +241,10 @@ def repeat(n: int, path: Path, cmd: list[str], target: float) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rows", type=int, nargs="*", default=[300_000, 3_000_000])
-    ap.add_argument("--dns", type=int, default=1_000_000, help="lines of the Zeek dns.log (0: skip)")
+    ap.add_argument("--dns", type=int, default=1_000_000, help="queries of the DNS logs (0: skip)")
+    ap.add_argument("--dns-formats", nargs="*", default=list(DNS_LABELS), choices=list(DNS_LABELS),
+                    help="the DNS logs to scan: the Zeek dns.log (TSV) and the same queries as a Zeek JSON log, a BIND "
+                         "query log and dnsmasq log-queries lines (default: all four)")
     ap.add_argument("--no-jobs", action="store_true", help="skip the --jobs 2 run")
     ap.add_argument("--keep", action="store_true", help="keep the generated files in bench/out")
     ap.add_argument("--reuse", action="store_true",
@@ -273,18 +282,21 @@ def main() -> None:
                 largest = path
             elif not args.keep:
                 path.unlink()
-    if args.dns:
-        path = OUT / f"dns-{args.dns}.log"
+    for fmt in (args.dns_formats if args.dns else []):
+        path = OUT / (f"dns-{args.dns}.log" if fmt == "zeek" else f"dns-{args.dns}-{fmt}.log")
         if not (args.reuse and path.exists()):
             subprocess.run([sys.executable, str(ROOT / "bench" / "gen_dns_log.py"), "--lines", str(args.dns), "-o",
-                            str(path)], check=True)
+                            str(path), "--format", fmt], check=True)
         os.sync()
         g = grep_time(path)
-        secs, mb, code = run_measured(scan_cmd(path, "--asset", "resolver"))
-        row("zeek dns.log", args.dns, path, secs, mb, g, code, 5)
-        repeat(args.repeat, path, scan_cmd(path, "--asset", "resolver"), 5)
-        secs, mb, code = run_measured(stored_cmd(path, "--asset", "resolver"))
-        row("  the same, stored (default scan)", args.dns, path, secs, mb, g, code, None)
+        extra = ("--asset", "resolver") if fmt == "zeek" else ()
+        secs, mb, code = run_measured(scan_cmd(path, *extra))
+        # the target is for the Zeek dns.log; the other forms of the same queries are shown beside it
+        row(DNS_LABELS[fmt], args.dns, path, secs, mb, g, code, 5 if fmt == "zeek" else None)
+        if fmt == "zeek":
+            repeat(args.repeat, path, scan_cmd(path, *extra), 5)
+            secs, mb, code = run_measured(stored_cmd(path, *extra))
+            row("  the same, stored (default scan)", args.dns, path, secs, mb, g, code, None)
         if not args.keep:
             path.unlink()
     if largest is not None and not args.no_jobs:
