@@ -63,8 +63,8 @@ def same_order(d: dict[str, Any]) -> dict[str, Any]:
     return {**d, "deviations": sorted(d["deviations"])}
 
 
-def scan(registry: Registry, paths: list[str], **kw: Any) -> ScanResult:
-    return run(ScanRequest(inputs=tuple(paths), as_of=AS_OF), registry, **kw)
+def scan(registry: Registry, paths: list[str], limits: Limits | None = None, **kw: Any) -> ScanResult:
+    return run(ScanRequest(inputs=tuple(paths), as_of=AS_OF, **({"limits": limits} if limits else {})), registry, **kw)
 
 
 # ---------------------------------------------------------------------------------- samples
@@ -626,3 +626,31 @@ def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry:
     got = scan(registry, [str(osq)], jobs=2)
     assert got.inputs[0].errors == [f"{got.inputs[0].path}: cannot read from line {cut[0]}: changed while being read"]
     assert got.detections and all(int(d.source.locator.split()[-1]) < cut[0] for d in got.detections)
+
+
+@pytest.mark.parametrize("form", ["osquery", "zeek-tsv", "dnsmasq"])
+def test_line_longer_than_max_line_bytes_is_skipped_in_blocks_too(tmp_path: Path, registry: Registry,
+                                                                 form: str) -> None:
+    """A line longer than max_line_bytes is skipped and noted, not read, in a block-scanned log as
+    when the reader reads the input itself (the lines a block feeds its reader are cut as a
+    file's are)."""
+    rnd = random.Random(7)
+    values = signature_values(registry)
+    log = tmp_path / f"{form}.log"
+    if form == "osquery":
+        osquery_log(log, values, rnd, 60)
+    elif form == "zeek-tsv":
+        zeek_dns_log(log, values, rnd, 60)
+    else:
+        dns_query_log(log, values, rnd, 60)
+    lines = log.read_bytes().splitlines(keepends=True)
+    line = lines[20].rstrip(b"\r\n")
+    cut = max(line.rfind(b" "), line.rfind(b","), line.rfind(b"\t"))  # (a place that keeps the line's form)
+    long = line[:cut + 1] + b"x" * 5000 + line[cut + 1:]
+    log.write_bytes(b"".join(lines[:20] + [long + b"\n"] + lines[21:]))
+    limits = Limits(max_line_bytes=4096)
+    fast = scan(registry, [str(log)], limits=limits)
+    slow = scan(registry, [str(log)], fast=False, limits=limits)
+    assert key(fast) == key(slow)
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in slow.inputs]
+    assert any("line 21" in d and "max_line_bytes" in d for d in fast.inputs[0].deviations)

@@ -583,26 +583,38 @@ def plan_for(source: Source, head: bytes) -> Plan | None:
 
 
 class _Fed:
-    """The lines fed to a reader, as a binary stream (iteration, readline, read)."""
+    """The lines fed to a reader, as a binary stream (iteration, readline, read); ``readline(size)``
+    returns at most ``size`` bytes, as a file's does (a reader's limit on a line's length then
+    applies as when it reads the input itself)."""
 
     def __init__(self, lines: list[bytes]) -> None:
         self._lines = lines
         self._i = 0
+        self._at = 0  # bytes of line _i already returned
 
     def __iter__(self) -> Iterator[bytes]:
-        while self._i < len(self._lines):
-            self._i += 1
-            yield self._lines[self._i - 1]
+        while True:
+            line = self.readline()
+            if not line:
+                return
+            yield line
 
     def readline(self, size: int = -1) -> bytes:
         if self._i >= len(self._lines):
             return b""
+        line = self._lines[self._i]
+        if 0 <= size < len(line) - self._at:
+            self._at += size
+            return line[self._at - size:self._at]
+        out = line[self._at:] if self._at else line
         self._i += 1
-        return self._lines[self._i - 1]
+        self._at = 0
+        return out
 
     def read(self, n: int = -1) -> bytes:
-        out = b"".join(self._lines[self._i:])
+        out = b"".join([self._lines[self._i][self._at:]] + self._lines[self._i + 1:]) if self._i < len(self._lines) else b""
         self._i = len(self._lines)
+        self._at = 0
         return out
 
 
