@@ -67,6 +67,19 @@ DNS_PIECES = ["client", "client ", "@0x7f3a ", "10.0.0.1", "#53", " (a.example)"
               "query", "query[A] ", "dnsmasq[12]: ", " from ", "\tfrom\t", "x.example", " ", "\t", "\r"]
 dns_line = st.one_of(bind_line, dnsmasq_line, st.lists(st.sampled_from(DNS_PIECES), max_size=8).map("".join),
                      st.sampled_from(["", "  ", "\t", "\r", "May  1 dnsmasq[1]: forwarded b.example to 8.8.8.8"]))
+# Zeek JSON lines: compact flat objects and their near misses (a nested object, whitespace, an escape,
+# a number cut short, a duplicate or non-string address, a trailing comma, non-ASCII, a control byte)
+_KEYS = ['"id.orig_h"', '"query"', '"ts"', '"_path"', '"a"']
+_VALUES = ['"10.0.0.1"', '""', '1', '-0.5e+3', '01', '1.', 'true', 'null', 'nul', '[]', '["x",1,false]', '[1,]',
+           '{"b":1}', '"a\\"b"', '"\u00e9"', '"\x0b"', ' 1', '"a b"']
+json_line = st.one_of(
+    st.lists(st.tuples(st.sampled_from(_KEYS), st.sampled_from(_VALUES)), max_size=5)
+    .map(lambda kv: "{" + ",".join(f"{k}:{v}" for k, v in kv) + "}"),
+    st.lists(st.sampled_from(["{", "}", '"id.orig_h"', ":", ",", '"x"', "1", "[", "]", " ", "\r"]), max_size=10)
+    .map("".join),
+    st.sampled_from(["", " ", "\t", "\r", '{"id.orig_h":"10.0.0.2","query":"a.example"}\r']),
+)
+
 
 def _block(ls: list[str], end: str) -> bytes:
     return ("\n".join(ls) + end).encode("utf-8")
@@ -204,6 +217,40 @@ def test_dns_clients_count_lines_and_the_clients_of_queries() -> None:
     # a line with a control byte or beyond ASCII: the reader reads the block
     for bad in (block + b"\nquery\x0b from 10.0.0.5", block.replace(b"a.example", "\u00e9.example".encode())):
         assert native.dns_clients(bad) is None and lines.dns_clients_py(bad) is None
+
+
+@settings(max_examples=800, deadline=None)
+@given(st.lists(json_line, max_size=10), st.sampled_from(["", "\n", "\r\n"]), st.lists(st.booleans(), max_size=10),
+       st.sampled_from([b"id.orig_h", b"a", None]))
+def test_zeek_json_native_equals_python(ls: list[str], end: str, pick: list[bool], col: bytes | None) -> None:
+    block = _block(ls, end)
+    skip = _skip(block, pick)
+    assert native.zeek_json(block, None, col) == lines.zeek_json_py(block, None, col)
+    assert native.zeek_json(block, skip, col) == lines.zeek_json_py(block, skip, col)
+
+
+@settings(max_examples=800, deadline=None)
+@given(json_line)
+def test_zeek_json_line_counted_only_when_json_reads_it_so(text: str) -> None:
+    """A line counted without parsing is a JSON object that json reads (so the reader would not
+    report it), flat (nothing for the reader to flatten), with its address as the value given."""
+    import json
+
+    line = text.encode("utf-8").rstrip(b"\r")
+    got = lines.zeek_json_line_py(line, b"id.orig_h")
+    if got is None:
+        return
+    rec = json.loads(line)
+    assert isinstance(rec, dict) and not any(isinstance(v, dict) for v in rec.values())
+    assert rec.get("id.orig_h", "").encode() == got
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from([b'"_path":"', b'"_path":', b"_path", b'"', b"x", b'"_path":""_path":"']),
+                max_size=12).map(b"".join))
+def test_occurrences_native_equals_bytes_count(b: bytes) -> None:
+    for lit in (b'"_path":"', b"_path", b'""'):
+        assert native.occurrences(b, lit) == b.count(lit)
 
 
 @settings(max_examples=300, deadline=None)

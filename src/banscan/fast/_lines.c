@@ -15,6 +15,10 @@
  *                                            lines left to the reader]) of DNS query log lines (BIND,
  *                                            dnsmasq), or None (a line with a control byte or one
  *                                            beyond ASCII)
+ *   occurrences(b, lit)                   -> b.count(lit) (lit: two bytes or more)
+ *   zeek_json(block, skip=None, col=None) -> (lines, set of the values of key `col` (b"" where it is not
+ *                                            there), [start offsets of the lines left to the reader])
+ *                                            of compact flat JSON objects (Zeek JSON logs)
  * `skip`: a sorted list of the start offsets of lines left out (the candidate lines).
  */
 #define PY_SSIZE_T_CLEAN
@@ -1008,6 +1012,244 @@ done:
     return res;
 }
 
+/* Zeek JSON logs (banscan/sources/zeek.py): a line its reader may count without parsing it.  A
+   line (its trailing carriage returns dropped) is judged here when it is blank (spaces and tabs:
+   not counted) or a compact JSON object of printable ASCII without a backslash, whose values are
+   strings, numbers, true, false, null or arrays of those (no object inside, no whitespace outside
+   strings) and which holds the asset column `col` at most once, as a string if at all: counted,
+   with the column's value (empty when it is not there).  Every other line is left to the reader
+   (returned among `more`). */
+static const char *json_string(const char *p, const char *e) { /* p at '"': after the closing quote, or NULL */
+    const char *q = memchr(p + 1, '"', (size_t)(e - p - 1));
+    return q ? q + 1 : NULL;
+}
+
+static const char *json_number(const char *p, const char *e) {
+    if (p < e && *p == '-')
+        p++;
+    if (p >= e || !is_digit(*p))
+        return NULL;
+    if (*p == '0')
+        p++;
+    else
+        while (p < e && is_digit(*p))
+            p++;
+    if (p < e && *p == '.') {
+        const char *d = ++p;
+        while (p < e && is_digit(*p))
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        const char *d = p;
+        while (p < e && is_digit(*p))
+            p++;
+        if (p == d)
+            return NULL;
+    }
+    return p;
+}
+
+static const char *json_scalar(const char *p, const char *e) {
+    if (p >= e)
+        return NULL;
+    if (*p == '"')
+        return json_string(p, e);
+    if (e - p >= 4 && (memcmp(p, "true", 4) == 0 || memcmp(p, "null", 4) == 0))
+        return p + 4;
+    if (e - p >= 5 && memcmp(p, "false", 5) == 0)
+        return p + 5;
+    return json_number(p, e);
+}
+
+/* 1 when [p, e) is such an object (then *v, *v_end: the column's string value, or NULL), else 0 */
+static int json_flat_object(const char *p, const char *e, const char *col, size_t ncol, const char **v,
+                            const char **v_end) {
+    *v = *v_end = NULL;
+    int seen = 0;
+    if (e - p < 2 || *p != '{' || e[-1] != '}' || memchr(p, '\\', (size_t)(e - p)) != NULL)
+        return 0;
+    p++;
+    if (*p == '}')
+        return p + 1 == e;
+    for (;;) {
+        if (*p != '"')
+            return 0;
+        const char *k = p + 1, *ke = json_string(p, e);
+        if (ke == NULL || ke >= e || *ke != ':')
+            return 0;
+        int is_col = col != NULL && (size_t)(ke - 1 - k) == ncol && memcmp(k, col, ncol) == 0;
+        p = ke + 1;
+        if (p >= e)
+            return 0;
+        if (*p == '[') {
+            if (is_col)
+                return 0;
+            p++;
+            if (p < e && *p == ']') {
+                p++;
+            } else {
+                for (;;) {
+                    p = json_scalar(p, e);
+                    if (p == NULL || p >= e)
+                        return 0;
+                    if (*p == ']') {
+                        p++;
+                        break;
+                    }
+                    if (*p != ',')
+                        return 0;
+                    p++;
+                }
+            }
+        } else {
+            const char *s = p;
+            p = json_scalar(p, e);
+            if (p == NULL)
+                return 0;
+            if (is_col) {
+                if (seen++ || *s != '"')
+                    return 0;
+                *v = s + 1;
+                *v_end = p - 1;
+            }
+        }
+        if (p >= e)
+            return 0;
+        if (*p == '}')
+            return p + 1 == e;
+        if (*p != ',')
+            return 0;
+        p++;
+    }
+}
+
+static PyObject *zeek_json(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *skiplist = Py_None, *colobj = Py_None;
+    Skip k;
+    Addrs addrs;
+    Spans seen; /* (the values too long for an Addr) */
+    if (!PyArg_ParseTuple(args, "y*|OO", &buf, &skiplist, &colobj))
+        return NULL;
+    const char *col = NULL;
+    Py_ssize_t ncol = 0;
+    if (colobj != Py_None) {
+        if (!PyBytes_Check(colobj)) {
+            PyBuffer_Release(&buf);
+            PyErr_SetString(PyExc_TypeError, "col: bytes or None");
+            return NULL;
+        }
+        col = PyBytes_AS_STRING(colobj);
+        ncol = PyBytes_GET_SIZE(colobj);
+    }
+    if (skip_init(&k, skiplist) < 0 || spans_init(&seen) < 0) {
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    if (addrs_init(&addrs) < 0) {
+        spans_free(&seen);
+        PyBuffer_Release(&buf);
+        return NULL;
+    }
+    const char *start = buf.buf, *p = start, *end = p + buf.len, *ln, *e;
+    Py_ssize_t lines = 0;
+    const char *last = NULL;
+    Py_ssize_t last_len = -1;
+    PyObject *res = NULL, *values = NULL, *more = PyList_New(0);
+    int got, empty = 0;
+    if (more == NULL)
+        goto done;
+    while ((got = next_line(&k, start, &p, end, &ln, &e)) != 0) {
+        if (got < 0)
+            goto done;
+        const char *line = ln, *v, *ve;
+        while (e > ln && e[-1] == '\r')
+            e--;
+        int plain = printable(ln, e);
+        if (plain && skip_blank(ln, e) == e)
+            continue; /* blank */
+        if (!plain || !json_flat_object(ln, e, col, (size_t)ncol, &v, &ve)) {
+            PyObject *off = PyLong_FromSsize_t(line - start);
+            if (off == NULL || PyList_Append(more, off) < 0) {
+                Py_XDECREF(off);
+                goto done;
+            }
+            Py_DECREF(off);
+            continue;
+        }
+        lines++;
+        if (v == NULL || v == ve) {
+            empty = 1; /* (no value, or an empty one) */
+            continue;
+        }
+        if (last != NULL && last_len == ve - v && memcmp(last, v, (size_t)last_len) == 0)
+            continue; /* the value of the line before */
+        if ((ve - v <= ADDR_MAX ? addrs_add(&addrs, v, ve - v) : spans_add(&seen, v, ve - v)) < 0)
+            goto done;
+        last = v;
+        last_len = ve - v;
+    }
+    values = PySet_New(NULL);
+    if (values == NULL)
+        goto done;
+    if (empty) {
+        PyObject *val = PyBytes_FromStringAndSize("", 0);
+        if (val == NULL || PySet_Add(values, val) < 0) {
+            Py_XDECREF(val);
+            goto done;
+        }
+        Py_DECREF(val);
+    }
+    for (Py_ssize_t i = 0; i < seen.used + addrs.cap; i++) {
+        PyObject *val;
+        if (i < seen.used)
+            val = PyBytes_FromStringAndSize(seen.ents[i].p, seen.ents[i].n);
+        else if (addrs.ents[i - seen.used].n)
+            val = PyBytes_FromStringAndSize(addrs.ents[i - seen.used].key, addrs.ents[i - seen.used].n);
+        else
+            continue;
+        if (val == NULL || PySet_Add(values, val) < 0) {
+            Py_XDECREF(val);
+            goto done;
+        }
+        Py_DECREF(val);
+    }
+    res = Py_BuildValue("(nOO)", lines, values, more);
+done:
+    Py_XDECREF(values);
+    Py_XDECREF(more);
+    PyMem_Free(addrs.ents);
+    spans_free(&seen);
+    PyBuffer_Release(&buf);
+    return res;
+}
+
+static PyObject *occurrences(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    const char *lit;
+    Py_ssize_t n;
+    if (!PyArg_ParseTuple(args, "y*y#", &buf, &lit, &n))
+        return NULL;
+    if (n < 2) {
+        PyBuffer_Release(&buf);
+        PyErr_SetString(PyExc_ValueError, "occurrences: a literal of two bytes or more");
+        return NULL;
+    }
+    const char *p = buf.buf, *end = p + buf.len;
+    Py_ssize_t c = 0;
+    while ((p = find_lit(p, end, lit, (size_t)n)) != NULL) {
+        c++;
+        p += n;
+    }
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(c);
+}
+
 static PyMethodDef methods[] = {
     {"newlines", newlines, METH_VARARGS, "newlines(b, start=0, end=len(b)): as b.count(b'\\n', start, end)."},
     {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
@@ -1019,6 +1261,9 @@ static PyMethodDef methods[] = {
      "(rows, set of values of the tab-separated column) when every line has it, else None."},
     {"dns_clients", dns_clients, METH_VARARGS,
      "(lines, set of client addresses, [lines left to the reader]) of DNS query log lines, else None."},
+    {"occurrences", occurrences, METH_VARARGS, "occurrences(b, lit): as b.count(lit), lit of two bytes or more."},
+    {"zeek_json", zeek_json, METH_VARARGS,
+     "(lines, set of the asset column's values, [lines left to the reader]) of compact flat Zeek JSON lines."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -180,6 +180,56 @@ def dns_clients_py(block: bytes, skip: list[int] | None = None) -> tuple[int, se
     return n, clients, more
 
 
+_JSTR = rb'"[^"\\\x00-\x1f\x7f-\xff]*"'
+_JNUM = rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+_JSCALAR = rb"(?:%s|%s|true|false|null)" % (_JSTR, _JNUM)
+_JVALUE = rb"(?:%s|\[(?:%s(?:,%s)*)?\])" % (_JSCALAR, _JSCALAR, _JSCALAR)
+_FLAT_OBJECT = re.compile(rb"\{(?:%s:%s(?:,%s:%s)*)?\}" % (_JSTR, _JVALUE, _JSTR, _JVALUE))
+
+
+def zeek_json_line_py(line: bytes, col: bytes | None) -> bytes | None:
+    """The value of key ``col`` (b"" when it is not there, or empty) of a line that is a compact
+    JSON object of printable ASCII without a backslash, whose values are strings, numbers, true,
+    false, null or arrays of those, holding ``col`` at most once and as a string; None for any
+    other line (its reader reads it)."""
+    if b"\\" in line or not _FLAT_OBJECT.fullmatch(line):
+        return None
+    import json
+
+    pairs = json.loads(line, object_pairs_hook=lambda kv: kv)
+    got = [v for k, v in pairs if col is not None and k == col.decode("ascii")]
+    if len(got) > 1 or (got and not isinstance(got[0], str)):
+        return None
+    return got[0].encode("ascii") if got else b""
+
+
+def zeek_json_py(block: bytes, skip: list[int] | None = None,
+                 col: bytes | None = None) -> tuple[int, set[bytes], list[int]]:
+    """For the lines of ``block`` but those starting at the offsets of ``skip``: (the lines
+    :func:`zeek_json_line_py` reads, the set of their ``col`` values, the start offsets of the
+    others, left to the reader); blank lines (spaces and tabs) are neither counted nor left.
+    Trailing carriage returns are dropped first."""
+    skipped = set(skip or ())
+    n = 0
+    values: set[bytes] = set()
+    more: list[int] = []
+    start = 0
+    for raw in block.split(b"\n"):
+        at, start = start, start + len(raw) + 1
+        if at >= len(block) or at in skipped:
+            continue
+        line = raw.rstrip(b"\r")
+        if _PRINTABLE.fullmatch(line) and not line.strip(b" \t"):
+            continue
+        v = zeek_json_line_py(line, col)
+        if v is None:
+            more.append(at)
+            continue
+        n += 1
+        values.add(v)
+    return n, values, more
+
+
 def _native() -> Any:
     if os.environ.get("BANSCAN_PURE_PYTHON"):
         return None
@@ -189,7 +239,7 @@ def _native() -> Any:
         return None
     # a module built from another version of the source (a stale build in place): not used
     if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column",
-                                          "dns_clients")):
+                                          "dns_clients", "zeek_json", "occurrences")):
         return None
     return _lines
 
@@ -214,4 +264,14 @@ osquery_events: Callable[..., dict[bytes, tuple[int, set[str]]] | None] = (
     _osquery_events_native if _C else osquery_events_py)
 tsv_column: Callable[..., tuple[int, set[bytes]] | None] = _C.tsv_column if _C else tsv_column_py
 dns_clients: Callable[..., tuple[int, set[bytes], list[int]] | None] = _C.dns_clients if _C else dns_clients_py
+zeek_json: Callable[..., tuple[int, set[bytes], list[int]]] = _C.zeek_json if _C else zeek_json_py
+occurrences: Callable[[bytes, bytes], int] = _C.occurrences if _C else bytes.count  # (a literal of two bytes or more)
+
+
+def zeek_json_line(line: bytes, col: bytes | None) -> bytes | None:
+    """:func:`zeek_json_line_py` of one line (without its newline and trailing carriage returns)."""
+    if _C is None:
+        return zeek_json_line_py(line, col)
+    n, values, _more = _C.zeek_json(line, None, col)
+    return next(iter(values)) if n else None
 NATIVE = _C is not None

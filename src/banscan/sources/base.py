@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 from banscan.model import EvidenceClass, Locator, Observation, Problem
 from banscan.sources.limits import Limits
@@ -43,6 +43,9 @@ class ReadContext:
     deviations: list[str] = field(default_factory=list)
     limits: Limits = field(default_factory=Limits)
     records_skipped: int = 0  # records skipped for a record-level error (noted in deviations)
+    # a reader that keeps state from line to line starts from this one (the block scanner's note of
+    # the state in force where its block starts; banscan.fast.blocks)
+    resume: dict[str, Any] | None = None
     _last_seen: Observation | None = field(default=None, repr=False)
 
     def loc(self, locator: str) -> Locator:

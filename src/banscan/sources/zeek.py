@@ -545,9 +545,11 @@ class ZeekSource:
 
     def _read_json(self, lines: Iterator[tuple[int, bytes | None]],
                    ctx: ReadContext) -> Iterator[Observation | Problem]:
+        from banscan.fast.lines import zeek_json_line
+
         prefilter = ctx.prefilter
         kind_by_path: dict[str, str | None] = {}
-        last_kind: str | None = None
+        last_kind: str | None = (ctx.resume or {}).get(JSON_KIND)
 
         for lineno, raw in lines:
             if raw is None:
@@ -556,39 +558,25 @@ class ZeekSource:
             line = raw.decode("utf-8", "replace").strip()
             if not line:
                 continue
-            kind: str | None = None
-            # cheap kind/asset detection before a full parse
-            pi = line.find('"_path":"')
-            if pi >= 0:
-                pe = line.find('"', pi + 9)
-                p = line[pi + 9:pe]
-                if p not in kind_by_path:
-                    kind_by_path[p] = log_kind([], p)
-                kind = kind_by_path[p]
-            elif last_kind is not None:
-                kind = last_kind
+            kind = _line_kind(line, last_kind, kind_by_path)
             if (prefilter is not None and kind in _PREFILTERED and last_kind == kind
                     and not prefilter(line)):
+                # a record the prefilter rules out is counted for its asset without being parsed
+                # when it is a compact flat object (banscan.fast.lines.zeek_json_line: the block
+                # scanner counts the same lines); any other is read in full below
                 col = _ASSET_COLUMN.get(kind)
-                a = _json_str_value(line, col) if col else None
-                ctx.skipped(a or ctx.asset, _EVIDENCE[kind])
+                a = zeek_json_line(_line_bytes(raw), col.encode("ascii") if col else None)
+                if a is not None:
+                    ctx.skipped(a.decode("ascii") or ctx.asset, _EVIDENCE[kind])
+                    continue
+            rec = _json_record(line, lineno, ctx)
+            if rec is None:
                 continue
-            try:
-                rec = loads(line)
-            except (ValueError, RecursionError) as e:
-                yield Problem(ctx.loc(f"line {lineno}"), f"invalid JSON: {e}")
-                continue
-            if not isinstance(rec, dict):
-                yield Problem(ctx.loc(f"line {lineno}"), "JSON line is not an object")
-                continue
-            try:
-                rec = _flatten(rec)
-            except RecursionError:
-                ctx.record_error(f"line {lineno}", "JSON record nested too deeply")
+            if isinstance(rec, Problem):
+                yield rec
                 continue
             if kind is None:
-                pv = rec.get("_path")
-                kind = log_kind([], pv) if isinstance(pv, str) else log_kind(set(rec))
+                kind = _record_kind(rec)
             if kind is None:
                 ctx.deviation("Zeek JSON records of an unread log type; counted only")
                 ctx.observations += 1
@@ -628,13 +616,66 @@ def _chain(lineno: int, first: bytes,
     yield from rest  # a line generator: closing it leaves the stream open
 
 
-def _json_str_value(line: str, key: str) -> str | None:
-    k = f'"{key}":"'
-    i = line.find(k)
-    if i < 0:
+# the key of ReadContext.resume holding the kind of the last Zeek JSON record read
+JSON_KIND = "zeek-json-kind"
+
+
+def _line_bytes(raw: bytes) -> bytes:
+    """A line as the block scanner sees it: without its newline and trailing carriage returns."""
+    return (raw[:-1] if raw.endswith(b"\n") else raw).rstrip(b"\r")
+
+
+def _line_kind(line: str, last_kind: str | None, kind_by_path: dict[str, str | None]) -> str | None:
+    """The kind a JSON line is taken for before it is parsed: its ``_path``'s, else the last
+    record's."""
+    pi = line.find('"_path":"')
+    if pi < 0:
+        return last_kind
+    pe = line.find('"', pi + 9)
+    p = line[pi + 9:pe]
+    if p not in kind_by_path:
+        kind_by_path[p] = log_kind([], p)
+    return kind_by_path[p]
+
+
+def _json_record(line: str, lineno: int, ctx: ReadContext) -> dict[str, Any] | Problem | None:
+    """A JSON line's record, flattened; a Problem, or None (noted) when it is not one."""
+    try:
+        rec = loads(line)
+    except (ValueError, RecursionError) as e:
+        return Problem(ctx.loc(f"line {lineno}"), f"invalid JSON: {e}")
+    if not isinstance(rec, dict):
+        return Problem(ctx.loc(f"line {lineno}"), "JSON line is not an object")
+    try:
+        return _flatten(rec)
+    except RecursionError:
+        ctx.record_error(f"line {lineno}", "JSON record nested too deeply")
         return None
-    j = line.find('"', i + len(k))
-    return line[i + len(k):j] if j > 0 else None
+
+
+def _record_kind(rec: dict[str, Any]) -> str | None:
+    pv = rec.get("_path")
+    return log_kind([], pv) if isinstance(pv, str) else log_kind(set(rec))
+
+
+def json_kind_after(raw: bytes, last_kind: str | None, kind_by_path: dict[str, str | None]) -> str | None:
+    """The kind of the last record the JSON reader has read after line ``raw`` (without its
+    newline, not longer than the max_line_bytes limit), given ``last_kind`` before it: what it
+    would be with any prefilter or none (a line taken for the last record's kind leaves it as it
+    is, parsed or not)."""
+    line = raw.decode("utf-8", "replace").strip()
+    if not line:
+        return last_kind
+    kind = _line_kind(line, last_kind, kind_by_path)
+    if kind is not None and kind == last_kind:
+        return last_kind
+    scratch = ReadContext(path="", asset="")
+    rec = _json_record(line, 0, scratch)
+    if rec is None or isinstance(rec, Problem):
+        return last_kind
+    if kind is None:
+        kind = _record_kind(rec)
+    return kind if kind is not None else last_kind
 
 
 def _flat_keys(rec: dict[str, Any]) -> set[str]:
