@@ -307,7 +307,7 @@ class Scanner:
         if self.blocks and (self.evidence is None or self.filtered_evidence) and encoding is None:
             from banscan.fast.blocks import plan_for
 
-            plan = plan_for(source, head)
+            plan = plan_for(source, head, self.limits)
         if plan is not None:
             dets = self._scan_blocks(source, plan, buffered, ctx, report, size, fd, hashing)
         else:

@@ -3,7 +3,7 @@ as every line through the reader and the plain matcher (off); ``--jobs 4`` the s
 ``--jobs 1``; both engines mark the same lines.
 
 Inputs: every sample under ../shared/samples, and generated osqueryd results logs, Zeek
-dns.logs and DNS server query logs (BIND, dnsmasq) built from every signature value of the bundled registry with random case, separators,
+dns.logs (TSV and JSON) and DNS server query logs (BIND, dnsmasq) built from every signature value of the bundled registry with random case, separators,
 Unicode forms, JSON escapes and near-miss neighbours.
 """
 
@@ -246,6 +246,48 @@ def dns_query_log(path: Path, values: dict[str, list[str]], rnd: random.Random, 
             fh.write(line + rnd.choice(["\n", "\n", "\r\n"]))
 
 
+def zeek_json_log(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int, with_path: bool) -> None:
+    """A Zeek JSON dns.log (``_path`` on every line, or on none), with lines of other shapes: an
+    address as a number or in a nested object, an escaped quote, invalid JSON, blank lines,
+    leading spaces, CRLF endings, a record of an unknown ``_path`` and a conn record (the records
+    after it are taken for conn records when they name no ``_path``)."""
+    doms = values.get("domain", []) + ["ztest.com", "tiktoken.dev", "clark.edu", "aztec.example", "example.org"]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        for i in range(rows):
+            q = ("www." if rnd.random() < 0.5 else "") + "".join(
+                c.upper() if rnd.random() < 0.3 else c for c in rnd.choice(doms))
+            rec: dict[str, Any] = {"_path": "dns"} if with_path else {}
+            rec.update({"ts": 1795000000 + i / 7, "uid": f"C{i}", "id.orig_h": rnd.choice(["10.0.0.1", "10.0.0.2",
+                        "fe80::1", ""]), "id.orig_p": 5353, "id.resp_h": "10.0.0.53", "id.resp_p": 53,
+                        "proto": "udp", "trans_id": i, "query": q, "qclass": 1, "qtype_name": "A",
+                        "answers": ["1.2.3.4", "x.example"], "TTLs": [60.0, 1e3], "rejected": False})
+            r = rnd.random() if i > 2 else 1.0  # (the first lines as Zeek writes them: the input is sniffed)
+            if r < 0.03:
+                rec["id.orig_h"] = 167772161
+            elif r < 0.05:
+                del rec["id.orig_h"]
+                rec["id"] = {"orig_h": "10.0.0.9"}
+            elif r < 0.07:
+                rec["uid"] = 'C"q'
+            elif r < 0.08:
+                rec.pop("id.orig_h")
+            line = json.dumps(rec, separators=(",", ":"))
+            r = rnd.random() if i > 2 else 1.0
+            if r < 0.02:
+                line = line[:-1]
+            elif r < 0.04:
+                line = ""
+            elif r < 0.05:
+                line = "  " + line
+            elif r < 0.06:
+                line = json.dumps({"_path": "unknown", "ts": 1, "query": q} if with_path else {"ts": 1, "x": q},
+                                  separators=(",", ":"))
+            elif r < 0.065 and i > rows // 2:
+                line = json.dumps({**({"_path": "conn"} if with_path else {}), "ts": 1, "id.orig_h": "10.0.0.5",
+                                   "conn_state": "SF", "history": "Dd"}, separators=(",", ":"))
+            fh.write(line + rnd.choice(["\n", "\n", "\r\n"]))
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32 - 1))
 def test_generated_fast_equals_slow(tmp_path: Path, registry: Registry, seed: int) -> None:
@@ -257,9 +299,12 @@ def test_generated_fast_equals_slow(tmp_path: Path, registry: Registry, seed: in
     osquery_log(osq, values, rnd, 400)
     zeek_dns_log(dns, values, rnd, 300)
     dns_query_log(queries, values, rnd, 300)
-    paths = [str(osq), str(dns), str(queries)]
+    jsons = [tmp_path / f"dns-json-{seed}.log", tmp_path / f"dns-json-path-{seed}.log"]
+    zeek_json_log(jsons[0], values, rnd, 300, with_path=False)
+    zeek_json_log(jsons[1], values, rnd, 300, with_path=True)
+    paths = [str(osq), str(dns), str(queries), *map(str, jsons)]
     fast = scan(registry, paths)
-    assert [i.format for i in fast.inputs] == ["osquery", "zeek", "dns-query-log"]
+    assert [i.format for i in fast.inputs] == ["osquery", "zeek", "dns-query-log", "zeek", "zeek"]
     slow = scan(registry, paths, fast=False)
     assert key(fast) == key(slow)
     assert [i.observations for i in fast.inputs] == [i.observations for i in slow.inputs]
@@ -303,6 +348,13 @@ def test_generated_detects_something(tmp_path: Path, registry: Registry) -> None
     text = queries.read_text(encoding="utf-8")
     assert r.inputs[0].observations == sum(1 for ln in text.split("\n") if ln.strip())
     assert {"10.0.0.1", "fe80::1"} <= set(r.inputs[0].assets)
+    for with_path in (False, True):
+        log = tmp_path / f"dns-{with_path}.json"
+        zeek_json_log(log, values, rnd, 400, with_path)
+        r = scan(registry, [str(log)])
+        assert len(r.detections) > 20 and r.inputs[0].errors  # (the invalid lines are reported)
+        # the address in a nested object is the record's asset, as with no prefilter
+        assert "10.0.0.9" in r.inputs[0].assets
 
 
 def test_values_cut_inside_a_word_fast_equals_slow(tmp_path: Path, registry: Registry) -> None:
@@ -628,7 +680,30 @@ def test_jobs_file_truncated_while_scanned_is_an_error(tmp_path: Path, registry:
     assert got.detections and all(int(d.source.locator.split()[-1]) < cut[0] for d in got.detections)
 
 
-@pytest.mark.parametrize("form", ["osquery", "zeek-tsv", "dnsmasq"])
+def test_zeek_json_blocks_count_the_records_no_prefilter_lets_through(tmp_path: Path, registry: Registry) -> None:
+    """After the first block, the records of a Zeek JSON dns.log are counted, not parsed: only
+    candidates and lines of another shape reach the reader; the kind is handed on from block to
+    block (a conn record without _path makes the records after it conn records, as for the reader)."""
+    rnd = random.Random(5)
+    log = tmp_path / "dns.json"
+    zeek_json_log(log, {"domain": ["kaspersky.com"]}, rnd, 300, with_path=False)  # (most names: near misses)
+    data = log.read_bytes()
+    matcher = Matcher(registry)
+    plan = fb.plan_for(by_name("zeek"), data[:65536])
+    assert isinstance(plan, fb.ZeekJsonPlan)
+    header: list[bytes] = []
+    candidates = rows = 0
+    for first, block in fb.iter_blocks(open(log, "rb")):  # noqa: SIM115 - read to its end below
+        res = fb.scan_block(by_name("zeek"), plan, matcher, header, block, first, str(log), "sensor")
+        if header:
+            candidates += res.candidates
+            rows += block.count(b"\n")
+        header = plan.after_headers(header, block)
+    assert header in ([b"dns\n"], [b"conn\n"])
+    assert 0 < candidates < rows / 2
+
+
+@pytest.mark.parametrize("form", ["osquery", "zeek-tsv", "zeek-json", "dnsmasq"])
 def test_line_longer_than_max_line_bytes_is_skipped_in_blocks_too(tmp_path: Path, registry: Registry,
                                                                  form: str) -> None:
     """A line longer than max_line_bytes is skipped and noted, not read, in a block-scanned log as
@@ -641,6 +716,8 @@ def test_line_longer_than_max_line_bytes_is_skipped_in_blocks_too(tmp_path: Path
         osquery_log(log, values, rnd, 60)
     elif form == "zeek-tsv":
         zeek_dns_log(log, values, rnd, 60)
+    elif form == "zeek-json":
+        zeek_json_log(log, values, rnd, 60, with_path=False)
     else:
         dns_query_log(log, values, rnd, 60)
     lines = log.read_bytes().splitlines(keepends=True)

@@ -14,7 +14,13 @@ from typing import Any
 
 import pytest
 from sharedsamples import SHARED_SAMPLES
-from test_fast_differential import dns_query_log, osquery_log, signature_values, zeek_dns_log
+from test_fast_differential import (
+    dns_query_log,
+    osquery_log,
+    signature_values,
+    zeek_dns_log,
+    zeek_json_log,
+)
 
 pytest.importorskip("pyspark")
 pytest.importorskip("pyarrow")
@@ -60,6 +66,7 @@ def test_spark_scan_equals_scan(spark: Any, registry: Registry, tmp_path: Path,
     osquery_log(data / "osqueryd.results.log", values, rnd, 300, broken=True)
     zeek_dns_log(data / "dns.log", values, rnd, 200)
     dns_query_log(data / "queries.log", values, rnd, 200)
+    zeek_json_log(data / "dns.json.log", values, rnd, 200, with_path=False)
     inputs = [str(data)]
     for rel in ("cyclonedx", "osquery", "windows"):
         if (SHARED_SAMPLES / rel).is_dir():

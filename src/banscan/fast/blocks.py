@@ -339,6 +339,21 @@ class Plan:
         """Lines of ``block`` that later blocks need in front of them (Zeek's ``#`` headers)."""
         return []
 
+    def after_headers(self, header: list[bytes], block: bytes) -> list[bytes]:
+        """The header lines in force after ``block``, given ``header`` before it: the latest set
+        of :meth:`header_lines` (a ``#separator`` line starts a new set)."""
+        more = self.header_lines(block)
+        if not more:
+            return header
+        header = header + [h if h.endswith(b"\n") else h + b"\n" for h in more]
+        last = max((i for i, h in enumerate(header) if h.startswith(b"#separator")), default=0)
+        return header[last:]
+
+    def before(self, header: list[bytes], ctx: ReadContext) -> list[bytes]:
+        """The lines fed to the reader before the block's (read, not counted): the synthetic
+        header and ``header``.  A plan may set ``ctx.resume`` instead."""
+        return self.synthetic_header().splitlines(keepends=True) + list(header)
+
     def special_starts(self, block: bytes) -> list[int]:
         """Start offsets of lines always fed to the reader (headers)."""
         return []
@@ -539,6 +554,111 @@ def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
     return kind, idx, unset
 
 
+_PATH_KEY = b'"_path":"'
+_PATH_VALUE = re.compile(rb'"_path":"([^"\n]*)"')
+
+
+class ZeekJsonPlan(Plan):
+    """Zeek JSON logs (one record a line).  The JSON reader takes a record for the kind of the
+    last one it read unless its ``_path`` names one; the header handed from block to block is that
+    kind (the parent finds it, reading only the lines that may change it), and the reader of a
+    block starts from it (``ctx.resume``).  A block is counted when every record in it is taken
+    for that kind: a line that is not a candidate is counted as the reader counts a record its
+    prefilter rules out (:func:`banscan.fast.lines.zeek_json`), or left to the reader when it is
+    not a compact flat object.  A block where ``_path`` names another kind is read by the reader,
+    and in the first block the lines until one sets the kind."""
+
+    name = "zeek-json"
+    has_headers = True
+
+    def __init__(self) -> None:
+        self.limits = Limits()  # (the scanner's: a line longer than max_line_bytes is not read)
+
+    def accepts(self, head: bytes) -> bool:
+        for raw in head.split(b"\n"):
+            s = raw.strip()
+            if s:
+                return s.startswith(b"{")  # (a byte-order mark first: the reader's own path)
+        return False
+
+    @staticmethod
+    def _kind(header: list[bytes]) -> str | None:
+        return header[-1].strip().decode("ascii") if header else None
+
+    def _one_kind(self, block: bytes, kind: str) -> bool:
+        """True when no ``_path`` in ``block`` names another kind than ``kind``."""
+        n = lines.occurrences(block, _PATH_KEY)
+        if not n:
+            return True
+        found = _PATH_VALUE.findall(block)
+        return len(found) == n and set(found) == {kind.encode("ascii")}
+
+    def after_headers(self, header: list[bytes], block: bytes) -> list[bytes]:
+        from banscan.sources.zeek import json_kind_after
+
+        kind = self._kind(header)
+        if kind is not None and self._one_kind(block, kind):
+            return header
+        # the lines that may change it: with no kind yet, every line until one sets it; then those
+        # that name a _path
+        kinds: dict[str, str | None] = {}
+        cap = self.limits.max_line_bytes
+        for raw in block.split(b"\n"):
+            if len(raw) > cap or (kind is not None and _PATH_KEY not in raw):
+                continue
+            kind = json_kind_after(raw, kind, kinds)
+        return [kind.encode("ascii") + b"\n"] if kind is not None else []
+
+    def fields(self, header: list[bytes]) -> frozenset[str] | None:
+        """The fields the records of the kind in force can carry (dns: every column the reader
+        reads set), as for a Zeek TSV log."""
+        from banscan.sources import zeek
+
+        kind = self._kind(header)
+        if kind not in _PROBED:
+            return None
+        probe = ReadContext(path="", asset="probe")
+        out: set[str] = set()
+        for _kind, _asset, fields, _ec in zeek.HANDLERS[kind]({c: "x" for c in zeek._NEEDED[kind]}, probe):
+            out.update(fields)
+        return frozenset(out)
+
+    def before(self, header: list[bytes], ctx: ReadContext) -> list[bytes]:
+        from banscan.sources.zeek import JSON_KIND
+
+        kind = self._kind(header)
+        ctx.resume = {JSON_KIND: kind} if kind is not None else None
+        return []
+
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
+        from banscan.sources import zeek
+
+        kind = self._kind(header)
+        cut = 0
+        if kind is None:  # (the first block) the lines until one sets the kind are read
+            kinds: dict[str, str | None] = {}
+            while cut < len(block) and kind is None:
+                e = block.find(b"\n", cut)
+                e = len(block) if e < 0 else e + 1
+                raw = block[cut:e].rstrip(b"\n")
+                if len(raw) <= self.limits.max_line_bytes:
+                    kind = zeek.json_kind_after(raw, None, kinds)
+                ctx.read_also.append(cut)
+                cut = e
+        rest = block[cut:] if cut else block
+        if kind is None or kind not in zeek._PREFILTERED or not self._one_kind(rest, kind):
+            ctx.read_also.clear()
+            return False
+        col = zeek._ASSET_COLUMN.get(kind)
+        rows, values, more = lines.zeek_json(rest, [s - cut for s in skip if s >= cut] if cut else skip,
+                                            col.encode("ascii") if col else None)
+        if values:
+            ctx.counted(zeek._EVIDENCE[kind].value, {v.decode("ascii") or ctx.asset for v in values})
+        ctx.observations += rows
+        ctx.read_also.extend(m + cut for m in more)  # lines of another shape: the reader reads them in full
+        return True
+
+
 class DnsQueryLogPlan(Plan):
     """DNS server query logs (BIND ``queries``, dnsmasq ``log-queries``): one query a line, no
     header.  A line that is not a candidate is counted, and covers its client, as the reader
@@ -565,18 +685,23 @@ class DnsQueryLogPlan(Plan):
         return frozenset({F.DOMAIN, "qtype"})  # what the reader's observations carry
 
 
-PLANS: dict[str, type[Plan]] = {"osquery": OsqueryPlan, "zeek": ZeekTsvPlan, "dns-query-log": DnsQueryLogPlan}
+# plans by name (a --jobs worker or a Spark executor makes its own), and those each format may use
+PLANS: dict[str, type[Plan]] = {p.name: p for p in (OsqueryPlan, ZeekTsvPlan, ZeekJsonPlan, DnsQueryLogPlan)}
+_FOR_SOURCE: dict[str, tuple[type[Plan], ...]] = {"osquery": (OsqueryPlan,), "zeek": (ZeekTsvPlan, ZeekJsonPlan),
+                                                  "dns-query-log": (DnsQueryLogPlan,)}
 
 
-def plan_for(source: Source, head: bytes) -> Plan | None:
-    cls = PLANS.get(source.name)
-    if cls is None:
-        return None
-    plan = cls()
-    try:
-        return plan if plan.accepts(head) else None
-    except Exception:  # noqa: BLE001 - an input the plan cannot judge is read line by line
-        return None
+def plan_for(source: Source, head: bytes, limits: Limits | None = None) -> Plan | None:
+    for cls in _FOR_SOURCE.get(source.name, ()):
+        plan = cls()
+        if limits is not None and isinstance(plan, ZeekJsonPlan):
+            plan.limits = limits
+        try:
+            if plan.accepts(head):
+                return plan
+        except Exception:  # noqa: BLE001 - an input the plan cannot judge is read line by line
+            return None
+    return None
 
 
 # ------------------------------------------------------------------------------------ one block
@@ -701,7 +826,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
         starts = sorted(set(starts) | set(special))
     spans = list(_lines_of(block, starts))
     # lines before the block that set the reader's mode (line number 0: dropped)
-    pre = [ln for ln in plan.synthetic_header().splitlines(keepends=True)] + list(header)
+    pre = plan.before(header, ctx)
     numbers = [0] * len(pre)
     fed = list(pre)
     # the other lines are counted where they are (no copy of the block without the candidates)
@@ -790,10 +915,5 @@ def blocks_with_headers(plan: Plan, blocks: Iterable[tuple[int, bytes]]
 
 
 def _after_headers(plan: Plan, header: list[bytes], block: bytes) -> list[bytes]:
-    """The header lines in force after ``block``, given ``header`` before it: the latest set."""
-    more = plan.header_lines(block)
-    if not more:
-        return header
-    header = header + [h if h.endswith(b"\n") else h + b"\n" for h in more]
-    last = max((i for i, h in enumerate(header) if h.startswith(b"#separator")), default=0)
-    return header[last:]
+    """The header lines in force after ``block``, given ``header`` before it."""
+    return plan.after_headers(header, block)
