@@ -9,6 +9,7 @@ Unicode forms, JSON escapes and near-miss neighbours.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 import os
@@ -731,3 +732,49 @@ def test_line_longer_than_max_line_bytes_is_skipped_in_blocks_too(tmp_path: Path
     assert key(fast) == key(slow)
     assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in slow.inputs]
     assert any("line 21" in d and "max_line_bytes" in d for d in fast.inputs[0].deviations)
+
+
+def software_csv(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int) -> None:
+    """An installed-software CSV export (Intune-like columns) built from the product names and
+    publishers of every signature with random case, separators, Unicode forms and near misses,
+    and rows of other shapes: mobile rows (a platform or a bundle id), rows without a name, a
+    quoted cell holding a newline, the delimiter or quotes, a short row, blank rows, hostile asset
+    names."""
+    names = values.get("product-name", []) + values.get("app-name", []) + NEAR_MISSES + ["Firefox", "7-Zip"]
+    pubs = values.get("publisher", []) + ["Mozilla", "Igor Pavlov", "Zoom Video Communications, Inc."]
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["Device name", "Application Name", "Publisher", "Version", "Platform", "Bundle ID"])
+        for i in range(rows):
+            name = variant(rnd.choice(names), rnd) if rnd.random() < 0.5 else rnd.choice(["Firefox", "Notepad++"])
+            pub = variant(rnd.choice(pubs), rnd) if rnd.random() < 0.5 else "Mozilla"
+            host = rnd.choice(["pc-1", "pc-2", "phone-1", " pc-3 ", "", "x\x00y", "NONE"])
+            platform = rnd.choice(["Windows", "Windows", "iOS", "Android", ""])
+            bundle = rnd.choice(["", "", "", "com.example.app", "com.huawei.hwid"])
+            r = rnd.random()
+            if r < 0.05:
+                name, bundle = "", ""
+            elif r < 0.08:
+                name = name + "\nsecond line, \"quoted\""
+            row = [host, name, pub, f"{i % 9}.0", platform, bundle]
+            if rnd.random() < 0.03:
+                row = row[:3]
+            if rnd.random() < 0.02:
+                row = ["", "", "", "", "", ""]
+            w.writerow(row)
+
+
+def test_generated_software_csv_fast_equals_slow(tmp_path: Path, registry: Registry) -> None:
+    """A row the prefilter rules out is counted for the asset and evidence class its observation
+    would have had; the same detections, counts and coverage as with every row read."""
+    rnd = random.Random(17)
+    values = signature_values(registry)
+    path = tmp_path / "software.csv"
+    software_csv(path, values, rnd, 600)
+    fast = scan(registry, [str(path)])
+    slow = scan(registry, [str(path)], fast=False)
+    assert fast.inputs[0].format == "software-csv"
+    assert len(fast.detections) > 20
+    assert key(fast) == key(slow)
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in slow.inputs]
+    assert {"pc-1", "phone-1"} <= set(fast.inputs[0].assets)

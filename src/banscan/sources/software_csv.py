@@ -13,7 +13,9 @@ from a mobile-device export are MOBILE; others INSTALLED.  AppX entries with an 
 publisher (``CN=..., O=Microsoft Corporation``) get the organisation as publisher and
 ecosystem ``appx``.
 
-Streamed with the csv module.  Lines are decoded as UTF-8 (BOM removed); a line that is not
+Streamed with the csv module.  A row that ``ctx.prefilter`` rules out (its cells joined by tabs) is
+counted for its asset and evidence class without building its observation.  Lines are decoded as
+UTF-8 (BOM removed); a line that is not
 UTF-8 is decoded as Windows-1252 and noted as a deviation.  UTF-16 exports (BOM) are decoded
 as such.  Locator: ``line N``, the physical line where the record starts.
 """
@@ -157,6 +159,7 @@ class SoftwareCsvSource:
             yield Problem(ctx.loc("line 1"), "header names no software columns", fatal=True)
             return
         delim, lay = det
+        prefilter = ctx.prefilter
         reader = csv.reader(lines, delimiter=delim)
         start = 2
         while True:
@@ -176,7 +179,24 @@ class SoftwareCsvSource:
                 continue
             if len(row) != lay.width:
                 ctx.deviation("some rows do not have as many cells as the header")
+            if prefilter is not None and not prefilter("\t".join(row)) and self._skipped(row, lay, ctx):
+                continue
             yield from self._row(row, lay, where, ctx)
+
+    @staticmethod
+    def _skipped(row: list[str], lay: _Layout, ctx: ReadContext) -> bool:
+        """Count a row the prefilter rules out (no signature can match any of its cells) as
+        :meth:`_row` counts its observation, for the same asset and evidence class; False when
+        :meth:`_row` must read it (a row without a software name is reported)."""
+        def cell(i: int | None) -> str:
+            return s(row[i]) if i is not None and i < len(row) else ""
+
+        name, bundle = cell(lay.name), cell(lay.bundle)
+        if not name and not bundle:
+            return False
+        mobile = lay.mobile_export or bool(bundle) or cell(lay.platform).lower().startswith(MOBILE_PLATFORMS)
+        ctx.skipped(cell(lay.asset) or ctx.asset, EvidenceClass.MOBILE if mobile else EvidenceClass.INSTALLED)
+        return True
 
     def _row(self, row: list[str], lay: _Layout, where: str, ctx: ReadContext) -> Iterator[Observation | Problem]:
         def cell(i: int | None) -> str:
