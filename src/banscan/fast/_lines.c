@@ -926,27 +926,104 @@ static int addrs_add(Addrs *t, const char *p, Py_ssize_t n) {
     return 0;
 }
 
-static PyObject *dns_clients(PyObject *self, PyObject *args) {
-    Py_buffer buf;
-    PyObject *skiplist = Py_None;
-    Skip k;
-    Spans seen; /* (the addresses too long for an Addr) */
+/* The distinct values a line scan collects (client addresses, an asset column's values): an Addr
+   each, a Spans entry for one too long for an Addr, a flag for the empty one; the value of the line
+   before is not looked up again (rows of one host usually follow each other). */
+typedef struct {
     Addrs addrs;
-    if (!PyArg_ParseTuple(args, "y*|O", &buf, &skiplist))
-        return NULL;
-    if (skip_init(&k, skiplist) < 0 || spans_init(&seen) < 0) {
-        PyBuffer_Release(&buf);
-        return NULL;
+    Spans long_ones;
+    int empty;
+    const char *last;
+    Py_ssize_t last_len;
+} Values;
+
+static int values_init(Values *v) {
+    if (spans_init(&v->long_ones) < 0)
+        return -1;
+    if (addrs_init(&v->addrs) < 0) {
+        spans_free(&v->long_ones);
+        return -1;
     }
-    if (addrs_init(&addrs) < 0) {
-        spans_free(&seen);
-        PyBuffer_Release(&buf);
-        return NULL;
+    v->empty = 0;
+    v->last = NULL;
+    v->last_len = -1;
+    return 0;
+}
+
+static void values_free(Values *v) {
+    PyMem_Free(v->addrs.ents);
+    spans_free(&v->long_ones);
+}
+
+/* add [p, p + n): 0, or -1 (memory error set) */
+static int values_add(Values *v, const char *p, Py_ssize_t n) {
+    if (n == 0) {
+        v->empty = 1;
+        return 0;
     }
-    const char *start = buf.buf, *p = start, *end = p + buf.len, *ln, *e;
+    if (v->last != NULL && v->last_len == n && memcmp(v->last, p, (size_t)n) == 0)
+        return 0;
+    if ((n <= ADDR_MAX ? addrs_add(&v->addrs, p, n) : spans_add(&v->long_ones, p, n)) < 0)
+        return -1;
+    v->last = p;
+    v->last_len = n;
+    return 0;
+}
+
+static int set_add_bytes(PyObject *set, const char *p, Py_ssize_t n) {
+    PyObject *b = PyBytes_FromStringAndSize(p, n);
+    if (b == NULL || PySet_Add(set, b) < 0) {
+        Py_XDECREF(b);
+        return -1;
+    }
+    Py_DECREF(b);
+    return 0;
+}
+
+/* the values as a set of bytes (a new reference), or NULL */
+static PyObject *values_set(Values *v) {
+    PyObject *set = PySet_New(NULL);
+    if (set == NULL)
+        return NULL;
+    if (v->empty && set_add_bytes(set, "", 0) < 0)
+        goto fail;
+    for (Py_ssize_t i = 0; i < v->long_ones.used; i++)
+        if (set_add_bytes(set, v->long_ones.ents[i].p, v->long_ones.ents[i].n) < 0)
+            goto fail;
+    for (Py_ssize_t i = 0; i < v->addrs.cap; i++)
+        if (v->addrs.ents[i].n && set_add_bytes(set, v->addrs.ents[i].key, v->addrs.ents[i].n) < 0)
+            goto fail;
+    return set;
+fail:
+    Py_DECREF(set);
+    return NULL;
+}
+
+static int append_offset(PyObject *list, Py_ssize_t off) {
+    PyObject *o = PyLong_FromSsize_t(off);
+    if (o == NULL || PyList_Append(list, o) < 0) {
+        Py_XDECREF(o);
+        return -1;
+    }
+    Py_DECREF(o);
+    return 0;
+}
+
+/* A line judge of judged_lines: 0 when the line is counted (with its value in [*v, *ve), or *v
+   NULL for none), 1 when it is left to the reader, 2 when it is blank (neither), -1 when the block
+   is not judged at all (judged_lines gives None). */
+typedef int (*Judge)(const char *ln, const char *e, const void *arg, const char **v, const char **ve);
+
+/* (lines counted, set of their values, [start offsets of the lines left to the reader]) of the lines
+   of `buf` but those of `skiplist`, each without its trailing carriage returns, as `judge` judges
+   them; None, or NULL on error */
+static PyObject *judged_lines(Py_buffer *buf, PyObject *skiplist, Judge judge, const void *arg) {
+    Skip k;
+    Values found;
+    if (skip_init(&k, skiplist) < 0 || values_init(&found) < 0)
+        return NULL;
+    const char *start = buf->buf, *p = start, *end = p + buf->len, *ln, *e;
     Py_ssize_t lines = 0;
-    const char *last = NULL;
-    Py_ssize_t last_len = -1;
     PyObject *res = NULL, *values = NULL, *more = PyList_New(0);
     int got;
     if (more == NULL)
@@ -954,60 +1031,55 @@ static PyObject *dns_clients(PyObject *self, PyObject *args) {
     while ((got = next_line(&k, start, &p, end, &ln, &e)) != 0) {
         if (got < 0)
             goto done;
-        const char *line = ln;
+        const char *line = ln, *v = NULL, *ve = NULL;
         while (e > ln && e[-1] == '\r')
             e--;
-        if (!printable(ln, e)) {
+        int kind = judge(ln, e, arg, &v, &ve);
+        if (kind < 0) {
             res = Py_None;
             Py_INCREF(res);
             goto done;
         }
-        if (skip_blank(ln, e) == e)
-            continue; /* blank */
-        const char *ip, *ip_end;
-        int kind = dns_line(ln, e, &ip, &ip_end);
-        if (kind == 2) {
-            PyObject *off = PyLong_FromSsize_t(line - start);
-            if (off == NULL || PyList_Append(more, off) < 0) {
-                Py_XDECREF(off);
-                goto done;
-            }
-            Py_DECREF(off);
+        if (kind == 1 && append_offset(more, line - start) < 0)
+            goto done;
+        if (kind != 0)
             continue;
-        }
         lines++;
-        if (kind == 0)
-            continue;
-        if (last != NULL && last_len == ip_end - ip && memcmp(last, ip, (size_t)last_len) == 0)
-            continue; /* the client of the line before */
-        if ((ip_end - ip <= ADDR_MAX ? addrs_add(&addrs, ip, ip_end - ip) : spans_add(&seen, ip, ip_end - ip)) < 0)
+        if (v != NULL && values_add(&found, v, ve - v) < 0)
             goto done;
-        last = ip;
-        last_len = ip_end - ip;
     }
-    values = PySet_New(NULL);
-    if (values == NULL)
-        goto done;
-    for (Py_ssize_t i = 0; i < seen.used + addrs.cap; i++) {
-        PyObject *v;
-        if (i < seen.used)
-            v = PyBytes_FromStringAndSize(seen.ents[i].p, seen.ents[i].n);
-        else if (addrs.ents[i - seen.used].n)
-            v = PyBytes_FromStringAndSize(addrs.ents[i - seen.used].key, addrs.ents[i - seen.used].n);
-        else
-            continue;
-        if (v == NULL || PySet_Add(values, v) < 0) {
-            Py_XDECREF(v);
-            goto done;
-        }
-        Py_DECREF(v);
-    }
-    res = Py_BuildValue("(nOO)", lines, values, more);
+    values = values_set(&found);
+    if (values != NULL)
+        res = Py_BuildValue("(nOO)", lines, values, more);
 done:
     Py_XDECREF(values);
     Py_XDECREF(more);
-    PyMem_Free(addrs.ents);
-    spans_free(&seen);
+    values_free(&found);
+    return res;
+}
+
+static int dns_judge(const char *ln, const char *e, const void *arg, const char **v, const char **ve) {
+    if (!printable(ln, e))
+        return -1;
+    if (skip_blank(ln, e) == e)
+        return 2;
+    const char *ip, *ip_end;
+    int kind = dns_line(ln, e, &ip, &ip_end);
+    if (kind == 2)
+        return 1;
+    if (kind == 1) {
+        *v = ip;
+        *ve = ip_end;
+    }
+    return 0;
+}
+
+static PyObject *dns_clients(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *skiplist = Py_None;
+    if (!PyArg_ParseTuple(args, "y*|O", &buf, &skiplist))
+        return NULL;
+    PyObject *res = judged_lines(&buf, skiplist, dns_judge, NULL);
     PyBuffer_Release(&buf);
     return res;
 }
@@ -1128,103 +1200,39 @@ static int json_flat_object(const char *p, const char *e, const char *col, size_
     }
 }
 
+typedef struct {
+    const char *col;
+    size_t ncol;
+} Column;
+
+static int zeek_json_judge(const char *ln, const char *e, const void *arg, const char **v, const char **ve) {
+    const Column *c = arg;
+    int plain = printable(ln, e);
+    if (plain && skip_blank(ln, e) == e)
+        return 2;
+    if (!plain || !json_flat_object(ln, e, c->col, c->ncol, v, ve))
+        return 1;
+    if (*v == NULL)
+        *v = *ve = ln; /* (no value: the empty one) */
+    return 0;
+}
+
 static PyObject *zeek_json(PyObject *self, PyObject *args) {
     Py_buffer buf;
     PyObject *skiplist = Py_None, *colobj = Py_None;
-    Skip k;
-    Addrs addrs;
-    Spans seen; /* (the values too long for an Addr) */
     if (!PyArg_ParseTuple(args, "y*|OO", &buf, &skiplist, &colobj))
         return NULL;
-    const char *col = NULL;
-    Py_ssize_t ncol = 0;
+    Column c = {NULL, 0};
     if (colobj != Py_None) {
         if (!PyBytes_Check(colobj)) {
             PyBuffer_Release(&buf);
             PyErr_SetString(PyExc_TypeError, "col: bytes or None");
             return NULL;
         }
-        col = PyBytes_AS_STRING(colobj);
-        ncol = PyBytes_GET_SIZE(colobj);
+        c.col = PyBytes_AS_STRING(colobj);
+        c.ncol = (size_t)PyBytes_GET_SIZE(colobj);
     }
-    if (skip_init(&k, skiplist) < 0 || spans_init(&seen) < 0) {
-        PyBuffer_Release(&buf);
-        return NULL;
-    }
-    if (addrs_init(&addrs) < 0) {
-        spans_free(&seen);
-        PyBuffer_Release(&buf);
-        return NULL;
-    }
-    const char *start = buf.buf, *p = start, *end = p + buf.len, *ln, *e;
-    Py_ssize_t lines = 0;
-    const char *last = NULL;
-    Py_ssize_t last_len = -1;
-    PyObject *res = NULL, *values = NULL, *more = PyList_New(0);
-    int got, empty = 0;
-    if (more == NULL)
-        goto done;
-    while ((got = next_line(&k, start, &p, end, &ln, &e)) != 0) {
-        if (got < 0)
-            goto done;
-        const char *line = ln, *v, *ve;
-        while (e > ln && e[-1] == '\r')
-            e--;
-        int plain = printable(ln, e);
-        if (plain && skip_blank(ln, e) == e)
-            continue; /* blank */
-        if (!plain || !json_flat_object(ln, e, col, (size_t)ncol, &v, &ve)) {
-            PyObject *off = PyLong_FromSsize_t(line - start);
-            if (off == NULL || PyList_Append(more, off) < 0) {
-                Py_XDECREF(off);
-                goto done;
-            }
-            Py_DECREF(off);
-            continue;
-        }
-        lines++;
-        if (v == NULL || v == ve) {
-            empty = 1; /* (no value, or an empty one) */
-            continue;
-        }
-        if (last != NULL && last_len == ve - v && memcmp(last, v, (size_t)last_len) == 0)
-            continue; /* the value of the line before */
-        if ((ve - v <= ADDR_MAX ? addrs_add(&addrs, v, ve - v) : spans_add(&seen, v, ve - v)) < 0)
-            goto done;
-        last = v;
-        last_len = ve - v;
-    }
-    values = PySet_New(NULL);
-    if (values == NULL)
-        goto done;
-    if (empty) {
-        PyObject *val = PyBytes_FromStringAndSize("", 0);
-        if (val == NULL || PySet_Add(values, val) < 0) {
-            Py_XDECREF(val);
-            goto done;
-        }
-        Py_DECREF(val);
-    }
-    for (Py_ssize_t i = 0; i < seen.used + addrs.cap; i++) {
-        PyObject *val;
-        if (i < seen.used)
-            val = PyBytes_FromStringAndSize(seen.ents[i].p, seen.ents[i].n);
-        else if (addrs.ents[i - seen.used].n)
-            val = PyBytes_FromStringAndSize(addrs.ents[i - seen.used].key, addrs.ents[i - seen.used].n);
-        else
-            continue;
-        if (val == NULL || PySet_Add(values, val) < 0) {
-            Py_XDECREF(val);
-            goto done;
-        }
-        Py_DECREF(val);
-    }
-    res = Py_BuildValue("(nOO)", lines, values, more);
-done:
-    Py_XDECREF(values);
-    Py_XDECREF(more);
-    PyMem_Free(addrs.ents);
-    spans_free(&seen);
+    PyObject *res = judged_lines(&buf, skiplist, zeek_json_judge, &c);
     PyBuffer_Release(&buf);
     return res;
 }

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 _OSQ_EVENT = re.compile(rb'\n\{"name":"([^"\\\n]*)","hostIdentifier":"([^"\\\n]*)",')
@@ -150,22 +150,27 @@ def dns_line_py(line: bytes) -> tuple[int, bytes | None]:
     return (2, None) if line.find(b"dnsmasq", d + 1) >= 0 else (0, None)
 
 
+def _lines_but(block: bytes, skip: list[int] | None) -> Iterator[tuple[int, bytes]]:
+    """(start offset, line without its newline and trailing carriage returns) of each line of
+    ``block`` but those starting at the offsets of ``skip``."""
+    skipped = set(skip or ())
+    start = 0
+    for raw in block.split(b"\n"):
+        at, start = start, start + len(raw) + 1
+        if at < len(block) and at not in skipped:  # (after the last newline: no line)
+            yield at, raw.rstrip(b"\r")
+
+
 def dns_clients_py(block: bytes, skip: list[int] | None = None) -> tuple[int, set[bytes], list[int]] | None:
     """For the lines of ``block`` but those starting at the offsets of ``skip``: (the lines
     counted, the set of clients they cover, the start offsets of the lines left to the reader) as
     :func:`dns_line_py` judges them; blank lines (spaces and tabs) are neither counted nor left.
     None when a line (without its trailing carriage returns) holds a byte that is neither a tab
     nor printable ASCII."""
-    skipped = set(skip or ())
     n = 0
     clients: set[bytes] = set()
     more: list[int] = []
-    start = 0
-    for raw in block.split(b"\n"):
-        at, start = start, start + len(raw) + 1
-        if at >= len(block) or at in skipped:
-            continue  # (after the last newline: no line)
-        line = raw.rstrip(b"\r")
+    for at, line in _lines_but(block, skip):
         if not _PRINTABLE.fullmatch(line):
             return None
         if not line.strip(b" \t"):
@@ -209,16 +214,10 @@ def zeek_json_py(block: bytes, skip: list[int] | None = None,
     :func:`zeek_json_line_py` reads, the set of their ``col`` values, the start offsets of the
     others, left to the reader); blank lines (spaces and tabs) are neither counted nor left.
     Trailing carriage returns are dropped first."""
-    skipped = set(skip or ())
     n = 0
     values: set[bytes] = set()
     more: list[int] = []
-    start = 0
-    for raw in block.split(b"\n"):
-        at, start = start, start + len(raw) + 1
-        if at >= len(block) or at in skipped:
-            continue
-        line = raw.rstrip(b"\r")
+    for at, line in _lines_but(block, skip):
         if _PRINTABLE.fullmatch(line) and not line.strip(b" \t"):
             continue
         v = zeek_json_line_py(line, col)
