@@ -283,6 +283,8 @@ def zeek_json_log(path: Path, values: dict[str, list[str]], rnd: random.Random, 
             elif r < 0.06:
                 line = json.dumps({"_path": "unknown", "ts": 1, "query": q} if with_path else {"ts": 1, "x": q},
                                   separators=(",", ":"))
+            elif r < 0.062:
+                line = "#close\t2026-11-23-10-00-00"  # (not JSON: an error, whichever line a block starts with)
             elif r < 0.065 and i > rows // 2:
                 line = json.dumps({**({"_path": "conn"} if with_path else {}), "ts": 1, "id.orig_h": "10.0.0.5",
                                    "conn_state": "SF", "history": "Dd"}, separators=(",", ":"))
@@ -778,3 +780,14 @@ def test_generated_software_csv_fast_equals_slow(tmp_path: Path, registry: Regis
     assert key(fast) == key(slow)
     assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in slow.inputs]
     assert {"pc-1", "phone-1"} <= set(fast.inputs[0].assets)
+
+
+def test_zeek_json_block_starting_with_a_line_that_is_not_json(registry: Registry) -> None:
+    """A block's reader reads JSON whatever its first line (a line starting with "#" is an
+    invalid JSON record, as line by line, not the start of a Zeek TSV header)."""
+    block = (b"#close\t2026\n"
+             b'{"ts":1,"id.orig_h":"10.0.0.1","query":"a.example","qtype_name":"A"}\n'
+             b'{"ts":2,"id.orig_h":"10.0.0.2","query":"b.example","qtype_name":"A"}\n')
+    res = fb.scan_block(by_name("zeek"), fb.ZeekJsonPlan(), Matcher(registry), [b"dns\n"], block, 10, "p", "a")
+    assert [e for e in res.errors if "line 10" in e and "invalid JSON" in e]
+    assert res.observations == 2

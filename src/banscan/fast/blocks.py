@@ -628,7 +628,7 @@ class ZeekJsonPlan(Plan):
 
         kind = self._kind(header)
         ctx.resume = {JSON_KIND: kind} if kind is not None else None
-        return []
+        return [b"\n"]  # (a blank line first: the reader reads JSON whatever the block's first line)
 
     def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
         from banscan.sources import zeek
