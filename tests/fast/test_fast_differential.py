@@ -791,3 +791,27 @@ def test_zeek_json_block_starting_with_a_line_that_is_not_json(registry: Registr
     res = fb.scan_block(by_name("zeek"), fb.ZeekJsonPlan(), Matcher(registry), [b"dns\n"], block, 10, "p", "a")
     assert [e for e in res.errors if "line 10" in e and "invalid JSON" in e]
     assert res.observations == 2
+
+
+def test_pure_python_twins_scan_as_the_c_extension(tmp_path: Path, registry: Registry,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without the C extension (BANSCAN_PURE_PYTHON=1, or no compiler) every block-scanned form
+    gives the same report as with it: the Python twins are wired in where the scans are called."""
+    from banscan.fast import lines
+
+    rnd = random.Random(23)
+    values = signature_values(registry)
+    paths = [tmp_path / n for n in ("osq.log", "dns.log", "queries.log", "dns.json", "dns-path.json")]
+    osquery_log(paths[0], values, rnd, 200)
+    zeek_dns_log(paths[1], values, rnd, 200)
+    dns_query_log(paths[2], values, rnd, 200)
+    zeek_json_log(paths[3], values, rnd, 200, with_path=False)
+    zeek_json_log(paths[4], values, rnd, 200, with_path=True)
+    native = scan(registry, [str(p) for p in paths])
+    for name in ("newlines", "long_lines", "osquery_events", "tsv_column", "dns_clients", "zeek_json"):
+        monkeypatch.setattr(lines, name, getattr(lines, name + "_py"))
+    monkeypatch.setattr(lines, "occurrences", bytes.count)
+    monkeypatch.setattr(lines, "_C", None)
+    pure = scan(registry, [str(p) for p in paths])
+    assert key(pure) == key(native) and len(native.detections) > 50
+    assert [i.to_dict() for i in pure.inputs] == [i.to_dict() for i in native.inputs]
