@@ -188,19 +188,16 @@ class SoftwareCsvSource:
         """Count a row the prefilter rules out (no signature can match any of its cells) as
         :meth:`_row` counts its observation, for the same asset and evidence class; False when
         :meth:`_row` must read it (a row without a software name is reported)."""
-        def cell(i: int | None) -> str:
-            return s(row[i]) if i is not None and i < len(row) else ""
-
-        name, bundle = cell(lay.name), cell(lay.bundle)
-        if not name and not bundle:
+        bundle = _cell(row, lay.bundle)
+        if not _cell(row, lay.name) and not bundle:
             return False
-        mobile = lay.mobile_export or bool(bundle) or cell(lay.platform).lower().startswith(MOBILE_PLATFORMS)
-        ctx.skipped(cell(lay.asset) or ctx.asset, EvidenceClass.MOBILE if mobile else EvidenceClass.INSTALLED)
+        mobile = _mobile(lay, bundle, _cell(row, lay.platform).lower())
+        ctx.skipped(_cell(row, lay.asset) or ctx.asset, _EC[mobile])
         return True
 
     def _row(self, row: list[str], lay: _Layout, where: str, ctx: ReadContext) -> Iterator[Observation | Problem]:
         def cell(i: int | None) -> str:
-            return s(row[i]) if i is not None and i < len(row) else ""
+            return _cell(row, i)
 
         name, pub, bundle = cell(lay.name), cell(lay.publisher), cell(lay.bundle)
         platform = cell(lay.platform).lower()
@@ -215,7 +212,7 @@ class SoftwareCsvSource:
                 fields[F.PACKAGE] = name
         else:
             put(fields, F.PUBLISHER, pub)
-        mobile = lay.mobile_export or bool(bundle) or platform.startswith(MOBILE_PLATFORMS)
+        mobile = _mobile(lay, bundle, platform)
         if not bundle and platform.startswith(MOBILE_PLATFORMS) and _REVERSE_DNS.match(name):
             bundle = name
         put(fields, F.BUNDLE_ID, bundle)
@@ -226,8 +223,21 @@ class SoftwareCsvSource:
                 yield Problem(ctx.loc(where), "row has no software name")
             return
         asset = cell(lay.asset) or ctx.asset
-        ec = EvidenceClass.MOBILE if mobile else EvidenceClass.INSTALLED
-        yield Observation("app" if mobile else "software", asset, fields, ctx.loc(where), ec)
+        yield Observation("app" if mobile else "software", asset, fields, ctx.loc(where), _EC[mobile])
+
+
+def _cell(row: list[str], i: int | None) -> str:
+    """Cell ``i`` of ``row``, cleaned; '' when the row has no such cell."""
+    return s(row[i]) if i is not None and i < len(row) else ""
+
+
+def _mobile(lay: _Layout, bundle: str, platform: str) -> bool:
+    """A row of a mobile app: from a mobile-device export, with a bundle id, or on a mobile
+    platform (``platform`` lower-cased)."""
+    return lay.mobile_export or bool(bundle) or platform.startswith(MOBILE_PLATFORMS)
+
+
+_EC = {True: EvidenceClass.MOBILE, False: EvidenceClass.INSTALLED}  # by _mobile
 
 
 def _detect(header: str) -> tuple[str, _Layout] | None:
