@@ -19,6 +19,7 @@ never counted without being read: their format's rule sends them all to the read
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -325,6 +326,7 @@ class Plan:
     """How one line-oriented format is block-scanned."""
 
     name = ""
+    limits = Limits()  # the scanner's (plan_for sets them): a line longer than max_line_bytes is not read
 
     def accepts(self, head: bytes) -> bool:
         return False
@@ -504,8 +506,6 @@ _PROBED = frozenset({"dns"})
 
 
 def _zeek_fields(header: list[bytes]) -> frozenset[str] | None:
-    from banscan.sources import zeek
-
     state = _zeek_state(header)
     if state is None or state[0] not in _PROBED:
         return None
@@ -516,9 +516,17 @@ def _zeek_fields(header: list[bytes]) -> frozenset[str] | None:
             columns = h.split("\t")[1:]
     if not columns:
         return None
+    return _handler_fields(state[0], tuple(columns))
+
+
+@functools.lru_cache(maxsize=64)
+def _handler_fields(kind: str, columns: tuple[str, ...]) -> frozenset[str]:
+    """Every field the Zeek reader's handler of ``kind`` gives a record with ``columns`` all set."""
+    from banscan.sources import zeek
+
     probe = ReadContext(path="", asset="probe")
     out: set[str] = set()
-    for _kind, _asset, fields, _ec in zeek.HANDLERS[state[0]]({c: "x" for c in columns}, probe):
+    for _kind, _asset, fields, _ec in zeek.HANDLERS[kind]({c: "x" for c in columns}, probe):
         out.update(fields)
     return frozenset(out)
 
@@ -571,9 +579,6 @@ class ZeekJsonPlan(Plan):
     name = "zeek-json"
     has_headers = True
 
-    def __init__(self) -> None:
-        self.limits = Limits()  # (the scanner's: a line longer than max_line_bytes is not read)
-
     def accepts(self, head: bytes) -> bool:
         for raw in head.split(b"\n"):
             s = raw.strip()
@@ -593,20 +598,31 @@ class ZeekJsonPlan(Plan):
         found = _PATH_VALUE.findall(block)
         return len(found) == n and set(found) == {kind.encode("ascii")}
 
-    def after_headers(self, header: list[bytes], block: bytes) -> list[bytes]:
+    def _kinds(self, block: bytes, kind: str | None) -> Iterator[tuple[int, str | None]]:
+        """(start offset, kind in force after it) of each line of ``block`` that may change the
+        kind in force, ``kind`` before the block: with no kind yet, every line; then those that
+        name a ``_path`` (a line longer than max_line_bytes, which the reader skips, changes nothing)."""
         from banscan.sources.zeek import json_kind_after
 
-        kind = self._kind(header)
-        if kind is not None and self._one_kind(block, kind):
-            return header
-        # the lines that may change it: with no kind yet, every line until one sets it; then those
-        # that name a _path
         kinds: dict[str, str | None] = {}
-        cap = self.limits.max_line_bytes
+        at = 0
         for raw in block.split(b"\n"):
-            if len(raw) > cap or (kind is not None and _PATH_KEY not in raw):
+            start, at = at, at + len(raw) + 1
+            if start >= len(block):
+                return  # (after the last newline: no line)
+            if kind is not None and _PATH_KEY not in raw:
                 continue
-            kind = json_kind_after(raw, kind, kinds)
+            if len(raw) <= self.limits.max_line_bytes:
+                kind = json_kind_after(raw, kind, kinds)
+            yield start, kind
+
+    def after_headers(self, header: list[bytes], block: bytes) -> list[bytes]:
+        before = self._kind(header)
+        if before is not None and self._one_kind(block, before):
+            return header
+        kind = before
+        for _start, after in self._kinds(block, before):
+            kind = after
         return [kind.encode("ascii") + b"\n"] if kind is not None else []
 
     def fields(self, header: list[bytes]) -> frozenset[str] | None:
@@ -617,11 +633,7 @@ class ZeekJsonPlan(Plan):
         kind = self._kind(header)
         if kind not in _PROBED:
             return None
-        probe = ReadContext(path="", asset="probe")
-        out: set[str] = set()
-        for _kind, _asset, fields, _ec in zeek.HANDLERS[kind]({c: "x" for c in zeek._NEEDED[kind]}, probe):
-            out.update(fields)
-        return frozenset(out)
+        return _handler_fields(kind, tuple(sorted(zeek._NEEDED[kind])))
 
     def before(self, header: list[bytes], ctx: ReadContext) -> list[bytes]:
         from banscan.sources.zeek import JSON_KIND
@@ -636,15 +648,12 @@ class ZeekJsonPlan(Plan):
         kind = self._kind(header)
         cut = 0
         if kind is None:  # (the first block) the lines until one sets the kind are read
-            kinds: dict[str, str | None] = {}
-            while cut < len(block) and kind is None:
-                e = block.find(b"\n", cut)
-                e = len(block) if e < 0 else e + 1
-                raw = block[cut:e].rstrip(b"\n")
-                if len(raw) <= self.limits.max_line_bytes:
-                    kind = zeek.json_kind_after(raw, None, kinds)
-                ctx.read_also.append(cut)
-                cut = e
+            for start, kind in self._kinds(block, None):
+                ctx.read_also.append(start)
+                if kind is not None:
+                    break
+            if ctx.read_also:
+                cut = block.find(b"\n", ctx.read_also[-1]) + 1 or len(block)
         rest = block[cut:] if cut else block
         if kind is None or kind not in zeek._PREFILTERED or not self._one_kind(rest, kind):
             ctx.read_also.clear()
@@ -694,7 +703,7 @@ _FOR_SOURCE: dict[str, tuple[type[Plan], ...]] = {"osquery": (OsqueryPlan,), "ze
 def plan_for(source: Source, head: bytes, limits: Limits | None = None) -> Plan | None:
     for cls in _FOR_SOURCE.get(source.name, ()):
         plan = cls()
-        if limits is not None and isinstance(plan, ZeekJsonPlan):
+        if limits is not None:
             plan.limits = limits
         try:
             if plan.accepts(head):
