@@ -696,12 +696,13 @@ def test_zeek_json_blocks_count_the_records_no_prefilter_lets_through(tmp_path: 
     assert isinstance(plan, fb.ZeekJsonPlan)
     header: list[bytes] = []
     candidates = rows = 0
-    for first, block in fb.iter_blocks(open(log, "rb")):  # noqa: SIM115 - read to its end below
-        res = fb.scan_block(by_name("zeek"), plan, matcher, header, block, first, str(log), "sensor")
-        if header:
-            candidates += res.candidates
-            rows += block.count(b"\n")
-        header = plan.after_headers(header, block)
+    with log.open("rb") as fh:
+        for first, block in fb.iter_blocks(fh):
+            res = fb.scan_block(by_name("zeek"), plan, matcher, header, block, first, str(log), "sensor")
+            if header:
+                candidates += res.candidates
+                rows += block.count(b"\n")
+            header = plan.after_headers(header, block)
     assert header in ([b"dns\n"], [b"conn\n"])
     assert 0 < candidates < rows / 2
 

@@ -273,4 +273,6 @@ def zeek_json_line(line: bytes, col: bytes | None) -> bytes | None:
         return zeek_json_line_py(line, col)
     n, values, _more = _C.zeek_json(line, None, col)
     return next(iter(values)) if n else None
+
+
 NATIVE = _C is not None

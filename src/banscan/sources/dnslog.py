@@ -94,4 +94,5 @@ def _query(text: str | bytes, patterns: tuple[Any, Any]) -> tuple[str, str, str]
         return got[0].decode("ascii"), got[1].decode("ascii"), got[2].decode("ascii")
     return got[0], got[1], got[2]
 
+
 SOURCE = DnsQueryLogSource()
