@@ -322,3 +322,94 @@ def test_spans_are_the_blocks_places(pieces: list[bytes], size: int) -> None:
     for (line, block), (first, at, n, (head, tail)) in zip(blocks, spans, strict=True):
         assert (first, data[at:at + n]) == (line, block)
         assert (head, tail) == (block[:fb.EDGE], block[-fb.EDGE:])
+
+
+# CSV exports: pieces of cells as exports and hostile hands write them (quotes doubled and stray,
+# carriage returns, Unicode spaces, letters that upper-case to NOASSERTION, bytes that are not UTF-8)
+CSV_PIECES = [b"a", b"Zte", b" ", b"\t", b",", b";", b'"', b'""', b"\r", b"\n", b"\xc2\xa0", b"\xe3\x80\x80",
+              b"\xe2\x80\xa8", b"\xc2\x85", b"\xe2\x80\x8b", b"\xd0\x9f", b"\xc3\x9f", b"\xc5\xbf", b"\xc4\xb1",
+              b"\xef\xac\x85", b"NOA", b"ERTION", b"S", b"none", b"NoAssertion", b"ios", b"Android", b"\x00", b"\x1c",
+              b"\x7f", b"\xff", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf0\x9f\x98\x80"]
+csv_block = st.lists(st.sampled_from(CSV_PIECES), max_size=40).map(b"".join)
+csv_layout = st.tuples(st.sampled_from([b",", b";", b"\t"]), st.integers(1, 5), st.integers(-1, 4), st.integers(-1, 4),
+                       st.integers(-1, 4), st.integers(-1, 4), st.booleans())
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, csv_layout, st.lists(st.booleans(), max_size=8))
+def test_csv_rows_native_equals_python(block: bytes, layout: tuple[bytes, int, int, int, int, int, bool],
+                                       pick: list[bool]) -> None:
+    skip = _skip(block, pick)
+    assert native.csv_rows(block, skip, *layout) == lines.csv_rows_py(block, skip, *layout)
+    assert native.csv_rows(block, [], *layout) == lines.csv_rows_py(block, [], *layout)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, st.sampled_from([b",", b";", b"\t"]), st.integers(0, 3))
+def test_csv_open_line_native_equals_python(block: bytes, delim: bytes, nth: int) -> None:
+    starts = [0] + [i + 1 for i, c in enumerate(block) if c == 0x0A and i + 1 < len(block)]
+    start = starts[min(nth, len(starts) - 1)]
+    assert native.csv_open_line(block, delim, start) == lines.csv_open_line_py(block, delim, start)
+
+
+def _csv_records(block: bytes, delim: bytes) -> list[int]:
+    """How many of the lines of ``block`` each record takes, as Python's csv module reads them."""
+    import csv
+
+    reader = csv.reader(iter([x.decode("utf-8", errors="replace") for x in _file_lines(block)]),
+                        delimiter=delim.decode())
+    out, before = [], 0
+    while True:
+        try:
+            next(reader)
+        except csv.Error:
+            pass
+        except StopIteration:
+            return out
+        out.append(reader.line_num - before)
+        before = reader.line_num
+
+
+def _file_lines(b: bytes) -> list[bytes]:
+    from banscan.fast.blocks import file_lines
+
+    return file_lines(b)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, st.sampled_from([b",", b";", b"\t"]))
+def test_csv_open_line_agrees_with_the_csv_module(block: bytes, delim: bytes) -> None:
+    """Before the line csv_open_line gives, every line is a record of its own to the csv module;
+    that line's record goes on in the next line."""
+    block += b"\n"
+    k = lines.csv_open_line_py(block, delim)
+    takes = _csv_records(block, delim)
+    before = block.count(b"\n", 0, k) if k >= 0 else block.count(b"\n")
+    assert takes[:before] == [1] * before
+    if k >= 0 and before + 1 < len(_file_lines(block)):
+        assert takes[before] > 1
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, csv_layout)
+def test_csv_rows_count_a_line_as_the_reader_reads_it(block: bytes, layout: tuple[bytes, int, int, int, int, int, bool]
+                                                       ) -> None:
+    """A line counted is one record of ``width`` cells to the csv module, with a software name or
+    bundle id and the asset cell given, cleaned as the reader cleans it."""
+    import csv
+
+    from banscan.sources._common import s
+
+    delim, width, name, bundle, platform, asset, mobile_export = layout
+    block = block.replace(b"\n", b"") + b"\n"  # one line
+    n, values, more = lines.csv_rows_py(block, [], *layout)
+    if not n:
+        return
+    row = next(csv.reader([block.decode("utf-8")], delimiter=delim.decode()))
+
+    def cell(i: int) -> str:  # (as the reader's _cell: a column past the row's end is empty)
+        return s(row[i]) if 0 <= i < len(row) else ""
+
+    assert len(row) == width
+    assert cell(name) or cell(bundle)
+    assert values == {cell(asset).encode()}

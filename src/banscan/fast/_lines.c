@@ -1258,6 +1258,300 @@ static PyObject *occurrences(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(c);
 }
 
+/* CSV exports (banscan/sources/software_csv.py, read with Python's csv module, excel dialect with
+   the delimiter `delim`).  The csv module's states within a physical line: a field's start, an
+   unquoted field, a quoted field, a quote in a quoted field, and after a carriage return (where
+   any byte but a newline or carriage return is an error: the rest of the line is dropped). */
+enum { CSV_START, CSV_FIELD, CSV_QUOTED, CSV_QUOTE_IN_QUOTED, CSV_CRNL, CSV_ERROR };
+
+static int csv_step(int st, char c, char delim) {
+    switch (st) {
+    case CSV_START:
+        return c == '"' ? CSV_QUOTED : c == delim ? CSV_START : c == '\r' ? CSV_CRNL : CSV_FIELD;
+    case CSV_FIELD:
+        return c == delim ? CSV_START : c == '\r' ? CSV_CRNL : CSV_FIELD;
+    case CSV_QUOTED:
+        return c == '"' ? CSV_QUOTE_IN_QUOTED : CSV_QUOTED;
+    case CSV_QUOTE_IN_QUOTED:
+        return c == '"' ? CSV_QUOTED : c == delim ? CSV_START : c == '\r' ? CSV_CRNL : CSV_FIELD;
+    case CSV_CRNL:
+        return c == '\r' ? CSV_CRNL : CSV_ERROR;
+    }
+    return CSV_ERROR;
+}
+
+/* csv_open_line(b, delim, start=0): the start offset of the first line of b[start:] (start at a
+   line's start) that ends with its newline inside a quoted field, the state at each line's start
+   being a record's start; -1 when there is none.  Where a line holds no quote, no field opens. */
+static PyObject *csv_open_line(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    char delim;
+    Py_ssize_t start = 0;
+    if (!PyArg_ParseTuple(args, "y*c|n", &buf, &delim, &start))
+        return NULL;
+    const char *base = buf.buf, *end = base + buf.len;
+    const char *p = base + (start < 0 ? 0 : start > buf.len ? buf.len : start);
+    Py_ssize_t found = -1;
+    while (p < end) {
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (q == NULL)
+            break;
+        /* the line holding the quote: run from its start */
+        const char *ln = q;
+        while (ln > p && ln[-1] != '\n')
+            ln--;
+        int st = CSV_START;
+        const char *c = ln;
+        for (; c < end && *c != '\n'; c++) {
+            st = csv_step(st, *c, delim);
+            if (st == CSV_ERROR) {
+                c = line_end(c, end);
+                break;
+            }
+        }
+        if (c < end && st == CSV_QUOTED) {
+            found = ln - base;
+            break;
+        }
+        p = (c < end) ? c + 1 : end;
+    }
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(found);
+}
+
+typedef struct {
+    char delim;
+    Py_ssize_t width, name, bundle, platform, asset;
+    int mobile_export;
+} CsvLayout;
+
+/* 1 when the n bytes at p equal the lower-case ASCII `lit`, in any case */
+static int ascii_ieq(const char *p, const char *lit, size_t n) {
+    for (size_t i = 0; i < n; i++) {
+        char c = p[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lit[i])
+            return 0;
+    }
+    return 1;
+}
+
+/* The length of the UTF-8 encoded Unicode space (str.isspace: U+0085, U+00A0, U+1680, U+2000 to
+   U+200A, U+2028, U+2029, U+202F, U+205F, U+3000) of two or three bytes at q, 0 if none */
+static int uspace(const unsigned char *q, Py_ssize_t room) {
+    if (room >= 2 && q[0] == 0xc2 && (q[1] == 0x85 || q[1] == 0xa0))
+        return 2;
+    if (room < 3)
+        return 0;
+    if ((q[0] == 0xe1 && q[1] == 0x9a && q[2] == 0x80) || (q[0] == 0xe3 && q[1] == 0x80 && q[2] == 0x80) ||
+        (q[0] == 0xe2 && q[1] == 0x81 && q[2] == 0x9f))
+        return 3;
+    if (q[0] == 0xe2 && q[1] == 0x80 && (q[2] <= 0x8a || q[2] == 0xa8 || q[2] == 0xa9 || q[2] == 0xaf))
+        return 3; /* (q[2] is a continuation byte: 0x80 and above) */
+    return 0;
+}
+
+/* [*p, *e) (UTF-8 text without control bytes but tabs) stripped as the reader strips a cell
+   (str.strip: spaces, tabs and the Unicode spaces) */
+static void csv_strip(const char **p, const char **e) {
+    for (;;) {
+        int n = 0;
+        if (*p < *e && is_blank_char(**p))
+            n = 1;
+        else if (*p < *e && (unsigned char)**p >= 0xc2)
+            n = uspace((const unsigned char *)*p, *e - *p);
+        if (!n)
+            break;
+        *p += n;
+    }
+    for (;;) {
+        int n = 0;
+        if (*e > *p && is_blank_char((*e)[-1]))
+            n = 1;
+        else if (*e - *p >= 2 && uspace((const unsigned char *)*e - 2, 2) == 2)
+            n = 2;
+        else if (*e - *p >= 3 && uspace((const unsigned char *)*e - 3, 3) == 3)
+            n = 3;
+        if (!n)
+            break;
+        *e -= n;
+    }
+}
+
+/* a stripped cell [*p, *e) made empty for NOASSERTION or NONE (any case), as the reader cleans the
+   cells it reads */
+static void csv_none(const char **p, const char **e) {
+    Py_ssize_t n = *e - *p;
+    if ((n == 11 && ascii_ieq(*p, "noassertion", 11)) || (n == 4 && ascii_ieq(*p, "none", 4)))
+        *e = *p;
+}
+
+static int csv_starts_with(const char *p, const char *e, const char *lit) {
+    size_t n = strlen(lit);
+    return (size_t)(e - p) >= n && ascii_ieq(p, lit, n);
+}
+
+/* 1 when [p, e) is UTF-8 as Python's strict decoder takes it (no overlong forms, surrogates or
+   code points above U+10FFFF) and holds no control byte but tabs (below 0x20, or 0x7f) */
+static int utf8_text(const char *p, const char *e) {
+    const unsigned char *s = (const unsigned char *)p, *t = (const unsigned char *)e;
+    while (s < t) {
+        unsigned char b = *s;
+        if (b < 0x80) {
+            if ((b < 0x20 && b != '\t') || b == 0x7f)
+                return 0;
+            s++;
+            continue;
+        }
+        int n;
+        unsigned char lo = 0x80, hi = 0xbf; /* the bounds of the second byte */
+        if (b >= 0xc2 && b <= 0xdf)
+            n = 1;
+        else if (b >= 0xe0 && b <= 0xef) {
+            n = 2;
+            if (b == 0xe0)
+                lo = 0xa0;
+            else if (b == 0xed)
+                hi = 0x9f;
+        } else if (b >= 0xf0 && b <= 0xf4) {
+            n = 3;
+            if (b == 0xf0)
+                lo = 0x90;
+            else if (b == 0xf4)
+                hi = 0x8f;
+        } else
+            return 0;
+        if (t - s <= n || s[1] < lo || s[1] > hi)
+            return 0;
+        for (int i = 2; i <= n; i++)
+            if (s[i] < 0x80 || s[i] > 0xbf)
+                return 0;
+        s += n + 1;
+    }
+    return 1;
+}
+
+static int ascii_only(const char *p, const char *e) {
+    for (; p < e; p++)
+        if ((unsigned char)*p > 0x7f)
+            return 0;
+    return 1;
+}
+
+/* 1 when the non-ASCII cell [p, e) may be NOASSERTION to the reader (str.upper: its characters
+   are letters of NOASSERTION, in any case, or ß, ı, ſ, ﬅ, ﬆ, which upper-case to them) */
+static int csv_may_be_none(const char *p, const char *e) {
+    static const char letters[] = "noasertiNOASERTI";
+    while (p < e) {
+        const unsigned char *q = (const unsigned char *)p;
+        if (*q < 0x80 && *q && strchr(letters, *q) != NULL)
+            p++;
+        else if (e - p >= 2 && ((q[0] == 0xc3 && q[1] == 0x9f) || (q[0] == 0xc4 && q[1] == 0xb1) ||
+                                (q[0] == 0xc5 && q[1] == 0xbf)))
+            p += 2;
+        else if (e - p >= 3 && q[0] == 0xef && q[1] == 0xac && (q[2] == 0x85 || q[2] == 0x86))
+            p += 3;
+        else
+            return 0;
+    }
+    return 1;
+}
+
+/* A line of a CSV export (no newline or trailing carriage returns; a record of its own): 2 when
+   its cells are all blank (the reader skips it), 0 when the reader would count it as a row its
+   prefilter rules out, with the asset cell as value, 1 for any other line (the reader reads it):
+   one that is not UTF-8 text without control bytes but tabs, holds a quote the csv module would
+   read as an escaped or stray one, has not as many cells as the header, has no software name, has
+   an asset or platform cell that is not ASCII, a name or bundle cell that may upper-case to
+   NOASSERTION, or is a mobile app's row in an export that is not of mobile devices (rows
+   counted are then all of one class). */
+static int csv_judge(const char *ln, const char *e, const void *arg, const char **v, const char **ve) {
+    const CsvLayout *lay = arg;
+    int plain = printable(ln, e);
+    if (!plain && !utf8_text(ln, e))
+        return 1;
+    const char *cs[4] = {NULL, NULL, NULL, NULL}, *ce[4] = {NULL, NULL, NULL, NULL};
+    const Py_ssize_t want[4] = {lay->name, lay->bundle, lay->platform, lay->asset};
+    Py_ssize_t cells = 0;
+    int blank = 1;
+    const char *p = ln;
+    for (;;) {
+        const char *fs, *fe;
+        if (p < e && *p == '"') {
+            fs = p + 1;
+            const char *q = memchr(fs, '"', (size_t)(e - fs));
+            if (q == NULL || (q + 1 < e && q[1] != lay->delim))
+                return 1; /* no closing quote, or an escaped or stray quote after it */
+            fe = q;
+            p = q + 1;
+        } else {
+            fs = p;
+            const char *d = memchr(p, lay->delim, (size_t)(e - p));
+            fe = p = (d == NULL) ? e : d;
+        }
+        const char *a = fs, *b = fe;
+        csv_strip(&a, &b);
+        if (b > a)
+            blank = 0;
+        for (int i = 0; i < 4; i++)
+            if (want[i] == cells) {
+                cs[i] = a;
+                ce[i] = b;
+            }
+        cells++;
+        if (p >= e)
+            break;
+        p++; /* the delimiter */
+        if (p == e) { /* a last, empty cell */
+            cells++;
+            break;
+        }
+    }
+    if (blank)
+        return 2;
+    if (cells != lay->width)
+        return 1;
+    for (int i = 0; i < 4; i++)
+        if (cs[i] != NULL)
+            csv_none(&cs[i], &ce[i]);
+    if (!plain && ((cs[2] != NULL && !ascii_only(cs[2], ce[2])) || (cs[3] != NULL && !ascii_only(cs[3], ce[3]))))
+        return 1;
+    if (!plain)
+        for (int i = 0; i < 2; i++)
+            if (cs[i] != NULL && !ascii_only(cs[i], ce[i]) && csv_may_be_none(cs[i], ce[i]))
+                return 1;
+    int has_name = cs[0] != NULL && ce[0] > cs[0], has_bundle = cs[1] != NULL && ce[1] > cs[1];
+    if (!lay->mobile_export) {
+        if (has_bundle)
+            return 1;
+        if (cs[2] != NULL && (csv_starts_with(cs[2], ce[2], "ios") || csv_starts_with(cs[2], ce[2], "ipados") ||
+                              csv_starts_with(cs[2], ce[2], "android")))
+            return 1;
+    }
+    if (!has_name && !has_bundle)
+        return 1;
+    if (cs[3] != NULL) {
+        *v = cs[3];
+        *ve = ce[3];
+    } else {
+        *v = *ve = ln; /* no asset column: the empty value */
+    }
+    return 0;
+}
+
+static PyObject *csv_rows(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    PyObject *skiplist;
+    CsvLayout lay;
+    if (!PyArg_ParseTuple(args, "y*Ocnnnnnp", &buf, &skiplist, &lay.delim, &lay.width, &lay.name, &lay.bundle,
+                          &lay.platform, &lay.asset, &lay.mobile_export))
+        return NULL;
+    PyObject *res = judged_lines(&buf, skiplist, csv_judge, &lay);
+    PyBuffer_Release(&buf);
+    return res;
+}
+
 static PyMethodDef methods[] = {
     {"newlines", newlines, METH_VARARGS, "newlines(b, start=0, end=len(b)): as b.count(b'\\n', start, end)."},
     {"long_lines", long_lines, METH_VARARGS, "Start offsets of the lines at least size bytes long."},
@@ -1272,6 +1566,10 @@ static PyMethodDef methods[] = {
     {"occurrences", occurrences, METH_VARARGS, "occurrences(b, lit): as b.count(lit), lit of two bytes or more."},
     {"zeek_json", zeek_json, METH_VARARGS,
      "(lines, set of the asset column's values, [lines left to the reader]) of compact flat Zeek JSON lines."},
+    {"csv_open_line", csv_open_line, METH_VARARGS,
+     "csv_open_line(b, delim, start=0): the first line ending inside a quoted field, or -1."},
+    {"csv_rows", csv_rows, METH_VARARGS,
+     "(rows, set of asset cells, [lines left to the reader]) of single-line CSV records."},
     {NULL, NULL, 0, NULL},
 };
 

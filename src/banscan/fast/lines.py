@@ -229,6 +229,123 @@ def zeek_json_py(block: bytes, skip: list[int] | None = None,
     return n, values, more
 
 
+# the csv module's states within a physical line (see csv_open_line_py)
+_CSV_START, _CSV_FIELD, _CSV_QUOTED, _CSV_QUOTE_IN_QUOTED, _CSV_CRNL, _CSV_ERROR = range(6)
+
+
+def _csv_step(st: int, c: int, delim: int) -> int:
+    if st in (_CSV_START, _CSV_FIELD, _CSV_QUOTE_IN_QUOTED):
+        if c == 0x22 and st != _CSV_FIELD:
+            return _CSV_QUOTED
+        return _CSV_START if c == delim else _CSV_CRNL if c == 0x0D else _CSV_FIELD
+    if st == _CSV_QUOTED:
+        return _CSV_QUOTE_IN_QUOTED if c == 0x22 else _CSV_QUOTED
+    return _CSV_CRNL if c == 0x0D else _CSV_ERROR  # after a carriage return
+
+
+def csv_open_line_py(b: bytes, delim: bytes, start: int = 0) -> int:
+    """The start offset of the first line of ``b[start:]`` (``start`` at a line's start) that ends
+    with its newline inside a quoted field, as Python's csv module (excel dialect, ``delim``) reads
+    it, each line starting a record; -1 when there is none.  After a carriage return, any byte but a
+    newline or carriage return is an error: the csv module drops the rest of the line."""
+    d = delim[0]
+    at = start
+    for raw in b[start:].split(b"\n")[:-1]:  # (the lines ending with a newline)
+        if b'"' in raw:
+            st = _CSV_START
+            for c in raw:
+                st = _csv_step(st, c, d)
+                if st == _CSV_ERROR:
+                    break
+            if st == _CSV_QUOTED:
+                return at
+        at += len(raw) + 1
+    return -1
+
+
+def _csv_cells(line: bytes, delim: int) -> list[bytes] | None:
+    """The cells of a one-line record, or None when a quoted cell has no closing quote or one
+    followed by anything but the delimiter (an escaped or stray quote)."""
+    cells: list[bytes] = []
+    p, n = 0, len(line)
+    while True:
+        if p < n and line[p] == 0x22:
+            q = line.find(b'"', p + 1)
+            if q < 0 or (q + 1 < n and line[q + 1] != delim):
+                return None
+            cells.append(line[p + 1:q])
+            p = q + 1
+        else:
+            e = line.find(bytes((delim,)), p)
+            e = n if e < 0 else e
+            cells.append(line[p:e])
+            p = e
+        if p >= n:
+            return cells
+        p += 1
+        if p == n:
+            cells.append(b"")
+            return cells
+
+
+_CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
+
+
+def _utf8_text(line: bytes) -> bool:
+    """UTF-8 as Python decodes it, with no control byte but tabs."""
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return not _CONTROL.search(line)
+
+
+# a cell that may upper-case to NOASSERTION (its letters, or characters whose upper case is made of them)
+_MAY_BE_NONE = re.compile("[noasertiNOASERTI\u00df\u0131\u017f\ufb05\ufb06]*")
+
+
+def csv_rows_py(block: bytes, skip: list[int] | None, delim: bytes, width: int, name: int, bundle: int,
+                platform: int, asset: int, mobile_export: bool) -> tuple[int, set[bytes], list[int]]:
+    """For the lines of ``block`` but those starting at the offsets of ``skip``, each a record of
+    its own (trailing carriage returns dropped): (the rows counted, the set of their ``asset``
+    cells, the start offsets of the lines left to the reader).  Cells are cleaned as the reader
+    cleans them (str.strip; NOASSERTION and NONE empty); -1 for a column the export has not.  A
+    line whose cells are all blank is neither counted nor left.  A line is counted when it is UTF-8
+    text with no control byte but tabs, its quotes are those of whole quoted cells, it has
+    ``width`` cells, ASCII asset and platform cells, name and bundle cells that are ASCII or cannot
+    upper-case to NOASSERTION, a software name (or a bundle id in a mobile
+    export) and, unless ``mobile_export``, no bundle id and no mobile platform (so every row
+    counted is of one evidence class)."""
+    from banscan.sources.software_csv import MOBILE_PLATFORMS
+
+    d = delim[0]
+    n = 0
+    values: set[bytes] = set()
+    more: list[int] = []
+    for at, line in _lines_but(block, skip):
+        cells = _csv_cells(line, d) if _utf8_text(line) else None
+        if cells is None:
+            more.append(at)
+            continue
+        stripped = [c.decode("utf-8").strip() for c in cells]
+        if not any(stripped):
+            continue
+
+        def cell(i: int, stripped: list[str] = stripped) -> str:
+            v = stripped[i] if 0 <= i < len(stripped) else ""
+            return "" if v.upper() in ("NOASSERTION", "NONE") else v
+
+        mobile = bool(cell(bundle)) or cell(platform).lower().startswith(MOBILE_PLATFORMS)
+        if (len(cells) != width or not (cell(platform).isascii() and cell(asset).isascii())
+                or any(not c.isascii() and _MAY_BE_NONE.fullmatch(c) for c in (cell(name), cell(bundle)))
+                or (mobile and not mobile_export) or not (cell(name) or cell(bundle))):
+            more.append(at)
+            continue
+        n += 1
+        values.add(cell(asset).encode("ascii"))
+    return n, values, more
+
+
 def _native() -> Any:
     if os.environ.get("BANSCAN_PURE_PYTHON"):
         return None
@@ -238,7 +355,7 @@ def _native() -> Any:
         return None
     # a module built from another version of the source (a stale build in place): not used
     if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column",
-                                          "dns_clients", "zeek_json", "occurrences")):
+                                          "dns_clients", "zeek_json", "occurrences", "csv_open_line", "csv_rows")):
         return None
     return _lines
 
@@ -265,6 +382,8 @@ tsv_column: Callable[..., tuple[int, set[bytes]] | None] = _C.tsv_column if _C e
 dns_clients: Callable[..., tuple[int, set[bytes], list[int]] | None] = _C.dns_clients if _C else dns_clients_py
 zeek_json: Callable[..., tuple[int, set[bytes], list[int]]] = _C.zeek_json if _C else zeek_json_py
 occurrences: Callable[[bytes, bytes], int] = _C.occurrences if _C else bytes.count  # (a literal of two bytes or more)
+csv_open_line: Callable[..., int] = _C.csv_open_line if _C else csv_open_line_py
+csv_rows: Callable[..., tuple[int, set[bytes], list[int]]] = _C.csv_rows if _C else csv_rows_py
 
 
 def zeek_json_line(line: bytes, col: bytes | None) -> bytes | None:
