@@ -783,6 +783,15 @@ def test_generated_software_csv_fast_equals_slow(tmp_path: Path, registry: Regis
     assert {"pc-1", "phone-1"} <= set(fast.inputs[0].assets)
 
 
+def test_file_lines_cut_at_newlines_only() -> None:
+    """A block read in full is fed to its reader as a file's readline cuts it: at newlines only (a
+    carriage return inside a line, as in a CSV cell, does not start another; see
+    test_generated_raw_software_csv_blocks_equal_the_reader)."""
+    assert fb.file_lines(b"") == []
+    assert fb.file_lines(b"a\rb\nc") == [b"a\rb\n", b"c"]
+    assert fb.file_lines(b"a\r\n\rb\n\n") == [b"a\r\n", b"\rb\n", b"\n"]
+
+
 def test_zeek_json_block_starting_with_a_line_that_is_not_json(registry: Registry) -> None:
     """A block's reader reads JSON whatever its first line (a line starting with "#" is an
     invalid JSON record, as line by line, not the start of a Zeek TSV header)."""

@@ -311,6 +311,17 @@ def iter_spans(stream: BinaryIO, size: int | None = None) -> Iterator[tuple[int,
         view.release()
 
 
+def file_lines(b: bytes) -> list[bytes]:
+    """The lines of ``b`` as a file's readline gives them: each ending with its newline (the last
+    may have none), a carriage return kept inside its line (bytes.splitlines would end one there)."""
+    out = [x + b"\n" for x in b.split(b"\n")]
+    if b.endswith(b"\n") or not b:
+        out.pop()
+    else:
+        out[-1] = out[-1][:-1]
+    return out
+
+
 def _lines_of(block: bytes, starts: Iterable[int]) -> Iterator[tuple[int, int]]:
     """(start, end) of the lines beginning at ``starts`` (end includes the newline)."""
     n = len(block)
@@ -718,7 +729,7 @@ def plan_for(source: Source, head: bytes, limits: Limits | None = None) -> Plan 
 
 class _Fed:
     """The lines fed to a reader, as a binary stream (iteration, readline, read); ``readline(size)``
-    returns at most ``size`` bytes, as a file's does (a reader's limit on a line's length then
+    and ``read(size)`` return at most ``size`` bytes, as a file's do (a reader's limit on a line's length then
     applies as when it reads the input itself)."""
 
     def __init__(self, lines: list[bytes]) -> None:
@@ -746,10 +757,17 @@ class _Fed:
         return out
 
     def read(self, n: int = -1) -> bytes:
-        out = b"".join([self._lines[self._i][self._at:]] + self._lines[self._i + 1:]) if self._i < len(self._lines) else b""
-        self._i = len(self._lines)
-        self._at = 0
-        return out
+        if n is None or n < 0:
+            out = b"".join([self._lines[self._i][self._at:]] + self._lines[self._i + 1:]) if self._i < len(self._lines) else b""
+            self._i = len(self._lines)
+            self._at = 0
+            return out
+        parts: list[bytes] = []  # at most n bytes, as a file's read(n) (the CSV reader reads its first 4)
+        while n > 0 and self._i < len(self._lines):
+            part = self.readline(n)
+            parts.append(part)
+            n -= len(part)
+        return b"".join(parts)
 
 
 def _always(_line: str) -> bool:
@@ -855,7 +873,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
         res.candidates = len(spans)
     else:
         line = first_line
-        for raw in block.splitlines(keepends=True):
+        for raw in file_lines(block):
             fed.append(raw)
             numbers.append(line)
             line += 1

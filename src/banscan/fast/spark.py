@@ -117,7 +117,7 @@ def scan_blocks(batches: Iterator[Any], blob: bytes, names: dict[str, tuple[str,
                 plan = plans.get(mode) or plans.setdefault(mode, fb.PLANS[mode]())
                 shown = display_path(name)
                 default_asset, _ = clean_text(asset or _default_asset(shown))
-                out = fb.scan_block(by_name(source), plan, scanner.matcher, header.splitlines(keepends=True),
+                out = fb.scan_block(by_name(source), plan, scanner.matcher, fb.file_lines(header),
                                     block, first, shown, default_asset, limits=scanner.limits)
             yield pa.RecordBatch.from_pydict(
                 {"uri": [uri], "idx": [idx], "sha256": [sha], "format": [source], "result": [pickle.dumps(out)]},
