@@ -465,6 +465,22 @@ def test_csv_cp1252_and_multiline_records() -> None:
     assert ctx.deviations == ["line 2 is not UTF-8; decoded as Windows-1252"]
 
 
+def test_csv_line_numbers_count_lines_skipped_for_their_length(tmp_path: Path) -> None:
+    """A line longer than max_line_bytes is skipped (and noted) but still counted: the records
+    after it are located at their lines in the file."""
+    from banscan.sources.limits import Limits
+
+    p = tmp_path / "software.csv"
+    p.write_bytes(b"ComputerName,DisplayName,Publisher\npc-1,ZTE NetNumen,ZTE\n" + b"x" * 300 + b"\n"
+                  + b'pc-2,"Multi\n' + b"y" * 300 + b'\nline",Acme\npc-3,Kaspersky Free,Kaspersky\n')
+    ctx = ReadContext(path=str(p), asset="a", limits=Limits(max_line_bytes=200))
+    with p.open("rb") as fh:
+        items = list(software_csv.SOURCE.read(io.BufferedReader(fh), ctx))
+    assert [(o.source.locator, o.fields["name"]) for o in items if isinstance(o, Observation)] == [
+        ("line 2", "ZTE NetNumen"), ("line 4", "Multi\nline"), ("line 7", "Kaspersky Free")]
+    assert [d for d in ctx.deviations if "max_line_bytes" in d][0].startswith("line 3: ")
+
+
 def test_csv_claims_only_recognised_headers() -> None:
     p = shared_sample("windows/pnp-devices-history.csv")
     assert not software_csv.SOURCE.sniff(p.read_bytes()[:HEAD_BYTES], str(p))

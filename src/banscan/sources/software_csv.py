@@ -22,6 +22,7 @@ as such.  Locator: ``line N``, the physical line where the record starts.
 
 from __future__ import annotations
 
+import bisect
 import codecs
 import csv
 import io
@@ -97,7 +98,9 @@ class _Layout:
         return self.publisher is not None or self.version is not None or self.bundle is not None
 
 
-def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
+def _lines(stream: BinaryIO, ctx: ReadContext, skips: list[int] | None = None) -> Iterator[str]:
+    """The lines of ``stream``, decoded.  ``skips``: for each line left out (longer than
+    max_line_bytes), how many lines were given before it (see :func:`_physical`)."""
     first = stream.read(4)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")  # type: ignore[type-var]
@@ -106,7 +109,12 @@ def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
     if first.startswith(codecs.BOM_UTF8):
         first = first[3:]
     pending = first
+    given, expect = 0, 1
     for lineno, raw in read_lines(stream, ctx):
+        if skips is not None and lineno > expect:
+            skips.extend([given] * (lineno - expect))
+        expect = lineno + 1
+        given += 1
         if pending:
             raw, pending = pending + raw, b""
         try:
@@ -116,6 +124,12 @@ def _lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[str]:
             yield raw.decode("cp1252", errors="replace")
     if pending:
         yield pending.decode("utf-8", errors="replace")
+
+
+def _physical(k: int, skips: list[int]) -> int:
+    """The line number in the input of the ``k``-th line :func:`_lines` gave (from 1), the lines
+    it left out counted."""
+    return k + bisect.bisect_left(skips, k)
 
 
 class _Join(io.RawIOBase):
@@ -152,7 +166,8 @@ class SoftwareCsvSource:
         return _detect(first) is not None
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
-        lines = _lines(stream, ctx)
+        skips: list[int] = []
+        lines = _lines(stream, ctx, skips)
         header_line = next(lines, "")
         det = _detect(header_line.rstrip("\r\n"))
         if det is None:
@@ -168,12 +183,12 @@ class SoftwareCsvSource:
             except StopIteration:
                 break
             except csv.Error as exc:  # one malformed record (e.g. a cell past the csv field limit)
-                ctx.record_error(f"line {start}", f"malformed CSV: {exc}")
+                ctx.record_error(f"line {_physical(start, skips)}", f"malformed CSV: {exc}")
                 if reader.line_num + 2 == start:  # nothing consumed: stop rather than spin
                     break
                 start = reader.line_num + 2
                 continue
-            where = f"line {start}"
+            where = f"line {_physical(start, skips)}"
             start = reader.line_num + 2  # the header line was consumed before the reader
             if not row or not any(c.strip() for c in row):
                 continue
