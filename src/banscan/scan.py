@@ -308,6 +308,8 @@ class Scanner:
             from banscan.fast.blocks import plan_for
 
             plan = plan_for(source, head, self.limits)
+            if plan is not None and self.evidence is not None and not plan.filters_evidence:
+                plan = None  # a stored scan keeps every record of this format: read in full
         if plan is not None:
             dets = self._scan_blocks(source, plan, buffered, ctx, report, size, fd, hashing)
         else:
@@ -355,7 +357,7 @@ class Scanner:
                 # the hash state cannot be handed on, the parent hashes and counts, reading the file
                 cuts: Iterator[tuple[int, int, bytes, list[bytes]]] | None = None
                 spans = None
-                if fd is not None and hashing is not None and shachain.available():
+                if fd is not None and hashing is not None and shachain.available() and not plan.recuts:
                     if plan.has_headers:
                         cuts = fb.iter_file_cuts_with_headers(fd, plan)
                     else:

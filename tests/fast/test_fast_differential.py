@@ -3,7 +3,7 @@ as every line through the reader and the plain matcher (off); ``--jobs 4`` the s
 ``--jobs 1``; both engines mark the same lines.
 
 Inputs: every sample under ../shared/samples, and generated osqueryd results logs, Zeek
-dns.logs (TSV and JSON) and DNS server query logs (BIND, dnsmasq) built from every signature value of the bundled registry with random case, separators,
+dns.logs (TSV and JSON), DNS server query logs (BIND, dnsmasq) and software CSV exports built from every signature value of the bundled registry with random case, separators,
 Unicode forms, JSON escapes and near-miss neighbours.
 """
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 import random
@@ -783,6 +784,147 @@ def test_generated_software_csv_fast_equals_slow(tmp_path: Path, registry: Regis
     assert {"pc-1", "phone-1"} <= set(fast.inputs[0].assets)
 
 
+_ODD_CELLS = ["\u00a0", "\u3000pc-9\u2028", " NONE ", "NOA\u00dfERTION", "noassertion", "\u00a0NONE",
+              "\u0414\u0440\u0430\u0439\u0432\u0435\u0440", "\u017f", "ios\u00a0", "Android 14", "iPadOS"]
+
+
+def software_csv_raw(path: Path, values: dict[str, list[str]], rnd: random.Random, rows: int,
+                     delim: str = ",") -> None:
+    """A CSV export written line by line, as exports and hostile hands write them: rows quoted
+    by the csv module (minimal or all), with doubled quotes, stray quotes (in a cell, after a
+    closing quote), a bare carriage return, bytes that are not UTF-8, cells of Unicode spaces,
+    NONE / NOASSERTION in any case and in letters that upper-case to them, quoted cells holding
+    newlines (some over many lines, one quote never closed), blank and whitespace-only lines."""
+    names = values.get("product-name", []) + values.get("app-name", []) + NEAR_MISSES + ["Firefox", "7-Zip"]
+    pubs = values.get("publisher", []) + ["Mozilla", "CN=\"Acme, Inc.\", O=Acme"]
+    out: list[bytes] = []
+
+    def write(row: list[str], quoting: int = csv.QUOTE_MINIMAL) -> None:
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=delim, quoting=quoting, lineterminator=rnd.choice(["\n", "\r\n"])).writerow(row)
+        out.append(buf.getvalue().encode("utf-8"))
+
+    write(["ComputerName", "DisplayName", "Publisher", "DisplayVersion", "Platform", "BundleId"], csv.QUOTE_ALL)
+    for i in range(rows):
+        name = variant(rnd.choice(names), rnd) if rnd.random() < 0.4 else rnd.choice(["Firefox", "Notepad++", "7-Zip"])
+        host = rnd.choice(["pc-1", "pc-2", " pc-3 ", "", "NONE", "pc-\u00e9"])
+        row = [host, name, rnd.choice(pubs), f"{i % 7}.0", rnd.choice(["Windows", "", "Windows"]), ""]
+        r = rnd.random()
+        if r < 0.08:
+            row[rnd.choice([0, 1, 3, 4, 5])] = rnd.choice(_ODD_CELLS)
+        elif r < 0.11:
+            row[1] = row[1] + rnd.choice(["\n", "\r\n", "\n\n\n", "\r"]) + "second, \"line\""
+        if rnd.random() < 0.3:
+            write(row, csv.QUOTE_ALL)
+            continue
+        r = rnd.random()
+        d = delim.encode()
+        raw = [c.encode("utf-8") for c in row]
+        if r < 0.03:
+            out.append(d.join(raw[:1] + [b'5" ' + raw[1]] + raw[2:]) + b"\n")  # a stray quote in a cell
+        elif r < 0.05:
+            out.append(d.join(raw[:1] + [b'"' + raw[1] + b'"x'] + raw[2:]) + b"\n")  # a byte after a closing quote
+        elif r < 0.07:
+            out.append(d.join(raw[:1] + [b'"' + raw[1] + b' ""Pro""\"'] + raw[2:]) + b"\n")  # doubled quotes
+        elif r < 0.08:
+            out.append(d.join(raw[:1] + [raw[1] + b"\rmore"] + raw[2:]) + b"\n")  # a bare carriage return
+        elif r < 0.10:
+            out.append(d.join(raw[:1] + [raw[1] + b" \xe9dition \x81"] + raw[2:]) + b"\n")  # not UTF-8
+        elif r < 0.12:
+            out.append(rnd.choice([b"\n", b" \t \r\n", d * 5 + b"\n", (d + b" ") * 5 + b"\n"]))
+        else:
+            write(row)
+    if rnd.random() < 0.5:
+        out.insert(len(out) // 2, b'pc-1,"never closed\n' + b"x,y\n" * 40)
+    path.write_bytes(b"".join(out))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_generated_raw_software_csv_blocks_equal_the_reader(tmp_path: Path, registry: Registry, seed: int) -> None:
+    """Hostile CSV exports, cut into many small blocks (a block's last record may go on in the
+    next, over several blocks): the same detections, counts, coverage, errors and deviations as
+    the reader reading the input line by line, with every row matched, and with --jobs 4."""
+    rnd = random.Random(seed)
+    values = signature_values(registry)
+    path = tmp_path / "software.csv"
+    software_csv_raw(path, values, rnd, 700, delim=[",", ";", "\t"][seed % 3])
+    fast = scan(registry, [str(path)])
+    assert fast.inputs[0].format == "software-csv"
+    lines = scan(registry, [str(path)], blocks=False)
+    slow = scan(registry, [str(path)], fast=False)
+    four = scan(registry, [str(path)], jobs=4)
+    assert len(fast.detections) > 10
+    assert key(fast) == key(lines) == key(slow) == key(four)
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs]
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in slow.inputs]
+    assert [i.to_dict() for i in four.inputs] == [i.to_dict() for i in fast.inputs]
+
+
+def test_software_csv_blocks_are_counted_and_cut_where_records_end(tmp_path: Path, registry: Registry,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CSV plan does count blocks (the comparison above is not all blocks read in full), and a
+    record holding newlines that a block's window cuts is carried whole into the next block."""
+    rnd = random.Random(11)
+    path = tmp_path / "software.csv"
+    software_csv_raw(path, signature_values(registry), rnd, 400)
+    counted: list[bool] = []
+    count = fb.SoftwareCsvPlan.count
+
+    def spy(self: fb.SoftwareCsvPlan, *args: Any) -> bool:
+        counted.append(count(self, *args))
+        return counted[-1]
+
+    monkeypatch.setattr(fb.SoftwareCsvPlan, "count", spy)
+    scan(registry, [str(path)])
+    assert True in counted and False in counted
+    # a record whose first line ends before the first window's end (2048 bytes) and whose last after
+    rows = [b"ComputerName,DisplayName,Publisher\n"]
+    while sum(map(len, rows)) < 2000:
+        rows.append(b"pc-1,Firefox,Mozilla\n")
+    at = len(rows) + 1  # the record's first line
+    rows += [b'pc-2,"Huawei\n', b"y" * 100 + b"\n", b'HiSuite",Huawei\n'] + [b"pc-3,7-Zip,Igor Pavlov\n"] * 200
+    data = b"".join(rows)
+    path.write_bytes(data)
+    windows = [b for _first, b in fb.iter_blocks(io.BytesIO(data))]
+    cut = list(fb.SoftwareCsvPlan().recut(fb.iter_blocks(io.BytesIO(data))))
+    assert windows[0].endswith(b'pc-2,"Huawei\n')
+    assert cut[0][1].endswith(b"pc-1,Firefox,Mozilla\n") and cut[1][1].startswith(b'pc-2,"Huawei\n')
+    assert b"".join(b for _f, b in cut) == data
+    line = 1
+    for first, block in cut:
+        assert first == line
+        line += block.count(b"\n")
+    fast = scan(registry, [str(path)])
+    assert [(d.asset, d.source.locator) for d in fast.detections if d.family == "huawei"] == [("pc-2", f"line {at}")]
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [
+        same_order(i.to_dict()) for i in scan(registry, [str(path)], blocks=False).inputs]
+
+
+def test_software_csv_record_over_the_field_limit_and_long_lines(tmp_path: Path, registry: Registry) -> None:
+    """A quoted cell that never closes ends at the csv module's field limit (an error, the rest of
+    that line dropped), and a line longer than max_line_bytes inside a quoted cell is skipped, as
+    when the reader reads the file itself."""
+    body = [b"ComputerName,DisplayName,Publisher\n", b"pc-1,Kaspersky Endpoint Security,AO Kaspersky Lab\n",
+            b'pc-2,"open\n']
+    body += [b"a" * 490 + b",Huawei\n"] * 280  # past the field limit (131072 characters)
+    body += [b"pc-3,Kaspersky Free,Kaspersky\n", b'pc-4,"two\n', b"x" * 700 + b"\n", b'lines",ZTE\n']
+    body += [b"pc-5,Hikvision iVMS-4200,Hikvision\n"] * 30
+    path = tmp_path / "software.csv"
+    path.write_bytes(b"".join(body))
+    limits = Limits(max_line_bytes=512)
+    fast = scan(registry, [str(path)], limits=limits)
+    lines = scan(registry, [str(path)], blocks=False, limits=limits)
+    assert key(fast) == key(lines)
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs]
+    got = fast.inputs[0].to_dict()
+    assert any("field larger than field limit" in d for d in got["deviations"]), got["deviations"]
+    assert any("max_line_bytes" in d for d in got["deviations"])
+    found = {(d.asset, d.source.locator) for d in fast.detections}
+    assert {("pc-1", "line 2"), ("pc-3", "line 284")} <= found
+    # line numbers are the file's, the skipped line 286 counted
+    assert min(int(loc.split()[1]) for a, loc in found if a == "pc-5") == 288
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """A block read in full is fed to its reader as a file's readline cuts it: at newlines only (a
     carriage return inside a line, as in a CSV cell, does not start another; see
@@ -811,14 +953,16 @@ def test_pure_python_twins_scan_as_the_c_extension(tmp_path: Path, registry: Reg
 
     rnd = random.Random(23)
     values = signature_values(registry)
-    paths = [tmp_path / n for n in ("osq.log", "dns.log", "queries.log", "dns.json", "dns-path.json")]
+    paths = [tmp_path / n for n in ("osq.log", "dns.log", "queries.log", "dns.json", "dns-path.json", "software.csv")]
     osquery_log(paths[0], values, rnd, 200)
     zeek_dns_log(paths[1], values, rnd, 200)
     dns_query_log(paths[2], values, rnd, 200)
     zeek_json_log(paths[3], values, rnd, 200, with_path=False)
     zeek_json_log(paths[4], values, rnd, 200, with_path=True)
+    software_csv_raw(paths[5], values, rnd, 300)
     native = scan(registry, [str(p) for p in paths])
-    for name in ("newlines", "long_lines", "osquery_events", "tsv_column", "dns_clients", "zeek_json"):
+    for name in ("newlines", "long_lines", "osquery_events", "tsv_column", "dns_clients", "zeek_json", "csv_open_line",
+                 "csv_rows"):
         monkeypatch.setattr(lines, name, getattr(lines, name + "_py"))
     monkeypatch.setattr(lines, "occurrences", bytes.count)
     monkeypatch.setattr(lines, "_C", None)

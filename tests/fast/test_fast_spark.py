@@ -18,6 +18,7 @@ from test_fast_differential import (
     dns_query_log,
     osquery_log,
     signature_values,
+    software_csv_raw,
     zeek_dns_log,
     zeek_json_log,
 )
@@ -67,6 +68,7 @@ def test_spark_scan_equals_scan(spark: Any, registry: Registry, tmp_path: Path,
     zeek_dns_log(data / "dns.log", values, rnd, 200)
     dns_query_log(data / "queries.log", values, rnd, 200)
     zeek_json_log(data / "dns.json.log", values, rnd, 200, with_path=False)
+    software_csv_raw(data / "software.csv", values, rnd, 300)  # (a record may go on in the next block)
     inputs = [str(data)]
     for rel in ("cyclonedx", "osquery", "windows"):
         if (SHARED_SAMPLES / rel).is_dir():

@@ -347,6 +347,12 @@ class Plan:
         return b""
 
     has_headers = False  # header_lines may return lines (then the parent reads every block)
+    recuts = False  # recut moves cuts (then the parent reads every block, and hands the blocks on)
+    filters_evidence = True  # a stored scan may keep only the candidate lines (else it reads every record)
+
+    def recut(self, blocks: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        """The blocks (first line number, block), cut where the format allows: as they are."""
+        return iter(blocks)
 
     def header_lines(self, block: bytes) -> list[bytes]:
         """Lines of ``block`` that later blocks need in front of them (Zeek's ``#`` headers)."""
@@ -705,10 +711,151 @@ class DnsQueryLogPlan(Plan):
         return frozenset({F.DOMAIN, "qtype"})  # what the reader's observations carry
 
 
+class SoftwareCsvPlan(Plan):
+    """CSV exports of installed software (banscan.sources.software_csv): the first line is the
+    header, which every later block's reader reads first.  A record may span lines (a quoted cell
+    holding a newline), so blocks are cut only where a record ends (:meth:`recut`).  A block is
+    counted when every record in it is one line: a line that is not a candidate is counted as the
+    reader counts a row its prefilter rules out (:func:`banscan.fast.lines.csv_rows`), or left to
+    the reader.  A block where a record spans lines is read by the reader.  A stored scan reads
+    an export in full (every record kept as evidence): the plan serves scans that keep none."""
+
+    name = "software-csv"
+    has_headers = True
+    recuts = True
+    filters_evidence = False  # an export is kept whole by a stored scan, for re-matching under another registry
+
+    def __init__(self) -> None:
+        self._layouts: dict[bytes, tuple[bytes, Any] | None] = {}
+
+    def accepts(self, head: bytes) -> bool:
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+            return False  # UTF-16: the reader's own path
+        end = head.find(b"\n")
+        return 0 <= end <= self.limits.max_line_bytes and self._layout(head[:end + 1]) is not None
+
+    def _layout(self, line: bytes) -> tuple[bytes, Any] | None:
+        """(delimiter, column layout) of the header ``line``, as the reader finds them."""
+        if line not in self._layouts:
+            from banscan.sources.software_csv import _detect
+
+            raw = line.removeprefix(b"\xef\xbb\xbf")
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                text = raw.decode("cp1252", errors="replace")
+            det = _detect(text.rstrip("\r\n"))
+            self._layouts[line] = None if det is None else (det[0].encode("ascii"), det[1])
+        return self._layouts[line]
+
+    def after_headers(self, header: list[bytes], block: bytes) -> list[bytes]:
+        if header or not block:
+            return header
+        end = block.find(b"\n")
+        return [block if end < 0 else block[:end + 1]]
+
+    def recut(self, blocks: Iterable[tuple[int, bytes]]) -> Iterator[tuple[int, bytes]]:
+        """The blocks, each cut where a record ends: a block's last record, when it goes on in the
+        next, is carried into it."""
+        carry, line, delim = b"", None, None
+        for first, block in blocks:
+            if line is None:
+                line = first
+            data = carry + block if carry else block
+            at = 0
+            if delim is None:  # the first block: its first line is the header
+                at = data.find(b"\n") + 1
+                if not at:
+                    carry = data
+                    continue
+                lay = self._layout(data[:at])
+                delim = lay[0] if lay is not None else b","
+            end = self._complete(data, at, delim)
+            if end:
+                yield line, data[:end]
+                line += lines.newlines(data, 0, end)
+            carry = data[end:]
+        if carry:
+            yield line or 1, carry
+
+    def _complete(self, data: bytes, at: int, delim: bytes) -> int:
+        """The offset in ``data`` after its last whole record ending with a newline (``at``: where
+        a record starts), or 0."""
+        cut = data.rfind(b"\n") + 1
+        while True:
+            k = lines.csv_open_line(data, delim, at)
+            if k < 0 or k >= cut:
+                return cut
+            end = _csv_record_end(data, k, cut, delim, self.limits)
+            if end < 0:
+                return k
+            at = end
+
+    def count(self, block: bytes, skip: list[int], header: list[bytes], ctx: BlockContext) -> bool:
+        from banscan.sources.software_csv import _EC
+
+        if not header:  # the first block: its first line is the header, which the reader reads
+            end = block.find(b"\n")
+            header = [block if end < 0 else block[:end + 1]]
+            skip = sorted(set(skip) | {0})
+            ctx.read_also.append(0)
+        got = self._layout(header[0])
+        if got is None or lines.csv_open_line(block, got[0]) >= 0:
+            ctx.read_also.clear()
+            return False
+        delim, lay = got
+        n, values, more = lines.csv_rows(block, skip, delim, lay.width, _col(lay.name), _col(lay.bundle),
+                                         _col(lay.platform), _col(lay.asset), lay.mobile_export)
+        if n:
+            names = {v.decode("ascii") or ctx.asset for v in values}
+            ctx.counted(_EC[lay.mobile_export].value, names)
+        ctx.observations += n
+        ctx.read_also.extend(more)
+        return True
+
+
+def _col(i: int | None) -> int:
+    return -1 if i is None else i
+
+
+def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits) -> int:
+    """The offset after the last line of the record starting at ``at`` as the CSV reader reads it
+    (lines decoded as it decodes them, those longer than ``max_line_bytes`` left out, the csv
+    module's errors ending a record), or -1 when it does not end before ``cut``."""
+    import csv
+
+    ends: list[int] = []
+
+    def fed() -> Iterator[str]:
+        pos = at
+        while pos < cut:
+            e = data.index(b"\n", pos) + 1
+            raw, pos = data[pos:e], e
+            if len(raw) - 1 > limits.max_line_bytes:
+                continue
+            ends.append(e)
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                yield raw.decode("cp1252", errors="replace")
+        yield "\x00\n"  # past the end: a record still open takes it in
+
+    reader = csv.reader(fed(), delimiter=delim.decode("ascii"))
+    try:
+        next(reader)
+    except csv.Error:
+        pass
+    except StopIteration:
+        return -1
+    k = reader.line_num
+    return ends[k - 1] if 0 < k <= len(ends) else -1
+
+
 # plans by name (a --jobs worker or a Spark executor makes its own), and those each format may use
-PLANS: dict[str, type[Plan]] = {p.name: p for p in (OsqueryPlan, ZeekTsvPlan, ZeekJsonPlan, DnsQueryLogPlan)}
+PLANS: dict[str, type[Plan]] = {p.name: p for p in (OsqueryPlan, ZeekTsvPlan, ZeekJsonPlan, DnsQueryLogPlan,
+                                                     SoftwareCsvPlan)}
 _FOR_SOURCE: dict[str, tuple[type[Plan], ...]] = {"osquery": (OsqueryPlan,), "zeek": (ZeekTsvPlan, ZeekJsonPlan),
-                                                  "dns-query-log": (DnsQueryLogPlan,)}
+                                                  "dns-query-log": (DnsQueryLogPlan,), "software-csv": (SoftwareCsvPlan,)}
 
 
 def plan_for(source: Source, head: bytes, limits: Limits | None = None) -> Plan | None:
@@ -936,7 +1083,7 @@ def blocks_with_headers(plan: Plan, blocks: Iterable[tuple[int, bytes]]
                         ) -> Iterator[tuple[list[bytes], int, bytes]]:
     """(header lines before the block, first line, block) for each block."""
     header: list[bytes] = []
-    for first, block in blocks:
+    for first, block in plan.recut(blocks):
         yield list(header), first, block
         header = _after_headers(plan, header, block)
 
