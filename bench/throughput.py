@@ -13,6 +13,8 @@
 3. The same for a Zeek dns.log made by bench/gen_dns_log.py (``--dns``, default 1,000,000 queries),
    and for the same queries as a Zeek JSON log, a BIND query log and dnsmasq log-queries lines
    (``--dns-formats``; the issue's target is for the Zeek dns.log, the others are shown beside it).
+   The smallest (b) log's rows are also written as an installed-software CSV export and scanned
+   (``--no-csv`` skips it; the issue sets no target for it).
 4. ``--jobs 2`` on the largest (a) log: the speed-up over ``--jobs 1``.
 5. Start-up: ``banscan scan`` of a one-line input with a warm registry cache (``--no-store``, then
    the default stored scan into an existing SQLite database), and the import alone.
@@ -132,6 +134,23 @@ def generate(path: Path, rows: int, near_misses: bool, seed: int = 7) -> int:
     return positives
 
 
+def csv_export(log: Path, path: Path) -> int:
+    """The software rows of an osqueryd log written as an installed-software CSV export
+    (ComputerName, DisplayName, Publisher, DisplayVersion; quoted where the csv module quotes):
+    the same products on the same hosts.  Returns the rows."""
+    n = 0
+    with log.open(encoding="utf-8") as src, path.open("w", encoding="utf-8", newline="") as fh:
+        w = csv.writer(fh, lineterminator="\r\n")
+        w.writerow(["ComputerName", "DisplayName", "Publisher", "DisplayVersion"])
+        for line in src:
+            doc = json.loads(line)
+            cols = doc["columns"]
+            w.writerow([doc["hostIdentifier"], cols.get("name", ""), cols.get("publisher") or cols.get("maintainer", ""),
+                        cols.get("version", "")])
+            n += 1
+    return n
+
+
 CPU: dict[str, float] = {}
 
 
@@ -246,6 +265,8 @@ def main() -> None:
                     help="the DNS logs to scan: the Zeek dns.log (TSV) and the same queries as a Zeek JSON log, a BIND "
                          "query log and dnsmasq log-queries lines (default: all four)")
     ap.add_argument("--no-jobs", action="store_true", help="skip the --jobs 2 run")
+    ap.add_argument("--no-csv", dest="csv", action="store_false",
+                    help="skip the software CSV export made of the smallest (b) log's rows (no target: shown beside)")
     ap.add_argument("--keep", action="store_true", help="keep the generated files in bench/out")
     ap.add_argument("--reuse", action="store_true",
                     help="scan the logs bench/out holds already (from a run with --keep) instead of generating them")
@@ -278,6 +299,18 @@ def main() -> None:
             repeat(args.repeat, path, scan_cmd(path), 5 if near else 3)
             secs, mb, code = run_measured(stored_cmd(path))
             row("  the same, stored (default scan)", n, path, secs, mb, g, code, None)
+            if not near and args.csv and n == min(args.rows):
+                csv_path = OUT / f"software-{n}.csv"
+                if not (args.reuse and csv_path.exists()):
+                    csv_export(path, csv_path)
+                os.sync()
+                g = grep_time(csv_path)
+                secs, mb, code = run_measured(scan_cmd(csv_path))
+                row("software CSV export (b's rows)", n, csv_path, secs, mb, g, code, None)
+                secs, mb, code = run_measured(stored_cmd(csv_path))
+                row("  the same, stored (every row read)", n, csv_path, secs, mb, g, code, None)
+                if not args.keep:
+                    csv_path.unlink()
             if near:
                 largest = path
             elif not args.keep:
