@@ -1461,8 +1461,9 @@ static int csv_may_be_none(const char *p, const char *e) {
 /* A line of a CSV export (no newline or trailing carriage returns; a record of its own): 2 when
    its cells are all blank (the reader skips it), 0 when the reader would count it as a row its
    prefilter rules out, with the asset cell as value, 1 for any other line (the reader reads it):
-   one that is not UTF-8 text without control bytes but tabs, holds a quote the csv module would
-   read as an escaped or stray one, has not as many cells as the header, has no software name, has
+   one that is not UTF-8 text without control bytes but tabs, holds a quoted cell without its
+   closing quote or with a byte after it, a platform or asset cell with a doubled quote, has not
+   as many cells as the header, has no software name, has
    an asset or platform cell that is not ASCII, a name or bundle cell that may upper-case to
    NOASSERTION, or is a mobile app's row in an export that is not of mobile devices (rows
    counted are then all of one class). */
@@ -1478,11 +1479,23 @@ static int csv_judge(const char *ln, const char *e, const void *arg, const char 
     const char *p = ln;
     for (;;) {
         const char *fs, *fe;
+        int escaped = 0; /* the quoted cell holds a doubled quote (its text is not these bytes) */
         if (p < e && *p == '"') {
             fs = p + 1;
-            const char *q = memchr(fs, '"', (size_t)(e - fs));
-            if (q == NULL || (q + 1 < e && q[1] != lay->delim))
-                return 1; /* no closing quote, or an escaped or stray quote after it */
+            const char *q = fs;
+            for (;;) {
+                q = memchr(q, '"', (size_t)(e - q));
+                if (q == NULL)
+                    return 1; /* no closing quote */
+                if (q + 1 < e && q[1] == '"') {
+                    escaped = 1;
+                    q += 2;
+                    continue;
+                }
+                break;
+            }
+            if (q + 1 < e && q[1] != lay->delim)
+                return 1; /* a stray byte after the closing quote */
             fe = q;
             p = q + 1;
         } else {
@@ -1496,6 +1509,8 @@ static int csv_judge(const char *ln, const char *e, const void *arg, const char 
             blank = 0;
         for (int i = 0; i < 4; i++)
             if (want[i] == cells) {
+                if (escaped && i >= 2)
+                    return 1; /* a platform or asset cell with a doubled quote: the reader reads it */
                 cs[i] = a;
                 ce[i] = b;
             }

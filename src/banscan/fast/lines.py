@@ -263,29 +263,43 @@ def csv_open_line_py(b: bytes, delim: bytes, start: int = 0) -> int:
     return -1
 
 
-def _csv_cells(line: bytes, delim: int) -> list[bytes] | None:
-    """The cells of a one-line record, or None when a quoted cell has no closing quote or one
-    followed by anything but the delimiter (an escaped or stray quote)."""
+def _csv_cells(line: bytes, delim: int) -> tuple[list[bytes], list[bool]] | None:
+    """The cells of a one-line record (a doubled quote in a quoted cell made one) and whether
+    each held one, or None when a quoted cell has no closing quote or a byte after it but the
+    delimiter."""
     cells: list[bytes] = []
+    escaped: list[bool] = []
     p, n = 0, len(line)
     while True:
         if p < n and line[p] == 0x22:
-            q = line.find(b'"', p + 1)
-            if q < 0 or (q + 1 < n and line[q + 1] != delim):
+            q = p + 1
+            while True:
+                q = line.find(b'"', q)
+                if q < 0:
+                    return None
+                if line[q + 1:q + 2] == b'"':
+                    q += 2
+                    continue
+                break
+            if q + 1 < n and line[q + 1] != delim:
                 return None
-            cells.append(line[p + 1:q])
+            raw = line[p + 1:q]
+            cells.append(raw.replace(b'""', b'"'))
+            escaped.append(b'""' in raw)
             p = q + 1
         else:
             e = line.find(bytes((delim,)), p)
             e = n if e < 0 else e
             cells.append(line[p:e])
+            escaped.append(False)
             p = e
         if p >= n:
-            return cells
+            return cells, escaped
         p += 1
         if p == n:
             cells.append(b"")
-            return cells
+            escaped.append(False)
+            return cells, escaped
 
 
 _CONTROL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
@@ -311,8 +325,8 @@ def csv_rows_py(block: bytes, skip: list[int] | None, delim: bytes, width: int, 
     cells, the start offsets of the lines left to the reader).  Cells are cleaned as the reader
     cleans them (str.strip; NOASSERTION and NONE empty); -1 for a column the export has not.  A
     line whose cells are all blank is neither counted nor left.  A line is counted when it is UTF-8
-    text with no control byte but tabs, its quotes are those of whole quoted cells, it has
-    ``width`` cells, ASCII asset and platform cells, name and bundle cells that are ASCII or cannot
+    text with no control byte but tabs, each quoted cell closed with nothing after its quote but
+    the delimiter, ``width`` cells, ASCII asset and platform cells without a doubled quote, name and bundle cells that are ASCII or cannot
     upper-case to NOASSERTION, a software name (or a bundle id in a mobile
     export) and, unless ``mobile_export``, no bundle id and no mobile platform (so every row
     counted is of one evidence class)."""
@@ -323,10 +337,11 @@ def csv_rows_py(block: bytes, skip: list[int] | None, delim: bytes, width: int, 
     values: set[bytes] = set()
     more: list[int] = []
     for at, line in _lines_but(block, skip):
-        cells = _csv_cells(line, d) if _utf8_text(line) else None
-        if cells is None:
+        got = _csv_cells(line, d) if _utf8_text(line) else None
+        if got is None:
             more.append(at)
             continue
+        cells, escaped = got
         stripped = [c.decode("utf-8").strip() for c in cells]
         if not any(stripped):
             continue
@@ -337,6 +352,7 @@ def csv_rows_py(block: bytes, skip: list[int] | None, delim: bytes, width: int, 
 
         mobile = bool(cell(bundle)) or cell(platform).lower().startswith(MOBILE_PLATFORMS)
         if (len(cells) != width or not (cell(platform).isascii() and cell(asset).isascii())
+                or any(0 <= i < len(escaped) and escaped[i] for i in (platform, asset))
                 or any(not c.isascii() and _MAY_BE_NONE.fullmatch(c) for c in (cell(name), cell(bundle)))
                 or (mobile and not mobile_export) or not (cell(name) or cell(bundle))):
             more.append(at)
