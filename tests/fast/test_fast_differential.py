@@ -925,6 +925,28 @@ def test_software_csv_record_over_the_field_limit_and_long_lines(tmp_path: Path,
     assert min(int(loc.split()[1]) for a, loc in found if a == "pc-5") == 288
 
 
+def test_software_csv_open_quote_does_not_carry_long_lines(tmp_path: Path, registry: Registry) -> None:
+    """A quoted cell left open before lines longer than max_line_bytes ends at the first of them
+    (the reader skips such a line, and the record it falls in ends there): the blocks stay the
+    size of their windows (the parent does not hold the long lines in memory), and the results are
+    the reader's."""
+    data = (b"ComputerName,DisplayName,Publisher\npc-1,Kaspersky Free,Kaspersky\npc-2,\"open\n"
+            + (b"z" * 600 + b"\n") * 60 + b"pc-3,ZTE NetNumen,ZTE\n" * 50)
+    path = tmp_path / "software.csv"
+    path.write_bytes(data)
+    plan = fb.SoftwareCsvPlan()
+    plan.limits = Limits(max_line_bytes=512)
+    cut = list(plan.recut(fb.iter_blocks(io.BytesIO(data))))
+    assert b"".join(b for _f, b in cut) == data
+    assert max(len(b) for _f, b in cut) <= 2048 + 600
+    limits = Limits(max_line_bytes=512)
+    fast = scan(registry, [str(path)], limits=limits)
+    lines = scan(registry, [str(path)], blocks=False, limits=limits)
+    assert key(fast) == key(lines) and {d.asset for d in fast.detections} == {"pc-1", "pc-3"}
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in lines.inputs]
+    assert any("line 3: record skipped: a quoted cell goes on past" in d for d in fast.inputs[0].deviations)
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """A block read in full is fed to its reader as a file's readline cuts it: at newlines only (a
     carriage return inside a line, as in a CSV cell, does not start another; see

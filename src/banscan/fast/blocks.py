@@ -820,11 +820,13 @@ def _col(i: int | None) -> int:
 
 def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits) -> int:
     """The offset after the last line of the record starting at ``at`` as the CSV reader reads it
-    (lines decoded as it decodes them, those longer than ``max_line_bytes`` left out, the csv
-    module's errors ending a record), or -1 when it does not end before ``cut``."""
+    (lines decoded as it decodes them, the csv module's errors ending a record, and a line longer
+    than max_line_bytes skipped, ending the record it falls in), or -1 when it does not end before
+    ``cut``."""
     import csv
 
     ends: list[int] = []
+    broken: list[int] = []
 
     def fed() -> Iterator[str]:
         pos = at
@@ -832,6 +834,9 @@ def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits
             e = data.index(b"\n", pos) + 1
             raw, pos = data[pos:e], e
             if len(raw) - 1 > limits.max_line_bytes:
+                if ends:  # the record is cut there
+                    broken.append(e)
+                    return
                 continue
             ends.append(e)
             try:
@@ -846,7 +851,9 @@ def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits
     except csv.Error:
         pass
     except StopIteration:
-        return -1
+        return broken[0] if broken else -1
+    if broken:
+        return broken[0]
     k = reader.line_num
     return ends[k - 1] if 0 < k <= len(ends) else -1
 

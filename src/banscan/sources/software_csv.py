@@ -13,7 +13,9 @@ from a mobile-device export are MOBILE; others INSTALLED.  AppX entries with an 
 publisher (``CN=..., O=Microsoft Corporation``) get the organisation as publisher and
 ecosystem ``appx``.
 
-Streamed with the csv module.  A row that ``ctx.prefilter`` rules out (its cells joined by tabs) is
+Streamed with the csv module.  A line longer than max_line_bytes is skipped and noted; a record
+it falls in (a quoted cell holding newlines) ends there and is noted as skipped, so a record never
+spans such a line.  A row that ``ctx.prefilter`` rules out (its cells joined by tabs) is
 counted for its asset and evidence class without building its observation.  Lines are decoded as
 UTF-8 (BOM removed); a line that is not
 UTF-8 is decoded as Windows-1252 and noted as a deviation.  UTF-16 exports (BOM) are decoded
@@ -32,7 +34,8 @@ from typing import BinaryIO
 
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import is_x500, put, s, x500_org
-from banscan.sources.base import ReadContext, read_lines, text_head
+from banscan.sources.base import ReadContext, text_head
+from banscan.sources.limits import bounded_lines, long_line_message
 
 
 def _norm(h: str) -> str:
@@ -98,9 +101,34 @@ class _Layout:
         return self.publisher is not None or self.version is not None or self.bundle is not None
 
 
-def _lines(stream: BinaryIO, ctx: ReadContext, skips: list[int] | None = None) -> Iterator[str]:
-    """The lines of ``stream``, decoded.  ``skips``: for each line left out (longer than
-    max_line_bytes), how many lines were given before it (see :func:`_physical`)."""
+class _Broken(Exception):
+    """Raised by :class:`_Lines` where a line was skipped for its length: the record it falls in
+    ends there (its cells are not all there to read)."""
+
+
+_SKIPPED = object()
+
+
+class _Lines:
+    """The lines of ``stream``, decoded (an iterator for the csv module).  A line longer than
+    max_line_bytes is skipped (noted by read_lines); where it was, ``__next__`` raises
+    :class:`_Broken` once, and goes on after it.  ``skips``: for each line skipped, how many lines
+    were given before it (see :func:`_physical`)."""
+
+    def __init__(self, stream: BinaryIO, ctx: ReadContext, skips: list[int]) -> None:
+        self._lines = _decoded(stream, ctx, skips)
+
+    def __iter__(self) -> _Lines:
+        return self
+
+    def __next__(self) -> str:
+        line = next(self._lines)
+        if line is _SKIPPED:
+            raise _Broken
+        return line  # type: ignore[return-value]
+
+
+def _decoded(stream: BinaryIO, ctx: ReadContext, skips: list[int]) -> Iterator[str | object]:
     first = stream.read(4)
     if first.startswith((b"\xff\xfe", b"\xfe\xff")):
         text = io.TextIOWrapper(io.BufferedReader(_Join(first, stream)), encoding="utf-16", newline="")  # type: ignore[type-var]
@@ -109,11 +137,13 @@ def _lines(stream: BinaryIO, ctx: ReadContext, skips: list[int] | None = None) -
     if first.startswith(codecs.BOM_UTF8):
         first = first[3:]
     pending = first
-    given, expect = 0, 1
-    for lineno, raw in read_lines(stream, ctx):
-        if skips is not None and lineno > expect:
-            skips.extend([given] * (lineno - expect))
-        expect = lineno + 1
+    given = 0
+    for lineno, raw in bounded_lines(stream, ctx.limits):  # (read_lines, each skipped line given as _SKIPPED)
+        if raw is None:
+            ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+            skips.append(given)
+            yield _SKIPPED
+            continue
         given += 1
         if pending:
             raw, pending = pending + raw, b""
@@ -167,8 +197,16 @@ class SoftwareCsvSource:
 
     def read(self, stream: BinaryIO, ctx: ReadContext) -> Iterator[Observation | Problem]:
         skips: list[int] = []
-        lines = _lines(stream, ctx, skips)
-        header_line = next(lines, "")
+        lines = _Lines(stream, ctx, skips)
+        header_line = ""
+        while True:
+            try:
+                header_line = next(lines)
+                break
+            except _Broken:  # (a first line too long to read: the header is the next)
+                continue
+            except StopIteration:
+                break
         det = _detect(header_line.rstrip("\r\n"))
         if det is None:
             yield Problem(ctx.loc("line 1"), "header names no software columns", fatal=True)
@@ -182,6 +220,12 @@ class SoftwareCsvSource:
                 row = next(reader)
             except StopIteration:
                 break
+            except _Broken:
+                if reader.line_num + 2 > start:  # the record's first lines were read: it is cut there
+                    ctx.record_error(f"line {_physical(start, skips)}",
+                                     "a quoted cell goes on past a line longer than max_line_bytes")
+                start = reader.line_num + 2
+                continue
             except csv.Error as exc:  # one malformed record (e.g. a cell past the csv field limit)
                 ctx.record_error(f"line {_physical(start, skips)}", f"malformed CSV: {exc}")
                 if reader.line_num + 2 == start:  # nothing consumed: stop rather than spin
