@@ -948,8 +948,9 @@ def test_software_csv_open_quote_does_not_carry_long_lines(tmp_path: Path, regis
 
 
 def test_file_lines_cut_at_newlines_only() -> None:
-    """A block read in full is fed to its reader as a file's readline cuts it: at newlines only (a
-    carriage return inside a line, as in a CSV cell, does not start another; see
+    """Lines are cut as a file's readline cuts them (a block read in full is fed to its reader as a
+    file; a Spark executor splits the header lines it is handed so): at newlines only (a carriage
+    return inside a line, as in a CSV cell, does not start another; see
     test_generated_raw_software_csv_blocks_equal_the_reader)."""
     assert fb.file_lines(b"") == []
     assert fb.file_lines(b"a\rb\nc") == [b"a\rb\n", b"c"]

@@ -413,3 +413,36 @@ def test_csv_rows_count_a_line_as_the_reader_reads_it(block: bytes, layout: tupl
     assert len(row) == width
     assert cell(name) or cell(bundle)
     assert values == {cell(asset).encode()}
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, st.sampled_from([b",", b";", b"\t"]), st.integers(0, 3), st.integers(1, 12), st.integers(1, 12))
+def test_csv_record_end_native_equals_python(block: bytes, delim: bytes, nth: int, max_line: int, limit: int) -> None:
+    starts = [0] + [i + 1 for i, c in enumerate(block) if c == 0x0A and i + 1 < len(block)]
+    start = starts[min(nth, len(starts) - 1)]
+    assert (native.csv_record_end(block, delim, start, max_line, limit)
+            == lines.csv_record_end_py(block, delim, start, max_line, limit))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(csv_block, st.sampled_from([b",", b";", b"\t"]), st.integers(1, 30), st.integers(1, 30))
+def test_csv_record_end_is_where_the_reader_ends_the_record(block: bytes, delim: bytes, max_line: int,
+                                                           limit: int) -> None:
+    """Where csv_record_end knows the end, it is the end the CSV reader's own reading gives (the
+    csv module over the lines decoded as the reader decodes them, long lines skipped, with that
+    field limit)."""
+    import csv
+
+    from banscan.fast.blocks import _csv_record_end
+    from banscan.sources.limits import Limits
+
+    got = lines.csv_record_end_py(block, delim, 0, max_line, limit)
+    if got == -2:
+        return
+    cut = block.rfind(b"\n") + 1
+    old = csv.field_size_limit(limit)
+    try:
+        want = _csv_record_end(block, 0, cut, delim, Limits(max_line_bytes=max_line))
+    finally:
+        csv.field_size_limit(old)
+    assert got == want

@@ -1319,6 +1319,51 @@ static PyObject *csv_open_line(PyObject *self, PyObject *args) {
     return PyLong_FromSsize_t(found);
 }
 
+/* csv_record_end(b, delim, start, max_line, limit): the offset after the last line of the record
+   starting at `start` (a line's start, where a record starts) as the csv module reads it: -1 when
+   it does not end before the last newline of b, -2 when that is not known here (a line of it longer
+   than max_line bytes, which the reader skips, or a cell of more than `limit` bytes, which may pass
+   the csv module's field limit: its error would end the record). */
+static PyObject *csv_record_end(PyObject *self, PyObject *args) {
+    Py_buffer buf;
+    char delim;
+    Py_ssize_t start, max_line, limit;
+    if (!PyArg_ParseTuple(args, "y*cnnn", &buf, &delim, &start, &max_line, &limit))
+        return NULL;
+    const char *base = buf.buf, *end = base + buf.len;
+    const char *p = base + (start < 0 ? 0 : start > buf.len ? buf.len : start);
+    Py_ssize_t found = -1, cell = 0;
+    int st = CSV_START, over = 0; /* over: a cell has had more than `limit` bytes */
+    while (p < end) {
+        const char *e = memchr(p, '\n', (size_t)(end - p));
+        if (e == NULL)
+            break; /* (no newline: the record may go on) */
+        if (e - p > max_line) {
+            found = -2;
+            break;
+        }
+        for (; p < e; p++) {
+            st = csv_step(st, *p, delim);
+            if (st == CSV_ERROR)
+                break;
+            cell = (st == CSV_START) ? 0 : cell + 1;
+            if (cell > limit)
+                over = 1;
+        }
+        if (st != CSV_QUOTED) { /* (an error drops the rest of the line: the record ends there too) */
+            found = e + 1 - base;
+            break;
+        }
+        if (over || ++cell > limit) { /* (the newline is in the cell) */
+            found = -2;
+            break;
+        }
+        p = e + 1;
+    }
+    PyBuffer_Release(&buf);
+    return PyLong_FromSsize_t(found);
+}
+
 typedef struct {
     char delim;
     Py_ssize_t width, name, bundle, platform, asset;
@@ -1583,6 +1628,8 @@ static PyMethodDef methods[] = {
      "(lines, set of the asset column's values, [lines left to the reader]) of compact flat Zeek JSON lines."},
     {"csv_open_line", csv_open_line, METH_VARARGS,
      "csv_open_line(b, delim, start=0): the first line ending inside a quoted field, or -1."},
+    {"csv_record_end", csv_record_end, METH_VARARGS,
+     "csv_record_end(b, delim, start, max_line, limit): the end of the record at start, -1 or -2."},
     {"csv_rows", csv_rows, METH_VARARGS,
      "(rows, set of asset cells, [lines left to the reader]) of single-line CSV records."},
     {NULL, NULL, 0, NULL},

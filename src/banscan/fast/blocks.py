@@ -20,6 +20,7 @@ never counted without being read: their format's rule sends them all to the read
 from __future__ import annotations
 
 import functools
+import io
 import json
 import os
 import re
@@ -781,12 +782,17 @@ class SoftwareCsvPlan(Plan):
     def _complete(self, data: bytes, at: int, delim: bytes) -> int:
         """The offset in ``data`` after its last whole record ending with a newline (``at``: where
         a record starts), or 0."""
+        import csv
+
         cut = data.rfind(b"\n") + 1
+        limit = csv.field_size_limit()
         while True:
             k = lines.csv_open_line(data, delim, at)
             if k < 0 or k >= cut:
                 return cut
-            end = _csv_record_end(data, k, cut, delim, self.limits)
+            end = lines.csv_record_end(data, delim, k, self.limits.max_line_bytes, limit)
+            if end == -2:  # (a long line or a long cell: read as the reader reads it)
+                end = _csv_record_end(data, k, cut, delim, self.limits)
             if end < 0:
                 return k
             at = end
@@ -1025,16 +1031,17 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
             fed.append(block[s:e])
             numbers.append(line)
         res.candidates = len(spans)
+        stream: Any = _Fed(fed)
     else:
-        line = first_line
-        for raw in file_lines(block):
-            fed.append(raw)
-            numbers.append(line)
-            line += 1
-        res.candidates = len(fed) - len(pre)
+        # every line read: the block itself as a file (its readline is C's), after the lines before it
+        n = lines.line_count(block)
+        numbers.extend(range(first_line, first_line + n))
+        res.candidates = n
+        head = b"".join(x if x.endswith(b"\n") else x + b"\n" for x in pre)  # (one line each, as fed alone)
+        stream = io.BytesIO(head + block if head else block)
     macs_before = matcher.unidentifiable_macs
     last = ""
-    items = source.read(_Fed(fed), ctx)  # type: ignore[arg-type]
+    items = source.read(stream, ctx)
     try:
         for item in items:
             if isinstance(item, Observation):

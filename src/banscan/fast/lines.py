@@ -263,6 +263,35 @@ def csv_open_line_py(b: bytes, delim: bytes, start: int = 0) -> int:
     return -1
 
 
+def csv_record_end_py(b: bytes, delim: bytes, start: int, max_line: int, limit: int) -> int:
+    """The offset after the last line of the record starting at ``start`` (a line's start, where
+    a record starts) as Python's csv module reads it: -1 when it does not end before the last
+    newline of ``b``; -2 when that is not known without reading it as the reader does (a line of
+    it longer than ``max_line`` bytes, which the reader skips, or a cell of more than ``limit``
+    bytes, which may pass the csv module's field limit, whose error would end the record)."""
+    d = delim[0]
+    st, cell, over = _CSV_START, 0, False
+    p = start
+    while True:
+        e = b.find(b"\n", p)
+        if e < 0:
+            return -1
+        if e - p > max_line:
+            return -2
+        for c in b[p:e]:
+            st = _csv_step(st, c, d)
+            if st == _CSV_ERROR:
+                break
+            cell = 0 if st == _CSV_START else cell + 1
+            over = over or cell > limit
+        if st != _CSV_QUOTED:
+            return e + 1
+        cell += 1
+        if over or cell > limit:
+            return -2
+        p = e + 1
+
+
 def _csv_cells(line: bytes, delim: int) -> tuple[list[bytes], list[bool]] | None:
     """The cells of a one-line record (a doubled quote in a quoted cell made one) and whether
     each held one, or None when a quoted cell has no closing quote or a byte after it but the
@@ -371,7 +400,8 @@ def _native() -> Any:
         return None
     # a module built from another version of the source (a stale build in place): not used
     if not all(hasattr(_lines, f) for f in ("newlines", "long_lines", "osquery_events", "span_memo", "tsv_column",
-                                          "dns_clients", "zeek_json", "occurrences", "csv_open_line", "csv_rows")):
+                                          "dns_clients", "zeek_json", "occurrences", "csv_open_line", "csv_rows",
+                                          "csv_record_end")):
         return None
     return _lines
 
@@ -400,6 +430,7 @@ zeek_json: Callable[..., tuple[int, set[bytes], list[int]]] = _C.zeek_json if _C
 occurrences: Callable[[bytes, bytes], int] = _C.occurrences if _C else bytes.count  # (a literal of two bytes or more)
 csv_open_line: Callable[..., int] = _C.csv_open_line if _C else csv_open_line_py
 csv_rows: Callable[..., tuple[int, set[bytes], list[int]]] = _C.csv_rows if _C else csv_rows_py
+csv_record_end: Callable[..., int] = _C.csv_record_end if _C else csv_record_end_py
 
 
 def zeek_json_line(line: bytes, col: bytes | None) -> bytes | None:
