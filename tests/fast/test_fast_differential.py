@@ -947,6 +947,32 @@ def test_software_csv_open_quote_does_not_carry_long_lines(tmp_path: Path, regis
     assert any("line 3: record skipped: a quoted cell goes on past" in d for d in fast.inputs[0].deviations)
 
 
+def test_software_csv_notes_are_the_same_in_blocks_and_line_by_line(tmp_path: Path, registry: Registry) -> None:
+    """Found by fuzzing the CSV block scanner: a header line that is not UTF-8 is noted once (not
+    again, as "line 0", by every later block that reads it first), and a NUL in a row that no
+    signature can match is noted as replaced whether the row was read, skipped by the reader's
+    prefilter, or counted in a block (in its asset name or in a cell its observation keeps)."""
+    rows = [b"ComputerName,DisplayName,Publisher,Notes \xe9\n"]
+    for i in range(120):
+        rows.append(b"pc-%d,Firefox,Mozilla,x\n" % (i % 7))
+        if i == 60:
+            rows += [b"pc-1,Fire\x00fox,Mozilla,x\n", b'pc-2,"Notepad\n++",Don Ho,x\n', b"pc\x00-3,7-Zip,Igor Pavlov,x\n"]
+        if i == 100:
+            rows.append(b"pc-4,Kaspersky Free,Kaspersky,x\n")
+    path = tmp_path / "software.csv"
+    path.write_bytes(b"".join(rows))
+    fast = scan(registry, [str(path)])
+    lines = scan(registry, [str(path)], blocks=False)
+    slow = scan(registry, [str(path)], fast=False)
+    assert key(fast) == key(lines) == key(slow) and {d.asset for d in fast.detections} == {"pc-4"}
+    got = same_order(fast.inputs[0].to_dict())
+    assert got == same_order(lines.inputs[0].to_dict()) == same_order(slow.inputs[0].to_dict())
+    assert "line 1 is not UTF-8; decoded as Windows-1252" in got["deviations"]
+    assert not [d for d in got["deviations"] if "line 0" in d]
+    assert any("were replaced with U+FFFD" in d for d in got["deviations"])
+    assert "pc\ufffd-3" in got["assets"]
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """Lines are cut as a file's readline cuts them (a block read in full is fed to its reader as a
     file; a Spark executor splits the header lines it is handed so): at newlines only (a carriage

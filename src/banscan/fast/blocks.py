@@ -33,7 +33,7 @@ from banscan.fast import lines
 from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, F, Locator, Observation, Problem
 from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
-from banscan.sources.encoding import clean_observation, clean_problem, clean_text
+from banscan.sources.encoding import clean_names, clean_observation, clean_problem, clean_text
 from banscan.sources.limits import LimitExceeded, Limits
 
 BLOCK_BYTES = int(os.environ.get("BANSCAN_BLOCK_BYTES", "") or 4 << 20)
@@ -1086,11 +1086,20 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if _plain(ctx.assets):
         res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
     else:
-        res.assets = {clean_text(a)[0]: set(c) for a, c in ctx.assets.items()}
+        clean = clean_names(ctx.assets, ctx)
+        res.assets = {}
+        for a, c in ctx.assets.items():
+            res.assets.setdefault(clean[a], set()).update(c)
     for cls, hosts in ctx.classes.items():
-        res.classes[cls] = hosts if _plain(hosts) else {clean_text(a)[0] for a in hosts}
-    res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations]
+        res.classes[cls] = hosts if _plain(hosts) else set(clean_names(hosts, ctx).values())
+    # (a note on a line before the block, fed again as its header, was made where that line is)
+    res.deviations = [clean_text(_remap(d, numbers))[0] for d in ctx.deviations if not _before(d, numbers)]
     return res
+
+
+def _before(text: str, numbers: list[int]) -> bool:
+    """True when ``text`` names a line fed before the block's own (line number 0)."""
+    return any(0 < k <= len(numbers) and numbers[k - 1] == 0 for k in map(int, _LINE_REF.findall(text)))
 
 
 def blocks_with_headers(plan: Plan, blocks: Iterable[tuple[int, bytes]]

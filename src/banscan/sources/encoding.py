@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import io
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from banscan.model import F, Locator, Observation, Problem
@@ -128,10 +129,25 @@ def clean_text(s: str) -> tuple[str, bool]:
     return s, False
 
 
+REPLACED = "strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD"
+
+
+def clean_names(names: Iterable[str], ctx: ReadContext) -> dict[str, str]:
+    """Each of ``names`` (asset names) to its clean form, the replacement noted in ``ctx``'s
+    deviations (as for an observation's strings, whether or not the record was read)."""
+    out: dict[str, str] = {}
+    for n in names:
+        c, bad = clean_text(n)
+        if bad:
+            ctx.deviation(REPLACED)
+        out[n] = c
+    return out
+
+
 def _clean_value(key: str, v: str, cap: int, ctx: ReadContext) -> tuple[str, bool]:
     v2, bad = clean_text(v)
     if bad:
-        ctx.deviation("strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD")
+        ctx.deviation(REPLACED)
     if key == F.DOMAIN and len(v2) > DOMAIN_MAX:
         ctx.deviation(f"domain names longer than {DOMAIN_MAX} characters were cut to their last {DOMAIN_MAX}")
         return v2[-DOMAIN_MAX:].lstrip("."), True
@@ -164,7 +180,7 @@ def clean_observation(obs: Observation, ctx: ReadContext) -> Observation:
         else:
             new, bad = v, False
         if kbad:
-            ctx.deviation("strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD")
+            ctx.deviation(REPLACED)
         if bad or kbad:
             if out is None:
                 out = dict(fields)
@@ -186,7 +202,7 @@ def clean_observation(obs: Observation, ctx: ReadContext) -> Observation:
         if lbad:
             loc = Locator(loc.path, lc)
     if abad or atbad or lbad:
-        ctx.deviation("strings that cannot be encoded (lone surrogates, NUL) were replaced with U+FFFD")
+        ctx.deviation(REPLACED)
         changed = True
     if not changed:
         return obs

@@ -238,8 +238,11 @@ class SoftwareCsvSource:
                 continue
             if len(row) != lay.width:
                 ctx.deviation("some rows do not have as many cells as the header")
-            if prefilter is not None and not prefilter("\t".join(row)) and self._skipped(row, lay, ctx):
-                continue
+            if prefilter is not None:
+                text = "\t".join(row)
+                # (a row holding a NUL is read: its observation notes the characters replaced)
+                if not prefilter(text) and "\x00" not in text and self._skipped(row, lay, ctx):
+                    continue
             yield from self._row(row, lay, where, ctx)
 
     @staticmethod
