@@ -973,6 +973,53 @@ def test_software_csv_notes_are_the_same_in_blocks_and_line_by_line(tmp_path: Pa
     assert "pc\ufffd-3" in got["assets"]
 
 
+def _event(i: int, table: str, columns: dict[str, str], host: str = "host-1") -> bytes:
+    line = {"name": f"pack_inventory_{table}", "hostIdentifier": host, "calendarTime": "Mon Nov 23 10:00:00 2026 UTC",
+            "unixTime": 1795000000 + i, "epoch": 0, "counter": 0, "numerics": False, "columns": columns,
+            "action": "added"}
+    return json.dumps(line, separators=(",", ":")).encode() + b"\n"
+
+
+def test_osquery_log_whose_first_short_line_is_not_an_event(tmp_path: Path, registry: Registry) -> None:
+    """Found by the differential campaign (bench/blocks_differential.py): the reader decides how
+    to read a results log by its first line that is not longer than max_line_bytes (it skips the
+    longer ones); when that line is not a JSON object it reads JSON documents.  The block plan took
+    the first line whatever its length, read the log as one event a line and lost its detections."""
+    prog = {"name": "Kaspersky Endpoint Security", "version": "12.0", "install_location": "C:\\x",
+            "publisher": "AO Kaspersky Lab", "identifying_number": "{0}" + "x" * 120}
+    lines = [_event(i, "programs", prog) for i in range(3)]
+    lines += [b'{"name":"pack_processes","hostIdentifier":"host-2","calendarTime"\n',
+              b':"x","unixTime":1,"columns":{"pid":"1","name":"kavremover","path":"/x","cmdline":""},"action":"added"}\n']
+    lines += [_event(10 + i, "programs", prog, "host-3") for i in range(3)]
+    log = tmp_path / "osqueryd.results.log"
+    log.write_bytes(b"".join(lines))
+    limits = Limits(max_line_bytes=200)
+    fast = scan(registry, [str(log)], limits=limits)
+    by_line = scan(registry, [str(log)], blocks=False, limits=limits)
+    slow = scan(registry, [str(log)], fast=False, limits=limits)
+    assert key(fast) == key(by_line) == key(slow) and {d.asset for d in fast.detections} == {"host-3"}
+    assert [same_order(i.to_dict()) for i in fast.inputs] == [same_order(i.to_dict()) for i in by_line.inputs]
+
+
+def test_osquery_row_table_is_its_own_wherever_it_is_read(tmp_path: Path, registry: Registry) -> None:
+    """Found by the differential campaign: the reader took a row's table from the first row of its
+    query it had read, so a row whose columns name no table (a broken key) was read as its query's
+    table in one pass over the file, and not in a block where it came first: the block scanner
+    missed its detections.  Now every row's table is its own (its columns and query name)."""
+    good = {"name": "hello", "version": "1.0-1", "arch": "amd64", "source": "", "revision": "1", "maintainer": "x"}
+    broken = {"name": "tiktok-opensdk-react-native", "version,": "1.0-1", "arch": "amd64", "source": "",
+              "revision": "1", "maintainer": "ZTE Corporation"}
+    lines = [_event(i, "deb_packages", good) for i in range(20)] + [_event(20, "deb_packages", broken)]
+    lines += [_event(21 + i, "deb_packages", {**good, "name": "tiktok-opensdk-react-native"}) for i in range(3)]
+    log = tmp_path / "osqueryd.results.log"
+    log.write_bytes(b"".join(lines))
+    fast = scan(registry, [str(log)])  # (2048-byte blocks: the broken row starts one)
+    by_line = scan(registry, [str(log)], blocks=False)
+    slow = scan(registry, [str(log)], fast=False)
+    assert key(fast) == key(by_line) == key(slow)
+    assert {d.source.locator for d in fast.detections} == {"line 22", "line 23", "line 24"}
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """Lines are cut as a file's readline cuts them (a block read in full is fed to its reader as a
     file; a Spark executor splits the header lines it is handed so): at newlines only (a carriage

@@ -399,7 +399,11 @@ class OsqueryPlan(Plan):
         self._ec: dict[bytes, EvidenceClass | None] = {}
 
     def accepts(self, head: bytes) -> bool:
+        # as the reader decides: by its first line that is not blank nor longer than max_line_bytes
+        # (it skips those; a line that is not a JSON object makes it read JSON documents instead)
         for raw in head.split(b"\n"):
+            if len(raw) > self.limits.max_line_bytes:
+                continue
             s = raw.lstrip(b"\xef\xbb\xbf").strip()
             if s:
                 if not (s.startswith(b"{") and s.endswith(b"}")) or len(s) > (1 << 20):

@@ -62,6 +62,9 @@ def _base(path: str) -> str:
 # ------------------------------------------------------------------------------------ tables
 
 
+_MAX_TABLE_KEYS = 4096  # (query, columns) pairs whose table _doc keeps
+
+
 def classify(keys: Any, query_name: str = "") -> str | None:
     """The osquery table a row comes from, recognised by its columns."""
     k = keys if isinstance(keys, (set, frozenset)) else set(keys)
@@ -439,7 +442,7 @@ class OsquerySource:
         self, first: bytes, first_lineno: int, lines: Iterator[tuple[int, bytes | None]], ctx: ReadContext
     ) -> Iterator[Observation | Problem]:
         prefilter = ctx.prefilter
-        tables: dict[str, str | None] = {}  # query name -> table
+        tables: dict[Any, str | None] = {}  # query name -> table
         removed = 0
         unknown = 0
         default = ctx.asset
@@ -557,7 +560,7 @@ class OsquerySource:
             docs.append((first_lineno + text.count("\n", 0, pos), doc))
             pos = end
         del text, data
-        tables: dict[str, str | None] = {}
+        tables: dict[Any, str | None] = {}
         removed = unknown = 0
         single = len(docs) == 1
         for line, doc in docs:
@@ -575,7 +578,7 @@ class OsquerySource:
 
     # one results document --------------------------------------------------------------------
     def _doc(
-        self, doc: Any, where: str, tables: dict[str, str | None], ctx: ReadContext, skip: bool
+        self, doc: Any, where: str, tables: dict[Any, str | None], ctx: ReadContext, skip: bool
     ) -> Any:
         """Observations of one results document; returns (removed, unknown, problems)."""
         probs: list[Problem] = []
@@ -609,10 +612,15 @@ class OsquerySource:
             if not isinstance(row, dict):
                 probs.append(Problem(ctx.loc(loc), "row is not a JSON object"))
                 continue
-            table = tables.get(qname, "?")
-            if table == "?" or table is None:
-                table = classify(row.keys(), qname)
-                tables[qname] = table
+            # each row's table by its own columns (and its query's name), not by the first row of
+            # its query: then a row reads the same wherever the rows before it were read (the block
+            # scanner reads a block's lines without the earlier blocks')
+            key = (qname, tuple(row))
+            table = tables.get(key, "?")
+            if table == "?":
+                if len(tables) > _MAX_TABLE_KEYS:
+                    tables.clear()  # (a log whose rows have ever other columns: bounded memory)
+                table = tables[key] = classify(row.keys(), qname)
             if table is None:
                 unknown += 1
                 continue
