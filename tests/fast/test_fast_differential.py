@@ -1020,6 +1020,30 @@ def test_osquery_row_table_is_its_own_wherever_it_is_read(tmp_path: Path, regist
     assert {d.source.locator for d in fast.detections} == {"line 22", "line 23", "line 24"}
 
 
+def test_zeek_tsv_line_of_another_width_is_reported_in_blocks_too(tmp_path: Path, registry: Registry) -> None:
+    """Found by the differential campaign: a Zeek TSV line with fewer (or more) fields than the
+    header declares is an error when read; the block scanner counted it as a row when no anchor
+    marked it, and so did the reader's own prefilter.  Both now leave it to be read and reported."""
+    rnd = random.Random(3)
+    log = tmp_path / "dns.log"
+    zeek_dns_log(log, signature_values(registry), rnd, 120)
+    lines = log.read_bytes().split(b"\n")
+    i = next(i for i in range(40, len(lines)) if not lines[i].startswith(b"#") and lines[i].count(b"\t") == 15)
+    cut = lines[i].split(b"\t")[:9]
+    cut[2], cut[8] = b"10.0.0.9", b"www.example.org"  # a cut line (9 fields) that no anchor marks
+    lines[i] = b"\t".join(cut)
+    assert not Matcher(registry).prefilter(lines[i].decode())
+    log.write_bytes(b"\n".join(lines))
+    fast = scan(registry, [str(log)])
+    by_line = scan(registry, [str(log)], blocks=False)
+    slow = scan(registry, [str(log)], fast=False)
+    want = f"line {i + 1}: Zeek dns record has 9 fields, the header declares 16"
+    for r in (fast, by_line, slow):
+        assert any(e.endswith(want) for e in r.inputs[0].errors), r.inputs[0].errors
+    assert key(fast) == key(by_line) == key(slow)
+    assert [same_order(x.to_dict()) for x in fast.inputs] == [same_order(x.to_dict()) for x in by_line.inputs]
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """Lines are cut as a file's readline cuts them (a block read in full is fed to its reader as a
     file; a Spark executor splits the header lines it is handed so): at newlines only (a carriage

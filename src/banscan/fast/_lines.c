@@ -567,10 +567,10 @@ fail:
 
 static PyObject *tsv_column(PyObject *self, PyObject *args) {
     Py_buffer buf;
-    Py_ssize_t index;
+    Py_ssize_t index, nfields = -1;
     PyObject *skiplist = Py_None;
     Skip k;
-    if (!PyArg_ParseTuple(args, "y*n|O", &buf, &index, &skiplist))
+    if (!PyArg_ParseTuple(args, "y*n|On", &buf, &index, &skiplist, &nfields))
         return NULL;
     if (skip_init(&k, skiplist) < 0) {
         PyBuffer_Release(&buf);
@@ -613,6 +613,16 @@ static PyObject *tsv_column(PyObject *self, PyObject *args) {
         const char *w = v;
         while (w < e && *w != '\t' && *w != '\r')
             w++;
+        if (nfields >= 0) { /* every field there, no more: else the reader reports the line */
+            Py_ssize_t tabs = index;
+            for (const char *t = w; (t = memchr(t, '\t', (size_t)(e - t))) != NULL; t++)
+                tabs++;
+            if (tabs != nfields - 1) {
+                PyBuffer_Release(&buf);
+                Py_DECREF(values);
+                Py_RETURN_NONE;
+            }
+        }
         if (last == NULL || last_len != w - v || memcmp(last, v, (size_t)(w - v)) != 0) {
             PyObject *s = PyBytes_FromStringAndSize(v, w - v);
             if (s == NULL || PySet_Add(values, s) < 0) {
@@ -1620,7 +1630,7 @@ static PyMethodDef methods[] = {
     {"span_memo", span_memo, METH_NOARGS,
      "A memo for osquery_events(block, skip, memo): the query names and hosts of spans seen before."},
     {"tsv_column", tsv_column, METH_VARARGS,
-     "(rows, set of values of the tab-separated column) when every line has it, else None."},
+     "(rows, set of values of the tab-separated column) when every line has it (and nfields fields), else None."},
     {"dns_clients", dns_clients, METH_VARARGS,
      "(lines, set of client addresses, [lines left to the reader]) of DNS query log lines, else None."},
     {"occurrences", occurrences, METH_VARARGS, "occurrences(b, lit): as b.count(lit), lit of two bytes or more."},

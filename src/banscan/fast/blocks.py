@@ -492,12 +492,12 @@ class ZeekTsvPlan(Plan):
         state = _zeek_state(header)
         if state is None:
             return False
-        kind, asset_idx, unset = state
+        kind, asset_idx, unset, nf = state
         if kind not in zeek._PREFILTERED:
             return False
         ec = zeek._EVIDENCE[kind]
         # (with no asset column, column 0 is read only to find blank lines)
-        got = lines.tsv_column(block, max(asset_idx, 0), skip)
+        got = lines.tsv_column(block, max(asset_idx, 0), skip, nf)  # (a line of other width: the reader reports it)
         if got is None:
             return False  # header, blank or short lines: the reader decides
         n, values = got
@@ -553,15 +553,16 @@ def _handler_fields(kind: str, columns: tuple[str, ...]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
-    """(log kind, asset column, unset marker) after ``header``; None unless tab-separated."""
+def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str, int] | None:
+    """(log kind, asset column, unset marker, number of fields) after ``header``; None unless
+    tab-separated."""
     from banscan.sources import zeek
 
     sep = "\t"
     unset = "-"
     path: str | None = None
     kind: str | None = None
-    idx = -1
+    idx = nf = -1
     for raw in header:
         h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
         if h.startswith("#separator"):
@@ -576,12 +577,13 @@ def _zeek_state(header: list[bytes]) -> tuple[str | None, int, str] | None:
             path = val
         elif name == "fields":
             fields = val.split(sep)
+            nf = len(fields)
             kind = zeek.log_kind(fields, path) if path else zeek.log_kind(fields)
             if kind is None and path is not None:
                 kind = zeek.log_kind(fields)
             col = zeek._ASSET_COLUMN.get(kind or "")
             idx = fields.index(col) if col and col in fields else -1
-    return kind, idx, unset
+    return kind, idx, unset, nf
 
 
 _PATH_KEY = b'"_path":"'

@@ -88,13 +88,17 @@ def osquery_events_py(block: bytes, skip: list[int] | None = None) -> dict[bytes
     return out
 
 
-def tsv_column_py(block: bytes, index: int, skip: list[int] | None = None) -> tuple[int, set[bytes]] | None:
+def tsv_column_py(block: bytes, index: int, skip: list[int] | None = None,
+                  nfields: int = -1) -> tuple[int, set[bytes]] | None:
     """(lines, the set of values of tab-separated column ``index``, each up to the next tab,
-    carriage return or newline) when every line has that column and none is blank (empty, or a
-    lone carriage return) or a header line (starting with ``#``); else None.  The lines are those
-    of ``block`` but the ones starting at the offsets of ``skip``."""
+    carriage return or newline) when every line has that column (and, with ``nfields``, that
+    many fields: as many tabs but one) and none is blank (empty, or a lone carriage return) or a
+    header line (starting with ``#``); else None.  The lines are those of ``block`` but the ones
+    starting at the offsets of ``skip``."""
     rest = without(block, skip)
     n = line_count(rest)
+    if nfields >= 0 and any(ln.count(b"\t") != nfields - 1 for ln in rest.split(b"\n")[:n]):
+        return None
     if rest.startswith(b"#") or b"\n#" in rest:
         return None
     if rest.startswith((b"\n", b"\r\n")) or rest == b"\r" or b"\n\n" in rest or b"\n\r\n" in rest \

@@ -506,7 +506,8 @@ class ZeekSource:
             if handler is None:
                 ctx.observations += 1
                 continue
-            if prefilter is not None and kind in _PREFILTERED and not prefilter(line):
+            # (a line of another width than the header's is read: its error is reported)
+            if prefilter is not None and kind in _PREFILTERED and line.count(sep) == nf - 1 and not prefilter(line):
                 if asset_idx >= 0:
                     parts = line.split(sep, asset_idx + 1)
                     a = parts[asset_idx] if len(parts) > asset_idx else ""
