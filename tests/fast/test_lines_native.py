@@ -165,12 +165,13 @@ def test_the_module_osquery_events_keeps_its_memo() -> None:
 
 @settings(max_examples=400, deadline=None)
 @given(st.lists(tsv_line, max_size=12), st.sampled_from(["", "\n", "\r\n"]), st.integers(0, 4),
-       st.lists(st.booleans(), max_size=12))
-def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int, pick: list[bool]) -> None:
+       st.lists(st.booleans(), max_size=12), st.integers(-1, 6))
+def test_tsv_column_native_equals_python(ls: list[str], end: str, index: int, pick: list[bool], nfields: int) -> None:
     block = _block(ls, end)
     skip = _skip(block, pick)
     assert native.tsv_column(block, index) == lines.tsv_column_py(block, index)
     assert native.tsv_column(block, index, skip) == lines.tsv_column_py(block, index, skip)
+    assert native.tsv_column(block, index, skip, nfields) == lines.tsv_column_py(block, index, skip, nfields)
 
 
 @settings(max_examples=600, deadline=None)
