@@ -417,9 +417,9 @@ class Scanner:
         try:
             for item in items:
                 if isinstance(item, Observation):
+                    ctx.seen(item)  # (before cleaning: a reader that counted it already gave this object)
                     item = clean_observation(item, ctx)
                     last = item.source.locator
-                    ctx.seen(item)
                     dets.extend(self.matcher.match(item))
                     if self.evidence is not None:
                         self.evidence.add(item)

@@ -1044,6 +1044,25 @@ def test_zeek_tsv_line_of_another_width_is_reported_in_blocks_too(tmp_path: Path
     assert [same_order(x.to_dict()) for x in fast.inputs] == [same_order(x.to_dict()) for x in by_line.inputs]
 
 
+def test_a_record_whose_strings_are_cleaned_is_counted_once(tmp_path: Path, registry: Registry) -> None:
+    """Found by the differential campaign: a reader that counts its own observations (Zeek) gave
+    one whose query held a NUL; cleaned, it became another object, which the scanner counted again."""
+    rnd = random.Random(4)
+    log = tmp_path / "dns.log"
+    zeek_dns_log(log, signature_values(registry), rnd, 60)
+    lines = log.read_bytes().split(b"\n")
+    i = next(i for i in range(20, len(lines)) if lines[i].count(b"\t") == 15)
+    cut = lines[i].split(b"\t")
+    cut[8] = b"kaspersky\x00.com"
+    lines[i] = b"\t".join(cut)
+    log.write_bytes(b"\n".join(lines))
+    rows = sum(1 for ln in lines if ln and not ln.startswith(b"#"))
+    for kw in ({}, {"blocks": False}, {"fast": False}):
+        r = scan(registry, [str(log)], **kw)
+        assert r.inputs[0].observations == rows, kw
+        assert any("were replaced with U+FFFD" in d for d in r.inputs[0].deviations), kw
+
+
 def test_file_lines_cut_at_newlines_only() -> None:
     """Lines are cut as a file's readline cuts them (a block read in full is fed to its reader as a
     file; a Spark executor splits the header lines it is handed so): at newlines only (a carriage

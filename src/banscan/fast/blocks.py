@@ -1056,9 +1056,9 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
                     continue  # a record of the synthetic header
                 if k > 0:
                     item.source = Locator(item.source.path, _remap(item.source.locator, numbers))
+                ctx.seen(item)  # (before cleaning: a reader that counted it already gave this object)
                 item = clean_observation(item, ctx)
                 last = item.source.locator
-                ctx.seen(item)
                 res.detections.extend(matcher.match(item))
                 if res.evidence is not None:
                     res.evidence.add(item)
