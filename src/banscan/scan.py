@@ -27,7 +27,7 @@ from banscan.registry import Registry
 from banscan.sources import HEAD_BYTES, ReadContext, Source, by_name, detect
 from banscan.sources.encoding import (
     Transcoder,
-    clean_names,
+    clean_assets,
     clean_observation,
     clean_problem,
     clean_text,
@@ -440,10 +440,7 @@ class Scanner:
                     close()
                 except Exception:  # noqa: BLE001 - closing a failed reader must not fail the scan
                     pass
-        clean = clean_names(ctx.assets, ctx)
-        assets: dict[str, set[str]] = {}
-        for a, c in ctx.assets.items():
-            assets.setdefault(clean[a], set()).update(c)
+        assets = clean_assets(ctx.assets, ctx)
         ctx.finish_notes()
         report.observations = ctx.observations
         report.deviations.extend(clean_text(d)[0] for d in ctx.deviations if d not in report.deviations)

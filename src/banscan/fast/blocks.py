@@ -33,7 +33,13 @@ from banscan.fast import lines
 from banscan.match import Matcher
 from banscan.model import Detection, EvidenceClass, F, Locator, Observation, Problem
 from banscan.sources.base import MAX_RECORD_NOTES, ReadContext, Source
-from banscan.sources.encoding import clean_names, clean_observation, clean_problem, clean_text
+from banscan.sources.encoding import (
+    clean_assets,
+    clean_names,
+    clean_observation,
+    clean_problem,
+    clean_text,
+)
 from banscan.sources.limits import LimitExceeded, Limits
 
 BLOCK_BYTES = int(os.environ.get("BANSCAN_BLOCK_BYTES", "") or 4 << 20)
@@ -1092,10 +1098,7 @@ def scan_block(source: Source, plan: Plan, matcher: Matcher, header: list[bytes]
     if _plain(ctx.assets):
         res.assets = ctx.assets  # a fresh dict of this block's own: nothing to clean
     else:
-        clean = clean_names(ctx.assets, ctx)
-        res.assets = {}
-        for a, c in ctx.assets.items():
-            res.assets.setdefault(clean[a], set()).update(c)
+        res.assets = clean_assets(ctx.assets, ctx)
     for cls, hosts in ctx.classes.items():
         res.classes[cls] = hosts if _plain(hosts) else set(clean_names(hosts, ctx).values())
     # (a note on a line before the block, fed again as its header, was made where that line is)

@@ -144,6 +144,16 @@ def clean_names(names: Iterable[str], ctx: ReadContext) -> dict[str, str]:
     return out
 
 
+def clean_assets(assets: dict[str, set[str]], ctx: ReadContext) -> dict[str, set[str]]:
+    """``assets`` (asset name -> evidence classes) with clean names (:func:`clean_names`); names
+    that clean to the same one have their classes merged."""
+    clean = clean_names(assets, ctx)
+    out: dict[str, set[str]] = {}
+    for a, c in assets.items():
+        out.setdefault(clean[a], set()).update(c)
+    return out
+
+
 def _clean_value(key: str, v: str, cap: int, ctx: ReadContext) -> tuple[str, bool]:
     v2, bad = clean_text(v)
     if bad:
