@@ -750,14 +750,9 @@ class SoftwareCsvPlan(Plan):
     def _layout(self, line: bytes) -> tuple[bytes, Any] | None:
         """(delimiter, column layout) of the header ``line``, as the reader finds them."""
         if line not in self._layouts:
-            from banscan.sources.software_csv import _detect
+            from banscan.sources.software_csv import _detect, decode_line
 
-            raw = line.removeprefix(b"\xef\xbb\xbf")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                text = raw.decode("cp1252", errors="replace")
-            det = _detect(text.rstrip("\r\n"))
+            det = _detect(decode_line(line.removeprefix(b"\xef\xbb\xbf"))[0].rstrip("\r\n"))
             self._layouts[line] = None if det is None else (det[0].encode("ascii"), det[1])
         return self._layouts[line]
 
@@ -813,8 +808,7 @@ class SoftwareCsvPlan(Plan):
         from banscan.sources.software_csv import _EC
 
         if not header:  # the first block: its first line is the header, which the reader reads
-            end = block.find(b"\n")
-            header = [block if end < 0 else block[:end + 1]]
+            header = self.after_headers(header, block)
             skip = sorted(set(skip) | {0})
             ctx.read_also.append(0)
         got = self._layout(header[0])
@@ -843,6 +837,8 @@ def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits
     ``cut``."""
     import csv
 
+    from banscan.sources.software_csv import decode_line
+
     ends: list[int] = []
     broken: list[int] = []
 
@@ -857,10 +853,7 @@ def _csv_record_end(data: bytes, at: int, cut: int, delim: bytes, limits: Limits
                     return
                 continue
             ends.append(e)
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                yield raw.decode("cp1252", errors="replace")
+            yield decode_line(raw)[0]
         yield "\x00\n"  # past the end: a record still open takes it in
 
     reader = csv.reader(fed(), delimiter=delim.decode("ascii"))

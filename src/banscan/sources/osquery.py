@@ -442,7 +442,7 @@ class OsquerySource:
         self, first: bytes, first_lineno: int, lines: Iterator[tuple[int, bytes | None]], ctx: ReadContext
     ) -> Iterator[Observation | Problem]:
         prefilter = ctx.prefilter
-        tables: dict[Any, str | None] = {}  # query name -> table
+        tables: dict[Any, str | None] = {}  # query name (lines skipped) or (query, columns) (rows read) -> table
         removed = 0
         unknown = 0
         default = ctx.asset

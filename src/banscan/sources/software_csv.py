@@ -111,7 +111,7 @@ _SKIPPED = object()
 
 class _Lines:
     """The lines of ``stream``, decoded (an iterator for the csv module).  A line longer than
-    max_line_bytes is skipped (noted by read_lines); where it was, ``__next__`` raises
+    max_line_bytes is skipped and noted (as read_lines does); where it was, ``__next__`` raises
     :class:`_Broken` once, and goes on after it.  ``skips``: for each line skipped, how many lines
     were given before it (see :func:`_physical`)."""
 
@@ -147,18 +147,26 @@ def _decoded(stream: BinaryIO, ctx: ReadContext, skips: list[int]) -> Iterator[s
         given += 1
         if pending:
             raw, pending = pending + raw, b""
-        try:
-            yield raw.decode("utf-8")
-        except UnicodeDecodeError:
+        line, utf8 = decode_line(raw)
+        if not utf8:
             ctx.deviation(f"line {lineno} is not UTF-8; decoded as Windows-1252")
-            yield raw.decode("cp1252", errors="replace")
+        yield line
     if pending:
         yield pending.decode("utf-8", errors="replace")
 
 
+def decode_line(raw: bytes) -> tuple[str, bool]:
+    """(text, whether it was UTF-8) of one line of an export: UTF-8, else Windows-1252 (bytes it
+    does not define replaced)."""
+    try:
+        return raw.decode("utf-8"), True
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace"), False
+
+
 def _physical(k: int, skips: list[int]) -> int:
-    """The line number in the input of the ``k``-th line :func:`_lines` gave (from 1), the lines
-    it left out counted."""
+    """The line number in the input of the ``k``-th line :class:`_Lines` gave (from 1), the lines
+    it skipped counted."""
     return k + bisect.bisect_left(skips, k)
 
 
