@@ -69,6 +69,12 @@ class ReadContext:
         if message not in self.deviations:
             self.deviations.append(message)
 
+    def long_line(self, lineno: int) -> None:
+        """Line ``lineno`` is longer than max_line_bytes: it is skipped, noted as a record skipped."""
+        from banscan.sources.limits import long_line_message
+
+        self.record_error(f"line {lineno}", long_line_message(lineno, self.limits))
+
     def record_error(self, locator: str, message: str) -> None:
         """One record could not be read: it is skipped, the rest of the input is read, and the
         input's deviations say so (the first few one by one, then a count)."""
@@ -113,10 +119,10 @@ def text_head(head: bytes) -> str:
 def read_lines(stream: BinaryIO, ctx: ReadContext) -> Iterator[tuple[int, bytes]]:
     """``(line number, raw line)`` of a line-oriented input, each at most ``max_line_bytes``
     long: a longer line is skipped (never held in memory) and noted as a record-level error."""
-    from banscan.sources.limits import bounded_lines, long_line_message
+    from banscan.sources.limits import bounded_lines
 
     for lineno, raw in bounded_lines(stream, ctx.limits):
         if raw is None:
-            ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+            ctx.long_line(lineno)
             continue
         yield lineno, raw

@@ -47,7 +47,7 @@ from banscan.sources._common import (
 )
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.jsonline import loads
-from banscan.sources.limits import LimitExceeded, bounded_lines, long_line_message
+from banscan.sources.limits import LimitExceeded, bounded_lines
 from banscan.sources.osquery_net import ARP_CACHE, INTERFACE_DETAILS, network_row, table_of
 
 INSTALLED = EvidenceClass.INSTALLED
@@ -388,7 +388,7 @@ class OsquerySource:
         lineno = 0
         for lineno, raw in lines:
             if raw is None:
-                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                ctx.long_line(lineno)
                 continue
             if raw.strip():
                 first = raw
@@ -450,7 +450,7 @@ class OsquerySource:
         try:
             for lineno, raw in _chain_first(first_lineno, first, lines):
                 if raw is None:
-                    ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                    ctx.long_line(lineno)
                     continue
                 try:
                     line = raw.decode("utf-8")

@@ -35,7 +35,7 @@ from typing import BinaryIO
 from banscan.model import EvidenceClass, F, Observation, Problem
 from banscan.sources._common import is_x500, put, s, x500_org
 from banscan.sources.base import ReadContext, text_head
-from banscan.sources.limits import bounded_lines, long_line_message
+from banscan.sources.limits import bounded_lines
 
 
 def _norm(h: str) -> str:
@@ -140,7 +140,7 @@ def _decoded(stream: BinaryIO, ctx: ReadContext, skips: list[int]) -> Iterator[s
     given = 0
     for lineno, raw in bounded_lines(stream, ctx.limits):  # (read_lines, each skipped line given as _SKIPPED)
         if raw is None:
-            ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+            ctx.long_line(lineno)
             skips.append(given)
             yield _SKIPPED
             continue

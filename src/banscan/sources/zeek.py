@@ -54,7 +54,7 @@ from typing import Any, BinaryIO
 from banscan.model import EvidenceClass, F, FieldValue, Observation, Problem
 from banscan.sources.base import ReadContext, text_head
 from banscan.sources.jsonline import loads
-from banscan.sources.limits import bounded_lines, long_line_message
+from banscan.sources.limits import bounded_lines
 
 NT = EvidenceClass.NETWORK_TRAFFIC
 ND = EvidenceClass.NETWORK_DEVICE
@@ -421,7 +421,7 @@ class ZeekSource:
         lines = bounded_lines(stream, ctx.limits)
         for lineno, raw in lines:
             if raw is None:
-                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                ctx.long_line(lineno)
                 continue
             if raw.startswith(b"\xef\xbb\xbf"):
                 raw = raw[3:]
@@ -453,7 +453,7 @@ class ZeekSource:
 
         for lineno, raw in lines:
             if raw is None:
-                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                ctx.long_line(lineno)
                 continue
             if raw.startswith(b"#"):
                 h = raw.rstrip(b"\r\n").decode("utf-8", "replace")
@@ -554,7 +554,7 @@ class ZeekSource:
 
         for lineno, raw in lines:
             if raw is None:
-                ctx.record_error(f"line {lineno}", long_line_message(lineno, ctx.limits))
+                ctx.long_line(lineno)
                 continue
             line = raw.decode("utf-8", "replace").strip()
             if not line:
